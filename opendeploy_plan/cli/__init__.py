@@ -1,0 +1,74 @@
+"""The `odplan` command line: a thin, lazily loaded group of commands.
+
+Each command lives in its own module under `opendeploy_plan.cli` and is imported only when it
+runs, so `odplan --help` stays fast and never imports the web stack or the planner.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import click
+
+from opendeploy_plan import __version__
+
+
+@dataclass(frozen=True)
+class CommandEntry:
+    """Where a command lives (`module:attribute`) and its one-line help for `odplan --help`."""
+
+    target: str
+    summary: str
+
+
+# One line per command: the help listing is read from here, never by importing the module.
+COMMANDS: dict[str, CommandEntry] = {
+    "validate": CommandEntry(
+        "opendeploy_plan.cli.validate:validate", "Check opendeploy.yaml offline."
+    ),
+    "schema": CommandEntry(
+        "opendeploy_plan.cli.schema:schema", "Print the JSON Schema of opendeploy.yaml."
+    ),
+    "package": CommandEntry(
+        "opendeploy_plan.cli.package:package", "Show or write the source archive to upload."
+    ),
+    "gateway": CommandEntry(
+        "opendeploy_plan.cli.gateway:gateway", "Run the embedded local opendeploy gateway."
+    ),
+    "login": CommandEntry("opendeploy_plan.cli.auth:login", "Save a credential for the gateway."),
+    "whoami": CommandEntry("opendeploy_plan.cli.auth:whoami", "Show the credential in use."),
+    "logout": CommandEntry("opendeploy_plan.cli.auth:logout", "Forget the saved credential."),
+    "init": CommandEntry(
+        "opendeploy_plan.cli.init:init", "Detect the project and write opendeploy.yaml."
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = entry.target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{entry.target} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name].summary) for name in sorted(COMMANDS)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="odplan")
+def main() -> None:
+    """Declarative deploys to opendeploy: validate, plan, apply."""
