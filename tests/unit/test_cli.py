@@ -46,12 +46,10 @@ def test_help_does_not_import_heavy_modules() -> None:
         "heavy = ('fastapi', 'uvicorn', 'networkx', 'deepdiff', 'httpx', 'pydantic')\n"
         "print('HEAVY=' + ','.join(sorted(m for m in heavy if m in sys.modules)))\n"
     )
-    out = (
-        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    assert out == ""
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert "HEAVY=\n" in out, out[-200:]
 
 
 def test_python_dash_m_runs_the_cli() -> None:
