@@ -1,0 +1,86 @@
+"""The final deploy report follows the skill's canonical layout (deploy.md Step 9)."""
+
+from __future__ import annotations
+
+from opendeploy_plan.render.deploy_report import (
+    DeployReport,
+    ServiceOutcome,
+    https,
+    render_markdown,
+)
+
+GATEWAY = "https://dashboard.dev.opendeploy.dev/api"
+
+
+def one_service(bind_url: str = "") -> DeployReport:
+    return DeployReport(
+        project_name="shop",
+        project_id="p-1",
+        environment="production",
+        gateway=GATEWAY,
+        services=[ServiceOutcome("web", "success", "d-1", "https://shop.opendeploy.run")],
+        bind_url=bind_url,
+        log_file="/home/u/.opendeploy/logs/2026-11-29.log",
+    )
+
+
+def test_branch_a_unbound_guest_gets_bind_url_with_app_and_six_hour_notice() -> None:
+    report = one_service(bind_url="https://dashboard.dev.opendeploy.dev/guest/g-1?h=abc")
+    text = render_markdown(report)
+    assert text.startswith(
+        "## Deployment successful\n\n**Live URL:** https://shop.opendeploy.run\n"
+    )
+    assert "### Bind this deployment" in text
+    assert "**6 hours**" in text
+    assert (
+        "**Bind URL:** https://dashboard.dev.opendeploy.dev/guest/g-1?h=abc"
+        "&url=https%3A%2F%2Fshop.opendeploy.run" in text
+    )
+    assert "**Dashboard:**" not in text
+    for line in (
+        "- **Project:** `shop`",
+        "- **Service:** `web`",
+        "- **Environment:** `production`",
+        "- **Status:** `success`",
+        "- **Project ID:** `p-1`",
+        "- **Deployment ID:** `d-1`",
+        "- **Log file:** `/home/u/.opendeploy/logs/2026-11-29.log`",
+    ):
+        assert line in text
+
+
+def test_branch_b_bound_account_gets_dashboard_url() -> None:
+    text = render_markdown(one_service())
+    assert "**Dashboard:** https://dashboard.dev.opendeploy.dev/projects/p-1" in text
+    assert "Bind" not in text
+    assert "**https://" not in text  # URLs are never bolded
+
+
+def test_multi_service_lists_each_live_url() -> None:
+    report = DeployReport(
+        project_name="shop",
+        project_id="p-1",
+        environment="staging",
+        gateway=GATEWAY,
+        services=[
+            ServiceOutcome("api", "success", "d-1", "https://api-shop.dev.opendeploy.run"),
+            ServiceOutcome("worker", "success", "d-2"),
+        ],
+    )
+    text = render_markdown(report)
+    assert "**Live URLs:**\n- `api`: https://api-shop.dev.opendeploy.run" in text
+    assert "- **Services:** `api`, `worker`" in text
+    assert report.as_dict()["status"] == "success"
+    assert report.as_dict()["dashboard_url"] == "https://dashboard.dev.opendeploy.dev/projects/p-1"
+
+
+def test_failed_service_makes_a_failed_report() -> None:
+    report = DeployReport("shop", "p-1", "production", GATEWAY, [ServiceOutcome("web", "failed")])
+    assert render_markdown(report).startswith("## Deployment failed")
+    assert report.as_dict()["status"] == "failed"
+
+
+def test_bare_domains_get_https() -> None:
+    assert https("web.opendeploy.run") == "https://web.opendeploy.run"
+    assert https("https://x.run") == "https://x.run"
+    assert https("") == ""
