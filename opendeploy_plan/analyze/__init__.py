@@ -1,0 +1,43 @@
+"""`odplan init`'s engine: detect each service of a repository and write a manifest for it.
+
+Detectors (one per ecosystem, in `ecosystems/`) read a `RepoView`; `analyze` merges their
+findings; `render_manifest` turns the result into commented YAML. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from opendeploy_plan.analyze.emit import (
+    MANIFEST_FILENAME,
+    SCHEMA_URL,
+    analysis_to_dict,
+    render_manifest,
+)
+from opendeploy_plan.analyze.engine import analyze, dns_label, find_mining_marker
+from opendeploy_plan.analyze.model import (
+    Analysis,
+    Confidence,
+    DependencyAnalysis,
+    EnvVar,
+    Fact,
+    PortCandidate,
+    ServiceAnalysis,
+)
+from opendeploy_plan.analyze.repo import RepoView
+
+__all__ = [
+    "MANIFEST_FILENAME",
+    "SCHEMA_URL",
+    "Analysis",
+    "Confidence",
+    "DependencyAnalysis",
+    "EnvVar",
+    "Fact",
+    "PortCandidate",
+    "RepoView",
+    "ServiceAnalysis",
+    "analysis_to_dict",
+    "analyze",
+    "dns_label",
+    "find_mining_marker",
+    "render_manifest",
+]

@@ -1,0 +1,1 @@
+"""One detector per ecosystem: pure functions from a RepoView and a folder to a Detection."""
