@@ -1,0 +1,394 @@
+"""Opening a client for the selected gateway, and the consent-gated credential bootstrap.
+
+`open_client` resolves settings (flag > OD_GATEWAY > auth file > default) and connects;
+`--gateway local` runs the emulator in-process over `httpx.ASGITransport` with its own SQLite
+file and minted token under `~/.opendeploy/local/`, never touching the user's real auth file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform as host_platform
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from opendeploy_plan.auditlog import AuditLog
+from opendeploy_plan.gateway._client import GatewayClient, RequestRecord, RetryPolicy
+from opendeploy_plan.gateway._credentials import (
+    LOCAL_BASE_URL,
+    ConsentRequired,
+    Credential,
+    GatewaySettings,
+    NoCredential,
+    RegistrationIncomplete,
+    RegistrationReplayed,
+    Warn,
+    ensure_private_dir,
+    local_auth_file_path,
+    local_dir,
+    read_auth_file,
+    resolve_settings,
+    write_auth_file,
+)
+from opendeploy_plan.gateway._errors import (
+    GatewayError,
+    OutcomeUnknown,
+    RateLimited,
+    Unauthorized,
+)
+from opendeploy_plan.gateway._models import Profile
+
+# Phase timings of the in-process local gateway: short, but never instant, so that watching a
+# deployment locally exercises the same code paths as against the platform.
+LOCAL_TIMINGS: dict[str, float] = {
+    "pending_seconds": 0.2,
+    "analyze_seconds": 0.2,
+    "build_seconds": 1.0,
+    "deploy_seconds": 0.5,
+    "instant_fail_seconds": 0.3,
+    "dependency_ready_seconds": 0.5,
+    "auto_domain_delay_seconds": 0.5,
+    "domain_reconcile_seconds": 0.5,
+}
+
+CONSENT_QUESTION = "opendeploy needs a credential to deploy. Create one now?"
+
+
+def consent_body(gateway: str, auth_path: Path) -> str:
+    """What the user approves, after auth.md's verbatim consent text."""
+    return (
+        f"odplan will call POST {gateway}/v1/client-guests/register (anonymous, IP rate-limited) "
+        f"and save the returned token to {auth_path} with mode 0600. The token deploys under "
+        "guest-tenant resource caps until you sign in via the binding URL printed after "
+        "deploy. After binding, the same token continues to work with account-level deploy "
+        "authority."
+    )
+
+
+@dataclass(frozen=True)
+class Consent:
+    """How consent to create a credential is obtained: `--yes`, the env var, or a prompt.
+
+    `prompt` is given only when a human can answer (stdin is a TTY); without any of the three
+    the answer is no.
+    """
+
+    assume_yes: bool = False
+    env: Mapping[str, str] | None = None
+    prompt: Callable[[str], bool] | None = None
+
+    def granted(self, question: str) -> bool:
+        env = os.environ if self.env is None else self.env
+        if self.assume_yes or env.get("OPDEPLOY_ALLOW_CREDENTIAL_INIT") == "1":
+            return True
+        return bool(self.prompt and self.prompt(question))
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    settings: GatewaySettings,
+    *,
+    credential: Credential | None = None,
+    anonymous: bool = False,
+    retry: RetryPolicy | None = None,
+    max_in_flight: int = 10,
+    on_request: Callable[[RequestRecord], None] | None = None,
+    timeout: float = 30.0,
+    transport: httpx.AsyncBaseTransport | None = None,
+    local_overrides: Mapping[str, Any] | None = None,
+    mint_local_token: bool = True,
+    env: Mapping[str, str] | None = None,
+    warn: Warn | None = None,
+) -> AsyncIterator[GatewayClient]:
+    """A client for `settings` (its credential unless `credential` or `anonymous` says else).
+
+    In local mode the emulator app runs in-process (lifespan entered by hand, since
+    `ASGITransport` does not run it) and, unless `mint_local_token` is false, a dashboard
+    token is minted and saved to `~/.opendeploy/local/auth.json` when none is saved.
+    """
+    env = os.environ if env is None else env
+    warn = warn or (lambda _message: None)
+    chosen = None if anonymous else (credential or settings.credential)
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.local and transport is None:
+            app = _local_app(env, local_overrides)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            transport = httpx.ASGITransport(app=app)
+            if not anonymous and mint_local_token:
+                chosen = await _local_credential(app, transport, chosen, env, warn)
+        client = GatewayClient(
+            settings.url,
+            chosen.api_key if chosen else None,
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            max_in_flight=max_in_flight,
+            on_request=on_request,
+            bind_url=chosen.bind_url if chosen else None,
+        )
+        stack.push_async_callback(client.aclose)
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def open_client(
+    gateway: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    auth_file: Path | None = None,
+    require_credential: bool = True,
+    retry: RetryPolicy | None = None,
+    max_in_flight: int = 10,
+    on_request: Callable[[RequestRecord], None] | None = None,
+    timeout: float = 30.0,
+    transport: httpx.AsyncBaseTransport | None = None,
+    local_overrides: Mapping[str, Any] | None = None,
+    warn: Warn | None = None,
+) -> AsyncIterator[GatewayClient]:
+    """Resolve the gateway and credential, then connect. `gateway` is a URL or `"local"`.
+
+    Raises `NoCredential` when none is saved (except locally, where one is minted) and
+    `require_credential` is true; `GatewayMismatch` when the saved token is for another gateway.
+    """
+    settings = resolve_settings(gateway, env=env, auth_file=auth_file, warn=warn)
+    if require_credential and settings.credential is None and not settings.local:
+        raise NoCredential(f"no credential for {settings.url} (looked in {settings.auth_path})")
+    async with connect(
+        settings,
+        retry=retry,
+        max_in_flight=max_in_flight,
+        on_request=on_request,
+        timeout=timeout,
+        transport=transport,
+        local_overrides=local_overrides,
+        env=env,
+        warn=warn,
+    ) as client:
+        yield client
+
+
+def _local_app(env: Mapping[str, str], overrides: Mapping[str, Any] | None) -> Any:
+    from opendeploy_plan.emulator import EmulatorConfig, create_app
+
+    directory = local_dir(env)
+    ensure_private_dir(directory)
+    options: dict[str, Any] = {
+        "db_path": str(directory / "gateway.sqlite3"),
+        "public_url": LOCAL_BASE_URL,
+        **LOCAL_TIMINGS,
+        **(overrides or {}),
+    }
+    return create_app(EmulatorConfig(**options))
+
+
+async def _local_credential(
+    app: Any,
+    transport: httpx.AsyncBaseTransport,
+    saved: Credential | None,
+    env: Mapping[str, str],
+    warn: Warn,
+) -> Credential:
+    """The local token: the saved one if the local gateway still accepts it, else a new one."""
+    if saved is not None:
+        probe = GatewayClient(LOCAL_BASE_URL, saved.api_key, transport=transport, retry=_NO_RETRY)
+        try:
+            await probe.regions()
+            return saved
+        except Unauthorized:
+            warn("the local gateway no longer knows the saved local token; minting a new one")
+        finally:
+            await probe.aclose()
+    token = str(app.state.emulator.mint_dashboard_token())
+    path = local_auth_file_path(env)
+    write_auth_file(path, api_key=token, gateway=LOCAL_BASE_URL)
+    return Credential(api_key=token, gateway=LOCAL_BASE_URL, source="local", path=path)
+
+
+_NO_RETRY = RetryPolicy(max_retries=0)
+
+
+# --- the consent-gated credential bootstrap -----------------------------------------------------
+
+
+def default_source_hint() -> str:
+    """`odplan/<OS>`: like the skill's `claude-code/<uname -s>`, no hostname (privacy)."""
+    return f"odplan/{host_platform.system() or 'unknown'}"
+
+
+async def register_guest_credential(
+    client: GatewayClient,
+    settings: GatewaySettings,
+    *,
+    name: str = "opendeploy local deploy",
+    source_hint: str | None = None,
+    audit: AuditLog | None = None,
+) -> Credential:
+    """Register a guest credential and save it to `settings.auth_path`; consent is the caller's.
+
+    A 429 is raised as `RateLimited` (never retried); a replay without `api_key` raises
+    `RegistrationReplayed`; nothing is written unless the answer is complete.
+    """
+    try:
+        registration = await client.register_guest(
+            source_hint=source_hint or default_source_hint(), name=name
+        )
+    except RateLimited as error:
+        if audit:
+            audit.error("auth.register", reason="rate_limited", retry_after=error.retry_after)
+        error.hint = (
+            (error.hint + " ") if error.retry_after is not None else ""
+        ) + "Do not loop: if you cannot wait, save a dashboard token with `odplan login --token`."
+        raise
+    except OutcomeUnknown as error:
+        if audit:
+            audit.error("auth.register", reason="outcome_unknown")
+        error.hint = (
+            "The gateway may have created the credential, but its answer was lost. Within "
+            "24 h a retry returns the same credential without its key: use a dashboard token "
+            "(`odplan login --token …`) or wait 24 h."
+        )
+        raise
+    except GatewayError as error:
+        if audit:
+            audit.error("auth.register", reason=type(error).__name__)
+        raise
+    if registration.api_key is None or not registration.api_key.get_secret_value():
+        if audit:
+            audit.error("auth.register", reason="api_key_missing", http_status="replay_or_lost")
+        raise RegistrationReplayed(
+            "the gateway returned an existing local deploy credential without its api_key"
+        )
+    bind_sig = registration.bind_sig.get_secret_value() if registration.bind_sig else ""
+    if not registration.guest_id or not bind_sig:
+        if audit:
+            audit.error("auth.register", reason="missing_guest_or_bindsig")
+        raise RegistrationIncomplete("the registration answer lacked guest_id or bind_sig")
+    api_key = registration.api_key.get_secret_value()
+    # The token was issued by the gateway we called: record that one, not the echoed field.
+    write_auth_file(
+        settings.auth_path,
+        api_key=api_key,
+        gateway=settings.url,
+        guest_id=registration.guest_id,
+        bind_sig=bind_sig,
+    )
+    if audit:
+        audit.info(
+            "auth.register", status="ok", guest_id=registration.guest_id, gateway=settings.url
+        )
+    return Credential(
+        api_key=api_key,
+        gateway=settings.url,
+        source="local" if settings.local else "file",
+        path=settings.auth_path,
+        guest_id=registration.guest_id,
+        bind_sig=bind_sig,
+    )
+
+
+async def ensure_credential(
+    settings: GatewaySettings,
+    consent: Consent,
+    *,
+    name: str = "opendeploy local deploy",
+    source_hint: str | None = None,
+    audit: AuditLog | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Credential:
+    """The credential to use: the resolved one, or a new guest credential behind consent.
+
+    Raises `ConsentRequired` (and writes nothing) when consent is not given. In local mode a
+    local dashboard token is minted instead, without asking.
+    """
+    if settings.credential is not None:
+        return settings.credential
+    if settings.local:
+        async with connect(settings, transport=transport, env=env) as _client:
+            pass
+        minted = resolve_settings("local", env=env).credential
+        if minted is None:  # pragma: no cover - connect() always saves one
+            raise NoCredential("the local gateway did not mint a token")
+        return minted
+    if not consent.granted(CONSENT_QUESTION):
+        if audit:
+            audit.error("auth.register", reason="consent_missing")
+        raise ConsentRequired("refused to create a credential without explicit consent")
+    async with connect(settings, anonymous=True, transport=transport, env=env) as client:
+        return await register_guest_credential(
+            client, settings, name=name, source_hint=source_hint, audit=audit
+        )
+
+
+# --- describing a credential (whoami) -----------------------------------------------------------
+
+TokenState = Literal["dashboard", "guest pending", "guest bound", "rejected", "unknown"]
+
+
+@dataclass(frozen=True)
+class CredentialStatus:
+    """What the gateway says about a credential: `/v1/regions/` then the `/v1/profile` probe."""
+
+    state: TokenState
+    profile: Profile | None = None
+
+
+async def probe_credential(client: GatewayClient, credential: Credential) -> CredentialStatus:
+    """Classify the token: rejected (401 on regions), dashboard, guest bound or guest pending.
+
+    Transport and server errors propagate; a 401 never deletes anything.
+    """
+    try:
+        await client.regions()
+    except Unauthorized:
+        return CredentialStatus("rejected")
+    try:
+        profile = await client.profile()
+    except Unauthorized:
+        if credential.kind == "guest":
+            return CredentialStatus("guest pending")
+        return CredentialStatus("unknown")
+    if credential.kind == "guest":
+        return CredentialStatus("guest bound", profile)
+    return CredentialStatus("dashboard" if credential.kind == "dashboard" else "unknown", profile)
+
+
+def read_saved_credential(path: Path, *, warn: Warn) -> Credential | None:
+    """The credential saved at `path` (any gateway), for `login`'s overwrite check."""
+    saved = read_auth_file(path, warn=warn)
+    if saved is None:
+        return None
+    return Credential(
+        api_key=saved.api_key,
+        gateway=saved.gateway or "",
+        source="file",
+        path=path,
+        guest_id=saved.guest_id,
+        bind_sig=saved.bind_sig,
+    )
+
+
+def audit_failed_requests(audit: AuditLog) -> Callable[[RequestRecord], None]:
+    """An `on_request` hook that writes every failed attempt (status >= 400 or no answer) to
+    the audit log as `gateway.request`, so retries and faults leave a trail; successes stay
+    out to keep the log to one line per operation boundary."""
+
+    def record(attempt: RequestRecord) -> None:
+        if attempt.error is None and (attempt.status_code or 0) < 400:
+            return
+        audit.warn(
+            "gateway.request",
+            method=attempt.method,
+            path=attempt.path,
+            attempt=attempt.attempt,
+            status=attempt.status_code,
+            error=attempt.error,
+            elapsed_ms=round(attempt.elapsed * 1000),
+        )
+
+    return record
