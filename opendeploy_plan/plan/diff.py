@@ -1,0 +1,198 @@
+"""Attribute diffs: service settings (quantities compared by value) and variable maps.
+
+Pure helpers for the planner. They return display-safe `AttributeChange`s: a value is shown only
+when the manifest declares it as a plain literal; everything else is masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from deepdiff import DeepDiff
+from pydantic import SecretStr
+
+from opendeploy_plan import platform
+from opendeploy_plan.plan.desired import (
+    QUANTITY_FIELDS,
+    DesiredService,
+    DesiredValue,
+)
+from opendeploy_plan.plan.model import AttributeChange, ChangeKind, DisplayValue, Mask
+from opendeploy_plan.state.model import ObservedService
+
+
+def _normalized(name: str, value: object) -> object:
+    """Quantities by value (`1` == `1000m`, `1Gi` == `1024Mi`); lists as sorted sets."""
+    if name in QUANTITY_FIELDS and isinstance(value, str):
+        try:
+            if name.startswith("cpu"):
+                return platform.cpu_millicores(value)
+            return platform.memory_bytes(value)
+        except ValueError:
+            return value
+    if isinstance(value, list | tuple):
+        return sorted(set(value))
+    return value
+
+
+# What the platform uses when a service row leaves a field empty (api-schemas.md step 3.3).
+_PLATFORM_DEFAULTS: dict[str, object] = {
+    "replicas": 1,
+    "auto_scaling": False,
+    "internal_only": False,
+}
+
+
+def _live_value(live: ObservedService, name: str) -> object:
+    value = getattr(live, name)
+    return _PLATFORM_DEFAULTS.get(name) if value is None else value
+
+
+def desired_settings(service: DesiredService) -> dict[str, object]:
+    """Managed service-row fields, plus `dependencies` (the sibling services from `after`)."""
+    settings: dict[str, object] = dict(service.settings())
+    settings["dependencies"] = list(service.after)
+    return settings
+
+
+def diff_settings(desired: DesiredService, live: ObservedService) -> list[AttributeChange]:
+    """Changes to the managed fields of an existing service row (unset fields are skipped)."""
+    want = desired_settings(desired)
+    have = {name: _live_value(live, name) for name in want}
+    want_norm = {k: _normalized(k, v) for k, v in want.items()}
+    have_norm = {k: _normalized(k, v) for k, v in have.items()}
+    if want_norm == have_norm:
+        return []
+    changed = DeepDiff(have_norm, want_norm, ignore_order=True).affected_root_keys
+    return [
+        AttributeChange(
+            path=name,
+            kind=ChangeKind.CHANGE,
+            before=_plain(have[name]),
+            after=_plain(want[name]),
+        )
+        for name in sorted(str(key) for key in changed)
+    ]
+
+
+def _plain(value: object) -> DisplayValue:
+    if isinstance(value, tuple | list):
+        return list(value)
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class WantedValue:
+    """A variable's resolved value (None when only known after apply) and how to show it."""
+
+    value: str | None
+    display: DisplayValue
+    shown_before: bool
+
+
+def wanted_variables(
+    explicit: Mapping[str, DesiredValue],
+    uses: Collection[str],
+    dependency_env: Mapping[str, Mapping[str, SecretStr]],
+) -> tuple[dict[str, WantedValue], list[str]]:
+    """The variables a service should have: each used dependency's `env_vars`, then the
+    manifest's own values on top. Returns them with the used dependencies whose variables are
+    not known yet (absent from `dependency_env`)."""
+    wanted: dict[str, WantedValue] = {}
+    pending: list[str] = []
+    for dep in uses:
+        variables = dependency_env.get(dep)
+        if variables is None:
+            pending.append(dep)
+            continue
+        for key, secret in variables.items():
+            wanted[key] = WantedValue(secret.get_secret_value(), Mask.SENSITIVE, False)
+    for key, value in explicit.items():
+        resolved = value.resolve(dependency_env)
+        if resolved is None:
+            wanted[key] = WantedValue(None, Mask.UNKNOWN, False)
+        elif value.is_literal:
+            wanted[key] = WantedValue(resolved, resolved, True)
+        else:
+            wanted[key] = WantedValue(resolved, Mask.SENSITIVE, False)
+    return wanted, pending
+
+
+def pending_block_path(prefix: str, dependency: str) -> str:
+    """The change path standing for all variables a not-yet-known dependency will provide."""
+    return f"{prefix}." + "${{ dependencies." + f"{dependency}.*" + " }}"
+
+
+def diff_variables(
+    prefix: Literal["env", "build_env"],
+    wanted: Mapping[str, WantedValue],
+    pending: Collection[str],
+    live: Mapping[str, SecretStr],
+    policy: Literal["replace", "merge"],
+    provided_by_pending: Mapping[str, str],
+) -> list[AttributeChange]:
+    """Changes from `live` to `wanted`. With `replace`, live keys the manifest lacks are shown
+    as removals (the platform replaces env in full); `merge` keeps them. `provided_by_pending`
+    maps a live key to the pending dependency expected to provide it again."""
+    changes: list[AttributeChange] = []
+    for key in sorted(wanted):
+        want = wanted[key]
+        have = live.get(key)
+        path = f"{prefix}.{key}"
+        if have is None:
+            changes.append(AttributeChange(path, ChangeKind.ADD, None, want.display))
+        elif want.value is None:
+            changes.append(AttributeChange(path, ChangeKind.CHANGE, Mask.SENSITIVE, want.display))
+        elif want.value != have.get_secret_value():
+            before: DisplayValue = have.get_secret_value() if want.shown_before else Mask.SENSITIVE
+            changes.append(AttributeChange(path, ChangeKind.CHANGE, before, want.display))
+    if policy == "replace":
+        for key in sorted(set(live) - set(wanted)):
+            path = f"{prefix}.{key}"
+            source = provided_by_pending.get(key)
+            if source is not None:
+                note = f"expected again from dependency.{source}"
+                changes.append(
+                    AttributeChange(path, ChangeKind.CHANGE, Mask.SENSITIVE, Mask.UNKNOWN, note)
+                )
+            else:
+                note = "not in the manifest: removed (env_policy: replace)"
+                changes.append(AttributeChange(path, ChangeKind.REMOVE, Mask.SENSITIVE, None, note))
+    for dep in sorted(pending):
+        note = f"every variable dependency.{dep} provides"
+        changes.append(
+            AttributeChange(
+                pending_block_path(prefix, dep), ChangeKind.ADD, None, Mask.UNKNOWN, note
+            )
+        )
+    return changes
+
+
+def resolve_variables(
+    explicit: Mapping[str, DesiredValue],
+    uses: Collection[str],
+    dependency_env: Mapping[str, Mapping[str, SecretStr]],
+    live: Mapping[str, SecretStr],
+    policy: Literal["replace", "merge"],
+) -> dict[str, str]:
+    """The full map to send to the platform (service create or env PUT) at apply time.
+
+    Call it once every used dependency exists (its `env_vars` in `dependency_env`); raises
+    KeyError naming the first dependency or variable still unknown. With `merge`, live keys the
+    manifest lacks are kept.
+    """
+    wanted, pending = wanted_variables(explicit, uses, dependency_env)
+    if pending:
+        raise KeyError(f"dependency.{pending[0]} has no known env_vars yet")
+    result: dict[str, str] = {}
+    if policy == "merge":
+        result.update({k: v.get_secret_value() for k, v in live.items()})
+    for key, want in wanted.items():
+        if want.value is None:
+            raise KeyError(f"{key}: a referenced dependency variable is not known yet")
+        result[key] = want.value
+    return result

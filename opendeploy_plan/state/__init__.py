@@ -1,0 +1,1 @@
+"""State: what the gateway says is live (models here, refresh in `refresh.py`)."""
