@@ -1,0 +1,1 @@
+document.getElementById("when").textContent = `Rendered at ${new Date().toLocaleString()}.`;

@@ -1,0 +1,35 @@
+"""Reading dotenv files that resolve `${{ secrets.NAME }}`; their values are never logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from opendeploy_plan.manifest.models import default_env_files, relative_path_problem
+
+
+def load_env_files(
+    manifest_dir: str | Path, files: list[str] | None, environment: str
+) -> dict[str, str]:
+    """Variables from the dotenv files next to the manifest, later files winning.
+
+    `files` None means the default list (`.env`, `.env.local`, `.env.<environment>`,
+    `.env.<environment>.local`). Missing files are skipped; a path leaving the manifest's
+    folder is ignored (the loader already reported it). No `${VAR}` interpolation: a secret
+    containing `$` stays exactly as written.
+    """
+    from dotenv import dotenv_values  # only planning needs it, not `odplan validate`
+
+    root = Path(manifest_dir)
+    resolved_root = root.resolve()
+    values: dict[str, str] = {}
+    for name in default_env_files(environment) if files is None else files:
+        if relative_path_problem(name) is not None:
+            continue
+        path = root / name
+        resolved = path.resolve()
+        if resolved_root not in resolved.parents or not resolved.is_file():
+            continue
+        for key, value in dotenv_values(path, interpolate=False, encoding="utf-8").items():
+            if value is not None:
+                values[key] = value
+    return values

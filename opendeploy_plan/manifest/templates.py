@@ -1,0 +1,116 @@
+"""`${{ … }}` expressions inside manifest values: secrets and dependency outputs.
+
+Only two forms exist: `${{ secrets.NAME }}` and `${{ dependencies.<name>.<KEY> }}`. Anything
+else between `${{` and `}}` is an error, so a typo never silently becomes literal text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, TypeAlias
+
+ENV_KEY_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_OPEN: Final = "${{"
+_CLOSE: Final = "}}"
+_SECRET_RE: Final = re.compile(r"^secrets\.([A-Za-z_][A-Za-z0-9_]*)$")
+_DEPENDENCY_RE: Final = re.compile(
+    r"^dependencies\.([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.([A-Za-z_][A-Za-z0-9_]*)$"
+)
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """`${{ secrets.NAME }}`: resolved from the process environment, then the env files."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"${{{{ secrets.{self.name} }}}}"
+
+
+@dataclass(frozen=True)
+class DependencyRef:
+    """`${{ dependencies.db.KEY }}`: one of a dependency's `env_vars`, known after it exists."""
+
+    dependency: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"${{{{ dependencies.{self.dependency}.{self.key} }}}}"
+
+
+TemplatePart: TypeAlias = str | SecretRef | DependencyRef
+
+
+class TemplateError(ValueError):
+    """A malformed `${{ … }}` expression; `offset` is where it starts in the value."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def parse_template(text: str) -> list[TemplatePart]:
+    """Split a value into literal text and references, in order; adjacent literals are joined.
+
+    `"postgres://${{ secrets.USER }}@host"` -> `["postgres://", SecretRef("USER"), "@host"]`.
+    A value without expressions is `[text]` (or `[]` when empty). Raises TemplateError.
+    """
+    parts: list[TemplatePart] = []
+    position = 0
+    while True:
+        start = text.find(_OPEN, position)
+        if start < 0:
+            break
+        end = text.find(_CLOSE, start + len(_OPEN))
+        if end < 0:
+            raise TemplateError("unterminated '${{' (missing '}}')", start)
+        if start > position:
+            parts.append(text[position:start])
+        parts.append(_parse_expression(text[start + len(_OPEN) : end].strip(), start))
+        position = end + len(_CLOSE)
+    if position < len(text):
+        parts.append(text[position:])
+    return _join_literals(parts)
+
+
+def _parse_expression(expression: str, offset: int) -> TemplatePart:
+    if match := _SECRET_RE.match(expression):
+        return SecretRef(match.group(1))
+    if match := _DEPENDENCY_RE.match(expression):
+        return DependencyRef(match.group(1), match.group(2))
+    if expression.startswith("secrets."):
+        raise TemplateError(
+            f"'${{{{ {expression} }}}}': a secret name must be a variable name (A-Z, 0-9, _)",
+            offset,
+        )
+    if expression.startswith("dependencies."):
+        raise TemplateError(
+            f"'${{{{ {expression} }}}}': write ${{{{ dependencies.<name>.<KEY> }}}}", offset
+        )
+    raise TemplateError(
+        f"unknown expression '${{{{ {expression} }}}}'; only ${{{{ secrets.NAME }}}} and "
+        "${{ dependencies.<name>.<KEY> }} are allowed",
+        offset,
+    )
+
+
+def _join_literals(parts: list[TemplatePart]) -> list[TemplatePart]:
+    joined: list[TemplatePart] = []
+    for part in parts:
+        if isinstance(part, str) and joined and isinstance(joined[-1], str):
+            joined[-1] = joined[-1] + part
+        else:
+            joined.append(part)
+    return joined
+
+
+def references(text: str) -> list[SecretRef | DependencyRef]:
+    """The references in a value (empty for a literal). Raises TemplateError."""
+    return [part for part in parse_template(text) if not isinstance(part, str)]
+
+
+def has_expression(text: str) -> bool:
+    return _OPEN in text
