@@ -39,6 +39,9 @@ COMMANDS: dict[str, CommandEntry] = {
     "login": CommandEntry("opendeploy_plan.cli.auth:login", "Save a credential for the gateway."),
     "whoami": CommandEntry("opendeploy_plan.cli.auth:whoami", "Show the credential in use."),
     "logout": CommandEntry("opendeploy_plan.cli.auth:logout", "Forget the saved credential."),
+    "plan": CommandEntry(
+        "opendeploy_plan.cli.plan:plan", "Show what apply would change (exit 2 on changes)."
+    ),
     "init": CommandEntry(
         "opendeploy_plan.cli.init:init", "Detect the project and write opendeploy.yaml."
     ),

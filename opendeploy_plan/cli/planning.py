@@ -1,0 +1,175 @@
+"""What `odplan plan`, `apply` and `graph` share: the planning flags and one planning pass.
+
+`@planning_options` adds the manifest and planning flags and hands the command a
+`PlanningFlags`; `plan_once()` connects, classifies the credential, and runs the engine's
+load → resolve → refresh → plan pipeline, printing diagnostics on stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.gateway import Credential, GatewayClient
+    from opendeploy_plan.plan import PlanOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class PlanningFlags:
+    """The command-line choices that shape a plan."""
+
+    manifest: Path
+    environment: str | None
+    target: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    redeploy: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+    refresh_only: bool = False
+    prune: bool = False
+    allow_data_loss: bool = False
+
+    def options(self, *, guest: bool, salt: bytes) -> PlanOptions:
+        from opendeploy_plan.plan import PlanOptions
+
+        return PlanOptions(
+            target=self.target,
+            exclude=self.exclude,
+            redeploy=self.redeploy,
+            replace=self.replace,
+            refresh_only=self.refresh_only,
+            prune=self.prune,
+            allow_data_loss=self.allow_data_loss,
+            guest=guest,
+            salt=salt,
+        )
+
+
+def manifest_options(func: F) -> F:
+    """`-f/--file` and `-e/--environment`."""
+    func = click.option(
+        "-e",
+        "--environment",
+        type=click.Choice(["production", "staging"]),
+        default=None,
+        help="Environment to plan for (default: the manifest's, or $OD_ENVIRONMENT).",
+    )(func)
+    return click.option(
+        "-f",
+        "--file",
+        "manifest",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=Path("opendeploy.yaml"),
+        show_default=True,
+        help="The manifest.",
+    )(func)
+
+
+def planning_options(func: F) -> F:
+    """The manifest flags plus --target/--exclude/--redeploy/--replace/--prune/…"""
+
+    @manifest_options
+    @click.option(
+        "--target", multiple=True, metavar="ADDR", help="Only this address (and what it needs)."
+    )
+    @click.option("--exclude", multiple=True, metavar="ADDR", help="Leave this address alone.")
+    @click.option(
+        "--redeploy", multiple=True, metavar="ADDR", help="Deploy this service even if unchanged."
+    )
+    @click.option("--replace", multiple=True, metavar="ADDR", help="Replace this resource.")
+    @click.option("--refresh-only", is_flag=True, help="Only show drift; change nothing.")
+    @click.option("--prune", is_flag=True, help="Delete live resources the manifest omits.")
+    @click.option("--allow-data-loss", is_flag=True, help="Allow deleting or replacing databases.")
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        manifest: Path,
+        environment: str | None,
+        target: tuple[str, ...],
+        exclude: tuple[str, ...],
+        redeploy: tuple[str, ...],
+        replace: tuple[str, ...],
+        refresh_only: bool,
+        prune: bool,
+        allow_data_loss: bool,
+        **kwargs: Any,
+    ) -> Any:
+        flags = PlanningFlags(
+            manifest,
+            environment,
+            target,
+            exclude,
+            redeploy,
+            replace,
+            refresh_only,
+            prune,
+            allow_data_loss,
+        )
+        return func(*args, flags=flags, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_diagnostics(prepared: Prepared) -> None:
+    """Every diagnostic, errors and warnings, on stderr (stdout may be JSON)."""
+    for diagnostic in sorted(prepared.diagnostics, key=lambda d: (not d.is_error, d)):
+        color = "red" if diagnostic.is_error else "yellow"
+        click.secho(diagnostic.format_long(), fg=color, err=True)
+
+
+async def is_unbound_guest(client: GatewayClient, credential: Credential | None) -> bool:
+    """True for a guest credential not linked to an account (`/v1/profile` answers 401)."""
+    from opendeploy_plan.gateway import Unauthorized
+
+    if credential is None or credential.kind != "guest":
+        return False
+    try:
+        await client.profile()
+    except Unauthorized:
+        return True
+    return False
+
+
+def load_or_exit(flags: PlanningFlags) -> Prepared:
+    """Read and check the manifest before any network call; exit 1 on errors."""
+    import sys
+
+    from opendeploy_plan.engine.prepare import load
+
+    prepared = load(flags.manifest, flags.environment)
+    if not prepared.load.ok:
+        print_diagnostics(prepared)
+        sys.exit(1)
+    return prepared
+
+
+async def plan_once(
+    client: GatewayClient,
+    prepared: Prepared,
+    flags: PlanningFlags,
+    *,
+    guest: bool,
+    salt: bytes | None = None,
+) -> Prepared:
+    """Resolve, refresh and plan a loaded manifest; diagnostics are printed, the caller decides
+    the exit code."""
+    from opendeploy_plan.engine.prepare import prepare
+    from opendeploy_plan.plan import new_salt
+
+    prepared = await prepare(
+        client,
+        prepared,
+        flags.options(guest=guest, salt=salt if salt is not None else new_salt()),
+        process_env=os.environ,
+    )
+    print_diagnostics(prepared)
+    return prepared

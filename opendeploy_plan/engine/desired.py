@@ -1,0 +1,265 @@
+"""Resolve a loaded manifest into the planner's `DesiredState`.
+
+This is the effectful edge on the manifest side: it reads secrets (process environment first,
+then the service's dotenv files), digests the source folder, and maps `region` to a region id.
+Problems come back as diagnostics (a missing secret names the variable and where to set it);
+secret values stay inside `DesiredValue` parts and are never formatted into a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import SecretStr
+
+from opendeploy_plan.diagnostics import Diagnostic
+from opendeploy_plan.manifest import (
+    DependencyRef,
+    GitSource,
+    Manifest,
+    SecretRef,
+    TemplateError,
+    load_env_files,
+    parse_template,
+)
+from opendeploy_plan.manifest import Service as ManifestService
+from opendeploy_plan.plan import (
+    DependencyPart,
+    DesiredDependency,
+    DesiredService,
+    DesiredSource,
+    DesiredState,
+    DesiredValue,
+    LiteralPart,
+    SecretPart,
+)
+from opendeploy_plan.source import SourceDigest, SourceError, digest_source, normalize_subpath
+
+AUTO_REGION = "auto"
+
+
+@dataclass(frozen=True)
+class RegionChoice:
+    """A region the gateway offers, as much of it as resolution needs."""
+
+    id: str
+    code: str
+    name: str
+    active: bool
+
+
+@dataclass
+class Resolution:
+    """The desired state (None when a diagnostic is an error), its diagnostics, and the source
+    digest that was computed (reused by apply to build the archive it describes)."""
+
+    desired: DesiredState | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    source: SourceDigest | None = None
+    git_tokens: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+def service_source_path(service: ManifestService) -> str:
+    """The API `source_path` of a path-sourced service: its folder inside the archive, `.` for
+    the root. Git-sourced services build from the repository root."""
+    if isinstance(service.source, GitSource):
+        return "."
+    return normalize_subpath(service.source) or "."
+
+
+def resolve_desired(
+    manifest: Manifest,
+    manifest_dir: Path,
+    environment: str,
+    *,
+    process_env: Mapping[str, str],
+    regions: Sequence[RegionChoice] | None = None,
+    manifest_file: str = "opendeploy.yaml",
+) -> Resolution:
+    """Build the DesiredState for `environment` (the manifest has its overlay applied)."""
+    problems: list[Diagnostic] = []
+
+    def error(path: str, summary: str, detail: str = "") -> None:
+        problems.append(Diagnostic(manifest_file, 0, 0, "error", path, summary, detail))
+
+    region_id = _resolve_region(manifest.project.region, regions, error)
+    source, source_digest, git_tokens = _resolve_source(manifest, manifest_dir, process_env, error)
+
+    services: dict[str, DesiredService] = {}
+    env_file_cache: dict[tuple[str, ...] | None, dict[str, str]] = {}
+    for name, service in manifest.services.items():
+        key = tuple(service.env_files) if service.env_files is not None else None
+        if key not in env_file_cache:
+            env_file_cache[key] = load_env_files(manifest_dir, service.env_files, environment)
+        secrets = _SecretLookup(process_env, env_file_cache[key])
+        env = _values(service.env, secrets, f"services.{name}.env", error)
+        build_env = _values(service.build_env, secrets, f"services.{name}.build_env", error)
+        digest = source_digest.services.get(name) if source_digest is not None else None
+        services[name] = _desired_service(service, env, build_env, digest)
+
+    if problems:
+        return Resolution(None, problems, source_digest)
+    desired = DesiredState(
+        project=manifest.project.name,
+        environment=environment,  # checked by the manifest loader
+        region_id=region_id,
+        description=manifest.project.description,
+        source=source,
+        dependencies={
+            name: DesiredDependency(
+                type=dep.type,
+                template=dep.template,
+                database_name=dep.database_name,
+                username=dep.username,
+            )
+            for name, dep in manifest.dependencies.items()
+        },
+        services=services,
+    )
+    return Resolution(desired, [], source_digest, git_tokens)
+
+
+class _SecretLookup:
+    """`${{ secrets.NAME }}`: the process environment first, then the dotenv files."""
+
+    def __init__(self, process_env: Mapping[str, str], files: Mapping[str, str]) -> None:
+        self._process_env = process_env
+        self._files = files
+
+    def get(self, name: str) -> str | None:
+        if name in self._process_env:
+            return self._process_env[name]
+        return self._files.get(name)
+
+
+def _values(
+    values: Mapping[str, str],
+    secrets: _SecretLookup,
+    path: str,
+    error: _ErrorSink,
+) -> dict[str, DesiredValue]:
+    resolved: dict[str, DesiredValue] = {}
+    for key, text in values.items():
+        try:
+            template = parse_template(text)
+        except TemplateError as exc:  # the loader reports these; keep going defensively
+            error(f"{path}.{key}", exc.message)
+            continue
+        parts: list[LiteralPart | SecretPart | DependencyPart] = []
+        for part in template:
+            if isinstance(part, str):
+                parts.append(LiteralPart(text=part))
+            elif isinstance(part, SecretRef):
+                value = secrets.get(part.name)
+                if value is None:
+                    error(
+                        f"{path}.{key}",
+                        f"secret {part.name} is not set",
+                        f"Export {part.name} in the environment, or add it to one of the "
+                        "service's env files (.env, .env.local, .env.<environment>, …).",
+                    )
+                    continue
+                parts.append(SecretPart(name=part.name, value=SecretStr(value)))
+            elif isinstance(part, DependencyRef):
+                parts.append(DependencyPart(dependency=part.dependency, key=part.key))
+        if not parts:
+            parts.append(LiteralPart(text=""))
+        resolved[key] = DesiredValue(parts=tuple(parts))
+    return resolved
+
+
+def _desired_service(
+    service: ManifestService,
+    env: dict[str, DesiredValue],
+    build_env: dict[str, DesiredValue],
+    source_digest: str | None,
+) -> DesiredService:
+    cpu = service.resources.cpu if service.resources else None
+    memory = service.resources.memory if service.resources else None
+    return DesiredService(
+        type=service.type,
+        language=service.language,
+        framework=service.framework,
+        port=service.port,
+        source_path=service_source_path(service),
+        source_digest=source_digest,
+        build_command=service.build_command,
+        dockerfile_path=service.dockerfile,
+        build_context=service.build_context,
+        health_check_path=service.health_check_path,
+        readiness_path=service.readiness_path,
+        cpu_request=cpu.request if cpu else None,
+        cpu_limit=cpu.limit if cpu else None,
+        memory_request=memory.request if memory else None,
+        memory_limit=memory.limit if memory else None,
+        replicas=service.replicas,
+        auto_scaling=service.auto_scaling,
+        internal_only=service.internal_only,
+        after=tuple(service.after),
+        uses=tuple(service.uses),
+        env=env,
+        build_env=build_env,
+        env_policy=service.env_policy,
+        subdomain=service.subdomain,
+    )
+
+
+class _ErrorSink(Protocol):
+    def __call__(self, path: str, summary: str, detail: str = "") -> None: ...
+
+
+def _resolve_region(
+    region: str, regions: Sequence[RegionChoice] | None, error: _ErrorSink
+) -> str | None:
+    """`auto` leaves the region unmanaged (apply picks the first active one at create)."""
+    if region == AUTO_REGION or regions is None:
+        return None
+    for choice in regions:
+        if region in (choice.id, choice.code):
+            if not choice.active:
+                error("project.region", f"region {region} is not active")
+            return choice.id
+    known = ", ".join(sorted(c.code or c.id for c in regions if c.active)) or "none"
+    error("project.region", f"unknown region {region!r}", f"Active regions: {known}.")
+    return None
+
+
+def _resolve_source(
+    manifest: Manifest,
+    manifest_dir: Path,
+    process_env: Mapping[str, str],
+    error: _ErrorSink,
+) -> tuple[DesiredSource, SourceDigest | None, dict[str, str]]:
+    """One source per project: the manifest's folder, or one git repository for every service."""
+    git = {n: s.source for n, s in manifest.services.items() if isinstance(s.source, GitSource)}
+    paths = {n: s.source for n, s in manifest.services.items() if isinstance(s.source, str)}
+    if git:
+        repos = {(g.git, g.branch) for g in git.values()}
+        if paths or len(repos) > 1:
+            error(
+                "services",
+                "all services of a project must share one source",
+                "The platform binds one source to a project: either every service builds from "
+                "a folder next to the manifest, or every service uses the same git repository.",
+            )
+            return DesiredSource(digest="invalid"), None, {}
+        url, branch = next(iter(repos))
+        tokens: dict[str, str] = {}
+        for g in git.values():
+            if g.token_env:
+                token = process_env.get(g.token_env)
+                if token is None:
+                    error("services", f"git token variable {g.token_env} is not set")
+                else:
+                    tokens["git_token"] = token
+        ref = f"git:{url}#{branch or ''}"
+        return DesiredSource(kind="git", digest=ref, git_url=url, branch=branch), None, tokens
+    try:
+        digest = digest_source(manifest_dir, paths)
+    except SourceError as exc:
+        error("services", str(exc))
+        return DesiredSource(digest="invalid"), None, {}
+    return DesiredSource(digest=digest.digest), digest, {}

@@ -1,0 +1,81 @@
+"""Load → resolve → refresh → plan: the pipeline `odplan plan` and `odplan apply` share."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opendeploy_plan.diagnostics import Diagnostic, has_errors
+from opendeploy_plan.engine.desired import RegionChoice, Resolution, resolve_desired
+from opendeploy_plan.gateway import GatewayClient
+from opendeploy_plan.manifest import LoadResult, load_manifest, manifest_digest
+from opendeploy_plan.plan import Plan, PlanOptions, make_plan
+from opendeploy_plan.state.model import ObservedState
+from opendeploy_plan.state.refresh import refresh
+
+
+@dataclass
+class Prepared:
+    """Everything one planning pass produced. `plan` is None when loading or resolving failed
+    (then `diagnostics` holds at least one error)."""
+
+    manifest_path: Path
+    load: LoadResult
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    resolution: Resolution | None = None
+    observed: ObservedState | None = None
+    plan: Plan | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None and not has_errors(self.diagnostics)
+
+    @property
+    def manifest_digest(self) -> str:
+        return manifest_digest(self.manifest_path)
+
+
+def load(manifest_path: Path, environment: str | None) -> Prepared:
+    """Read and check the manifest (no network). `environment` None means the manifest's own,
+    overridden by `OD_ENVIRONMENT` when that is set."""
+    chosen = environment or os.environ.get("OD_ENVIRONMENT") or None
+    result = load_manifest(manifest_path, chosen)
+    return Prepared(manifest_path, result, list(result.diagnostics))
+
+
+async def prepare(
+    client: GatewayClient,
+    prepared: Prepared,
+    options: PlanOptions,
+    *,
+    process_env: Mapping[str, str] | None = None,
+) -> Prepared:
+    """Resolve the loaded manifest, refresh live state and plan. Mutates and returns `prepared`."""
+    manifest = prepared.load.manifest
+    if manifest is None or has_errors(prepared.diagnostics):
+        return prepared
+    regions = None
+    if manifest.project.region != "auto":
+        regions = [
+            RegionChoice(r.id, r.code, r.name, r.status == "active") for r in await client.regions()
+        ]
+    resolution = resolve_desired(
+        manifest,
+        prepared.load.manifest_dir,
+        prepared.load.environment,
+        process_env=os.environ if process_env is None else process_env,
+        regions=regions,
+        manifest_file=str(prepared.manifest_path),
+    )
+    prepared.resolution = resolution
+    prepared.diagnostics.extend(resolution.diagnostics)
+    if resolution.desired is None:
+        return prepared
+    prepared.observed = await refresh(
+        client, resolution.desired.project, resolution.desired.environment
+    )
+    prepared.plan = make_plan(resolution.desired, prepared.observed, options)
+    prepared.diagnostics.extend(prepared.plan.diagnostics)
+    return prepared

@@ -1,0 +1,155 @@
+"""Refresh: read the live state of one project through the gateway, concurrently.
+
+Reads come in three dependent levels: the project list (find the project by name); then the
+project's services and dependencies; then, per service, its runtime env, auto domains and
+deployments. Requests within a level run at once, bounded by the client's in-flight cap:
+3 + 3 per service requests in all (the issue's budget is 3 + 4 per service).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import SecretStr
+
+from opendeploy_plan.gateway import Deployment, GatewayClient, Service, ServiceDomain
+from opendeploy_plan.source import SourceError, normalize_subpath
+from opendeploy_plan.state.model import (
+    ObservedDependency,
+    ObservedDeployment,
+    ObservedDomain,
+    ObservedProject,
+    ObservedService,
+    ObservedState,
+)
+
+# How many of a service's most recent deployments the planner sees.
+DEPLOYMENT_HISTORY = 10
+
+_SETTING_FIELDS = (
+    "language",
+    "framework",
+    "build_command",
+    "dockerfile",
+    "dockerfile_path",
+    "build_context",
+    "health_check_path",
+    "readiness_path",
+    "cpu_request",
+    "cpu_limit",
+    "memory_request",
+    "memory_limit",
+)
+
+
+async def refresh(client: GatewayClient, project_name: str, environment: str) -> ObservedState:
+    """The live state of the project called `project_name`, seen from `environment`."""
+    project = await client.find_project_by_name(project_name)
+    if project is None:
+        return ObservedState.empty()
+    services, dependency_status = await asyncio.gather(
+        client.list_services(project.id), client.dependency_status(project.id)
+    )
+    chosen = _one_per_name(services, environment)
+    details = await asyncio.gather(
+        *(_service_detail(client, project.id, s, environment) for s in chosen.values())
+    )
+    return ObservedState(
+        project=ObservedProject(
+            id=project.id,
+            name=project.name,
+            region_id=project.region_id or None,
+            description=project.description or None,
+            has_source=bool(project.source_path),
+        ),
+        dependencies={
+            (dep.display_name or dep.name or dep.dependency_id or dep.id): ObservedDependency(
+                id=dep.id,
+                type=dep.type or dep.dependency_id,
+                status=dep.status or "running",
+                display_name=dep.display_name or None,
+                name=dep.name or None,
+                environment=dep.environment or None,
+                env_vars=_secret_map(dep.env_vars),
+            )
+            for dep in dependency_status.dependencies
+        },
+        services=dict(zip(chosen, details, strict=True)),
+    )
+
+
+def _one_per_name(services: list[Service], environment: str) -> dict[str, Service]:
+    """Services keyed by name; where a name exists in both environments, ours wins."""
+    chosen: dict[str, Service] = {}
+    for service in sorted(services, key=lambda s: s.environment == environment):
+        chosen[service.name] = service
+    return dict(sorted(chosen.items()))
+
+
+async def _service_detail(
+    client: GatewayClient, project_id: str, service: Service, environment: str
+) -> ObservedService:
+    env, domains, deployments = await asyncio.gather(
+        client.get_env(project_id, service.id),
+        client.list_service_domains(service.id, environment=environment, type="auto"),
+        client.list_deployments(project_id=project_id, service_id=service.id),
+    )
+    row: Mapping[str, Any] = service.model_dump()
+    recent = sorted(deployments, key=lambda d: d.created_at, reverse=True)[:DEPLOYMENT_HISTORY]
+    return ObservedService(
+        id=service.id,
+        type=service.type,
+        environment=service.environment,
+        port=service.port,
+        source_path=_source_path(service.source_path),
+        replicas=service.replicas,
+        auto_scaling=_optional_bool(row.get("auto_scaling")),
+        internal_only=_optional_bool(row.get("internal_only")),
+        dependencies=tuple(row.get("dependencies") or ()),
+        build_variables=_secret_map(service.build_variables),
+        env=_secret_map(env.variables),
+        deployments=tuple(_deployment(d) for d in recent),
+        domain=_auto_domain(domains, environment),
+        **{name: _optional_str(row.get(name)) for name in _SETTING_FIELDS},
+    )
+
+
+def _deployment(deployment: Deployment) -> ObservedDeployment:
+    return ObservedDeployment(
+        id=deployment.id,
+        status=deployment.status,
+        progress=deployment.progress or 0,
+        description=deployment.description or None,
+        created_at=deployment.created_at,
+    )
+
+
+def _auto_domain(domains: list[ServiceDomain], environment: str) -> ObservedDomain | None:
+    for domain in domains:
+        if domain.type in ("", "auto") and domain.environment in ("", environment):
+            return ObservedDomain(id=domain.id, domain=domain.domain, environment=environment)
+    return None
+
+
+def _source_path(value: str) -> str:
+    """The same normal form resolution uses: a folder inside the archive, `.` for the root."""
+    try:
+        return normalize_subpath(value) or "."
+    except SourceError:
+        return value
+
+
+def _secret_map(values: Mapping[str, str]) -> dict[str, SecretStr]:
+    return {key: SecretStr(value) for key, value in values.items()}
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def _optional_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
