@@ -42,6 +42,12 @@ COMMANDS: dict[str, CommandEntry] = {
     "plan": CommandEntry(
         "opendeploy_plan.cli.plan:plan", "Show what apply would change (exit 2 on changes)."
     ),
+    "graph": CommandEntry(
+        "opendeploy_plan.cli.graph:graph", "Print the plan's action graph (dot or mermaid)."
+    ),
+    "apply": CommandEntry(
+        "opendeploy_plan.cli.apply:apply", "Apply the manifest or a saved plan; print the live URL."
+    ),
     "init": CommandEntry(
         "opendeploy_plan.cli.init:init", "Detect the project and write opendeploy.yaml."
     ),

@@ -287,6 +287,10 @@ class GatewayClient:
         )
         return self._parse(response, Service)
 
+    async def delete_service(self, service_id: str) -> None:
+        """`DELETE /v1/services/:id` (not in the skill's docs; needed to replace a service)."""
+        await self._send(_Call("DELETE", f"v1/services/{_seg(service_id)}", idempotent=True))
+
     async def get_env(self, project_id: str, service_id: str) -> EnvVars:
         return await self._get_model(
             f"v1/projects/{_seg(project_id)}/services/{_seg(service_id)}/env", EnvVars

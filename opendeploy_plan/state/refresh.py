@@ -103,7 +103,7 @@ async def _service_detail(
         type=service.type,
         environment=service.environment,
         port=service.port,
-        source_path=_source_path(service.source_path),
+        source_path=normal_source_path(service.source_path),
         replicas=service.replicas,
         auto_scaling=_optional_bool(row.get("auto_scaling")),
         internal_only=_optional_bool(row.get("internal_only")),
@@ -133,8 +133,9 @@ def _auto_domain(domains: list[ServiceDomain], environment: str) -> ObservedDoma
     return None
 
 
-def _source_path(value: str) -> str:
-    """The same normal form resolution uses: a folder inside the archive, `.` for the root."""
+def normal_source_path(value: str) -> str:
+    """The form resolution uses: a folder inside the archive, `.` for the root (the gateway
+    answers `""` for the root)."""
     try:
         return normalize_subpath(value) or "."
     except SourceError:

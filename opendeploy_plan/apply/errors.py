@@ -1,0 +1,59 @@
+"""What can go wrong while applying, each with a hint the user can act on."""
+
+from __future__ import annotations
+
+
+class ApplyError(Exception):
+    """An action failed; `hint` says what to do about it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ReadBackMismatch(ApplyError):
+    """The gateway accepted a change but reading it back shows something else."""
+
+    def __init__(self, address: str, field: str, expected: str, actual: str) -> None:
+        super().__init__(
+            f"inconsistent result after apply: {address} {field} is {actual}, expected {expected}",
+            "The gateway accepted the change but did not keep it. Run `odplan plan` to see the "
+            "live state; if it persists, report it with the audit log.",
+        )
+        self.address = address
+        self.field = field
+
+
+class DeploymentFailed(ApplyError):
+    """A deployment reached a terminal state other than success."""
+
+    def __init__(
+        self,
+        service: str,
+        deployment_id: str,
+        status: str,
+        message: str,
+        log_tail: list[str],
+        hint: str,
+    ) -> None:
+        text = f"deployment {deployment_id} of {service} ended {status}"
+        if message:
+            text += f": {message}"
+        super().__init__(text, hint)
+        self.service = service
+        self.deployment_id = deployment_id
+        self.status = status
+        self.log_tail = log_tail
+
+
+class DependencyFailed(ApplyError):
+    """A database could not be provisioned."""
+
+
+class SubdomainUnavailable(ApplyError):
+    """The manifest's subdomain is reserved or taken; odplan never picks another by itself."""
+
+
+class SourceChanged(ApplyError):
+    """The files changed between planning and building the archive."""

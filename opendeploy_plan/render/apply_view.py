@@ -1,0 +1,119 @@
+"""What `odplan apply` shows while it runs, and its closing summary.
+
+`ConsoleApplyView` implements the executor's hooks: one line per event on stderr, prefixed with
+the elapsed time (plain text, so logs of CI runs read well; rich only colours them on a
+terminal). `summary_text` lists what succeeded, failed (with the hint and the log tail) and was
+skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TextIO
+
+from opendeploy_plan.apply.errors import ApplyError, DeploymentFailed
+from opendeploy_plan.apply.scheduler import RunReport, StepOutcome, StepResult
+from opendeploy_plan.plan import PlannedAction
+
+LOG_TAIL_LINES = 30
+
+_VERBS = {
+    "create": "creating",
+    "update": "updating",
+    "replace": "replacing",
+    "delete": "deleting",
+    "bind_source": "uploading and binding",
+    "deploy": "deploying",
+    "rename_domain": "renaming",
+    "wait": "waiting for",
+}
+
+
+class ConsoleApplyView:
+    """Progress lines on a stream (stderr by default); colours only when `color`."""
+
+    def __init__(self, stream: TextIO, *, color: bool = False) -> None:
+        self.stream = stream
+        self.color = color
+        self.started = time.monotonic()
+        self._last_progress: dict[str, str] = {}
+
+    def _line(self, text: str, style: str = "") -> None:
+        stamp = f"[{time.monotonic() - self.started:6.1f}s]"
+        if self.color and style:
+            codes = {"green": "32", "red": "31", "yellow": "33", "dim": "2"}
+            text = f"\x1b[{codes[style]}m{text}\x1b[0m"
+        self.stream.write(f"{stamp} {text}\n")
+        self.stream.flush()
+
+    def action_started(self, action: PlannedAction) -> None:
+        verb = _VERBS.get(str(action.kind), str(action.kind))
+        self._line(f"{action.address}: {verb}…")
+
+    def action_progress(self, action: PlannedAction, message: str) -> None:
+        if self._last_progress.get(action.address) == message:
+            return
+        self._last_progress[action.address] = message
+        self._line(f"{action.address}: {message}", "dim")
+
+    def action_finished(self, action: PlannedAction, result: StepResult) -> None:
+        if result.outcome is StepOutcome.SUCCEEDED:
+            self._line(f"{action.address}: done", "green")
+        elif result.outcome is StepOutcome.FAILED:
+            self._line(f"{action.address}: failed: {_error_text(result.error)}", "red")
+        elif result.outcome is StepOutcome.SKIPPED:
+            self._line(f"{action.address}: skipped ({result.reason} failed)", "yellow")
+        else:
+            self._line(f"{action.address}: not started (interrupted)", "yellow")
+
+
+def _error_text(error: BaseException | None) -> str:
+    if error is None:
+        return "unknown error"
+    if isinstance(error, ApplyError):
+        return error.message
+    message = getattr(error, "message", None)
+    return str(message) if message else (str(error) or type(error).__name__)
+
+
+def _error_hint(error: BaseException | None) -> str:
+    hint = getattr(error, "hint", "")
+    return str(hint) if hint else ""
+
+
+def summary_text(report: RunReport) -> str:
+    """`Apply complete: …` or `Apply failed: …`, then what failed (with hints) and was skipped."""
+    succeeded = report.names(StepOutcome.SUCCEEDED)
+    failed = [r for r in report.results if r.outcome is StepOutcome.FAILED]
+    skipped = [r for r in report.results if r.outcome is StepOutcome.SKIPPED]
+    unreached = report.names(StepOutcome.NOT_STARTED)
+    head = (
+        "Apply complete"
+        if report.ok
+        else ("Apply interrupted" if report.interrupted else "Apply failed")
+    )
+    lines = [
+        f"{head}: {len(succeeded)} succeeded, {len(failed)} failed, {len(skipped)} skipped"
+        + (f", {len(unreached)} not started" if unreached else "")
+        + "."
+    ]
+    for result in failed:
+        lines.append("")
+        lines.append(f"Error: {result.name}: {_error_text(result.error)}")
+        if isinstance(result.error, DeploymentFailed) and result.error.log_tail:
+            tail = result.error.log_tail[-LOG_TAIL_LINES:]
+            lines.append(f"  last {len(tail)} log lines:")
+            lines.extend(f"  | {line}" for line in tail)
+        hint = _error_hint(result.error)
+        if hint:
+            lines.append(f"  hint: {hint}")
+    if skipped:
+        lines.append("")
+        lines.append("Skipped because something they need failed:")
+        lines.extend(
+            f"  - {r.name} (upstream {r.reason.removeprefix('upstream ')})" for r in skipped
+        )
+    if unreached:
+        lines.append("")
+        lines.append("Not started (interrupted): " + ", ".join(unreached))
+    return "\n".join(lines) + "\n"
