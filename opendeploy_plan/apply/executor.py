@@ -222,8 +222,11 @@ class Executor:
     # --- project ----------------------------------------------------------------------------
 
     async def _project(self, action: PlannedAction) -> None:
+        if action.kind is ActionKind.DELETE:
+            await self._delete_project(action)
+            return
         if action.kind is not ActionKind.CREATE:
-            raise ApplyError(f"project: {action.kind} is not supported by apply; use destroy")
+            raise ApplyError(f"project: {action.kind} is not supported")
         name = self.desired.project
         region = self.desired.region_id or (await self.client.active_region()).id
 
@@ -253,6 +256,16 @@ class Executor:
         read = await self.client.get_project(self.project_id)
         _expect(action.address, "name", name, read.name)
         self._log("setup.project_create", project_id=self.project_id, name=name)
+
+    async def _delete_project(self, action: PlannedAction) -> None:
+        """Delete the project; the platform drops its services, databases and domains too."""
+        project_id = self._require_project()
+        with contextlib.suppress(NotFound):
+            await self.client.delete_project(project_id)
+        if await self.client.find_project_by_name(self.desired.project) is not None:
+            raise ReadBackMismatch(action.address, "existence", "deleted", "still listed")
+        self._log("operate.project_delete", project_id=project_id, name=self.desired.project)
+        self.project_id = None
 
     def _require_project(self) -> str:
         if self.project_id is None:
@@ -336,16 +349,18 @@ class Executor:
 
     async def _service(self, action: PlannedAction, name: str) -> None:
         project_id = self._require_project()
-        svc = self.desired.services[name]
         if action.kind in (ActionKind.DELETE, ActionKind.REPLACE):
             existing = self.service_ids.get(name)
             if existing:
                 with contextlib.suppress(NotFound):
                     await self.client.delete_service(existing)
+                if await self.client.find_service_by_name(project_id, name) is not None:
+                    raise ReadBackMismatch(action.address, "existence", "deleted", "still listed")
                 self.service_ids.pop(name, None)
                 self._log("operate.service_delete", project_id=project_id, service=name)
             if action.kind is ActionKind.DELETE:
                 return
+        svc = self.desired.services[name]
         if action.kind is ActionKind.UPDATE:
             await self._update_service(action, name, svc)
             return
@@ -514,6 +529,7 @@ class Executor:
         if not deployment_id:
             raise ApplyError(f"{action.address}: nothing to wait for")
         await self._watch(action, name, deployment_id)
+        await self._note_live_url(action, name)
 
     async def _deploy(self, action: PlannedAction, name: str) -> None:
         project_id = self._require_project()
@@ -571,6 +587,21 @@ class Executor:
             run_id=self.inputs.run_id,
         )
         await self._watch(action, name, deployment.id)
+        await self._note_live_url(action, name)
+
+    async def _note_live_url(self, action: PlannedAction, name: str) -> None:
+        """A public service's auto domain row is written a little after its deployment succeeds
+        (domain.md: poll up to 30 s); wait for it so the final report has the live URL. Slow
+        ingress wiring is reported, not failed: the deployment itself did succeed."""
+        svc = self.desired.services[name]
+        if svc.type not in ("web", "static") or svc.internal_only:
+            return
+        try:
+            row = await self._auto_domain_row(action, self._service_id(name))
+        except ApplyError:
+            self.hooks.action_progress(action, "deployed; the auto domain is not wired yet")
+            return
+        self.deployments.setdefault(name, ServiceOutcomeRecord()).url = f"https://{row.domain}"
 
     async def _previous_temp_path(self, name: str) -> str:
         """Deploying without a new upload: reuse the latest deployment's parked path (the build

@@ -48,8 +48,32 @@ COMMANDS: dict[str, CommandEntry] = {
     "apply": CommandEntry(
         "opendeploy_plan.cli.apply:apply", "Apply the manifest or a saved plan; print the live URL."
     ),
+    "destroy": CommandEntry(
+        "opendeploy_plan.cli.destroy:destroy",
+        "Delete what the manifest manages (data kept unless --allow-data-loss).",
+    ),
     "init": CommandEntry(
         "opendeploy_plan.cli.init:init", "Detect the project and write opendeploy.yaml."
+    ),
+    "import": CommandEntry(
+        "opendeploy_plan.cli.import_cmd:import_project",
+        "Write opendeploy.yaml from a live project.",
+    ),
+    "status": CommandEntry(
+        "opendeploy_plan.cli.status:status",
+        "Show live services and whether they match the manifest.",
+    ),
+    "logs": CommandEntry(
+        "opendeploy_plan.cli.logs:logs", "Show a service's runtime or build logs."
+    ),
+    "redeploy": CommandEntry(
+        "opendeploy_plan.cli.redeploy:redeploy", "Redeploy a service from its current source."
+    ),
+    "rollback": CommandEntry(
+        "opendeploy_plan.cli.rollback:rollback", "Roll a service back to an earlier deployment."
+    ),
+    "cancel": CommandEntry(
+        "opendeploy_plan.cli.cancel:cancel", "Cancel a service's deployment in flight."
     ),
 }
 

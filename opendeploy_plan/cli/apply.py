@@ -137,7 +137,7 @@ async def _apply(
             _confirm()
         result = None
         if plan.actions:
-            result = await _execute(client, prepared, plan, parallelism, as_json, color, audit)
+            result = await execute_plan(client, prepared, plan, parallelism, as_json, color, audit)
         report = await _report(client, prepared, plan, result, settings.credential, guest, audit)
     ok = result is None or result.report.ok
     if as_json:
@@ -231,7 +231,7 @@ def _confirm() -> None:
         fail("Apply cancelled.", code=1)
 
 
-async def _execute(
+async def execute_plan(
     client: GatewayClient,
     prepared: Prepared,
     plan: Plan,
@@ -239,6 +239,7 @@ async def _execute(
     as_json: bool,
     color: bool,
     audit: Any,
+    verb: str = "Apply",
 ) -> ApplyResult:
     from opendeploy_plan.apply.executor import ApplyInputs, Executor, SilentHooks
     from opendeploy_plan.apply.scheduler import Interrupt
@@ -281,7 +282,7 @@ async def _execute(
     finally:
         if installed:
             loop.remove_signal_handler(signal.SIGINT)
-    click.echo("\n" + summary_text(result.report), err=True, nl=False)
+    click.echo("\n" + summary_text(result.report, verb), err=True, nl=False)
     run_audit.info("apply.done", ok=result.report.ok)
     return result
 

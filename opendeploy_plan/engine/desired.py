@@ -78,8 +78,12 @@ def resolve_desired(
     process_env: Mapping[str, str],
     regions: Sequence[RegionChoice] | None = None,
     manifest_file: str = "opendeploy.yaml",
+    secrets_required: bool = True,
 ) -> Resolution:
-    """Build the DesiredState for `environment` (the manifest has its overlay applied)."""
+    """Build the DesiredState for `environment` (the manifest has its overlay applied).
+
+    `secrets_required=False` (destroy) tolerates unset secrets: they resolve to "".
+    """
     problems: list[Diagnostic] = []
 
     def error(path: str, summary: str, detail: str = "") -> None:
@@ -94,7 +98,7 @@ def resolve_desired(
         key = tuple(service.env_files) if service.env_files is not None else None
         if key not in env_file_cache:
             env_file_cache[key] = load_env_files(manifest_dir, service.env_files, environment)
-        secrets = _SecretLookup(process_env, env_file_cache[key])
+        secrets = _SecretLookup(process_env, env_file_cache[key], secrets_required)
         env = _values(service.env, secrets, f"services.{name}.env", error)
         build_env = _values(service.build_env, secrets, f"services.{name}.build_env", error)
         digest = source_digest.services.get(name) if source_digest is not None else None
@@ -125,14 +129,17 @@ def resolve_desired(
 class _SecretLookup:
     """`${{ secrets.NAME }}`: the process environment first, then the dotenv files."""
 
-    def __init__(self, process_env: Mapping[str, str], files: Mapping[str, str]) -> None:
+    def __init__(
+        self, process_env: Mapping[str, str], files: Mapping[str, str], required: bool = True
+    ) -> None:
         self._process_env = process_env
         self._files = files
+        self._required = required
 
     def get(self, name: str) -> str | None:
         if name in self._process_env:
             return self._process_env[name]
-        return self._files.get(name)
+        return self._files.get(name, None if self._required else "")
 
 
 def _values(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,8 @@ from opendeploy_plan.diagnostics import Diagnostic, has_errors
 from opendeploy_plan.engine.desired import RegionChoice, Resolution, resolve_desired
 from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.manifest import LoadResult, load_manifest, manifest_digest
-from opendeploy_plan.plan import Plan, PlanOptions, make_plan
+from opendeploy_plan.plan import DesiredState, Plan, PlanOptions, make_plan
+from opendeploy_plan.plan.destroy import make_destroy_plan
 from opendeploy_plan.state.model import ObservedState
 from opendeploy_plan.state.refresh import refresh
 
@@ -51,8 +52,10 @@ async def prepare(
     options: PlanOptions,
     *,
     process_env: Mapping[str, str] | None = None,
+    destroy: bool = False,
 ) -> Prepared:
-    """Resolve the loaded manifest, refresh live state and plan. Mutates and returns `prepared`."""
+    """Resolve the loaded manifest, refresh live state and plan (or, with `destroy`, plan the
+    deletion of what the manifest manages). Mutates and returns `prepared`."""
     manifest = prepared.load.manifest
     if manifest is None or has_errors(prepared.diagnostics):
         return prepared
@@ -68,6 +71,7 @@ async def prepare(
         process_env=os.environ if process_env is None else process_env,
         regions=regions,
         manifest_file=str(prepared.manifest_path),
+        secrets_required=not destroy,
     )
     prepared.resolution = resolution
     prepared.diagnostics.extend(resolution.diagnostics)
@@ -76,6 +80,9 @@ async def prepare(
     prepared.observed = await refresh(
         client, resolution.desired.project, resolution.desired.environment
     )
-    prepared.plan = make_plan(resolution.desired, prepared.observed, options)
+    planner: Callable[[DesiredState, ObservedState, PlanOptions], Plan] = (
+        make_destroy_plan if destroy else make_plan
+    )
+    prepared.plan = planner(resolution.desired, prepared.observed, options)
     prepared.diagnostics.extend(prepared.plan.diagnostics)
     return prepared

@@ -61,6 +61,7 @@ class ActionReason(StrEnum):
     REDEPLOY_REQUESTED = "redeploy_requested"
     SUBDOMAIN_CHANGED = "subdomain_changed"
     PRUNE = "prune"
+    DESTROY = "destroy"
 
 
 REASON_TEXT: Mapping[ActionReason, str] = {
@@ -89,6 +90,7 @@ REASON_TEXT: Mapping[ActionReason, str] = {
     ActionReason.REDEPLOY_REQUESTED: "redeploy requested with --redeploy",
     ActionReason.SUBDOMAIN_CHANGED: "the auto subdomain differs from the manifest (no redeploy)",
     ActionReason.PRUNE: "live but not in the manifest, and --prune is set",
+    ActionReason.DESTROY: "odplan destroy",
 }
 
 

@@ -81,17 +81,14 @@ def _error_hint(error: BaseException | None) -> str:
     return str(hint) if hint else ""
 
 
-def summary_text(report: RunReport) -> str:
+def summary_text(report: RunReport, verb: str = "Apply") -> str:
     """`Apply complete: …` or `Apply failed: …`, then what failed (with hints) and was skipped."""
     succeeded = report.names(StepOutcome.SUCCEEDED)
     failed = [r for r in report.results if r.outcome is StepOutcome.FAILED]
     skipped = [r for r in report.results if r.outcome is StepOutcome.SKIPPED]
     unreached = report.names(StepOutcome.NOT_STARTED)
-    head = (
-        "Apply complete"
-        if report.ok
-        else ("Apply interrupted" if report.interrupted else "Apply failed")
-    )
+    state = "complete" if report.ok else ("interrupted" if report.interrupted else "failed")
+    head = f"{verb} {state}"
     lines = [
         f"{head}: {len(succeeded)} succeeded, {len(failed)} failed, {len(skipped)} skipped"
         + (f", {len(unreached)} not started" if unreached else "")

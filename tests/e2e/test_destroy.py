@@ -1,0 +1,111 @@
+"""`odplan destroy` end to end: what it deletes, what it keeps, and that plan sees it after.
+
+Issue 9's acceptance: destroy then plan shows everything to create; a database survives
+destroy without `--allow-data-loss`. Real uvicorn on 127.0.0.1, odplan as a child process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from opendeploy_plan.gateway import GatewayClient
+from tests.e2e.apply_support import (
+    CANARY,
+    Odplan,
+    RealGateway,
+    copy_example,
+    describe,
+    real_gateway,
+)
+
+PROJECT = "fastapi-shortener"
+
+
+@pytest.fixture
+def deployed(tmp_path: Path) -> Iterator[Odplan]:
+    """The FastAPI + postgres + redis example, applied once."""
+    with real_gateway() as gateway:
+        home = tmp_path / "home"
+        home.mkdir()
+        odplan = Odplan(gateway, home, copy_example("fastapi-postgres-redis", tmp_path / "app"))
+        applied = odplan.apply()
+        assert applied.returncode == 0, describe(applied)
+        yield odplan
+
+
+def live(gateway: RealGateway) -> dict[str, object]:
+    """Project, its service names and its databases (id, status), read through the API."""
+
+    async def go() -> dict[str, object]:
+        async with GatewayClient(gateway.base_url, gateway.dashboard_token) as client:
+            project = await client.find_project_by_name(PROJECT)
+            if project is None:
+                return {"project": None}
+            services = await client.list_services(project.id)
+            deps = await client.dependency_status(project.id)
+            return {
+                "project": project.id,
+                "services": sorted(s.name for s in services),
+                "databases": sorted((d.display_name, d.id, d.status) for d in deps.dependencies),
+            }
+
+    return asyncio.run(go())
+
+
+def test_destroy_keeps_the_project_and_its_databases_by_default(deployed: Odplan) -> None:
+    before = live(deployed.gateway)
+    assert before["services"] == ["api"]
+
+    destroyed = deployed.run("destroy", "--auto-approve")
+    assert destroyed.returncode == 0, describe(destroyed)
+    assert "kept: the project, dependency.cache, dependency.db" in destroyed.stdout
+    assert "Destroy complete: 1 succeeded, 0 failed, 0 skipped." in destroyed.stderr
+
+    after = live(deployed.gateway)
+    assert after["project"] == before["project"]
+    assert after["services"] == []
+    assert after["databases"] == before["databases"]  # same ids, still running: data survives
+
+    planned = deployed.plan("--detailed-exitcode")
+    assert planned.returncode == 2, describe(planned)
+    assert "+ service.api\n" in planned.stdout
+    assert "+ dependency.db" not in planned.stdout and "+ project\n" not in planned.stdout
+
+    reapplied = deployed.apply()
+    assert reapplied.returncode == 0, describe(reapplied)
+    assert deployed.plan("--detailed-exitcode").returncode == 0
+
+
+def test_destroy_with_allow_data_loss_removes_everything(deployed: Odplan) -> None:
+    destroyed = deployed.run("destroy", "--auto-approve", "--allow-data-loss")
+    assert destroyed.returncode == 0, describe(destroyed)
+    assert live(deployed.gateway) == {"project": None}
+
+    planned = deployed.plan("--detailed-exitcode")
+    assert planned.returncode == 2, describe(planned)
+    for address in ("+ project\n", "+ dependency.db\n", "+ dependency.cache\n", "+ service.api\n"):
+        assert address in planned.stdout
+    for output in (destroyed.stdout, destroyed.stderr, planned.stdout, deployed.audit_text()):
+        assert CANARY not in output
+
+
+def test_destroy_without_a_terminal_or_approval_changes_nothing(deployed: Odplan) -> None:
+    before = live(deployed.gateway)
+    refused = deployed.run("destroy", "--allow-data-loss")
+    assert refused.returncode == 1, describe(refused)
+    assert "refusing to destroy without confirmation" in refused.stderr
+    assert live(deployed.gateway) == before
+
+
+def test_destroy_of_a_missing_project_is_a_no_op(tmp_path: Path) -> None:
+    with real_gateway() as gateway:
+        home = tmp_path / "home"
+        home.mkdir()
+        odplan = Odplan(gateway, home, copy_example("static-site", tmp_path / "app"))
+        result = odplan.run("destroy", "--auto-approve")
+        assert result.returncode == 0, describe(result)
+        assert "No changes." in result.stdout
