@@ -50,7 +50,7 @@ COMMANDS: dict[str, CommandEntry] = {
     ),
     "destroy": CommandEntry(
         "opendeploy_plan.cli.destroy:destroy",
-        "Delete what the manifest manages (data kept unless --allow-data-loss).",
+        "Delete what the manifest manages (keeps data).",
     ),
     "init": CommandEntry(
         "opendeploy_plan.cli.init:init", "Detect the project and write opendeploy.yaml."
