@@ -1,0 +1,222 @@
+"""What the day-two commands share: which project and service they act on, running the async
+part with a clean Ctrl-C (exit 130), progress lines on stderr and the final report."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from opendeploy_plan.cli.options import fail, gateway_errors
+
+if TYPE_CHECKING:
+    from opendeploy_plan.apply.watch import DeploymentSnapshot
+    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.gateway import Credential, GatewayClient, Project
+    from opendeploy_plan.ops.deployments import Outcome
+    from opendeploy_plan.render.deploy_report import DeployReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+EXIT_INTERRUPTED = 130
+DEFAULT_MANIFEST = Path("opendeploy.yaml")
+
+
+@dataclass(frozen=True)
+class ProjectFlags:
+    """`--project NAME|ID`, or the manifest (`-f`) naming the project; `-e` for the environment."""
+
+    project: str | None
+    manifest: Path
+    environment: str | None
+
+    def load(self, *, required: bool = False) -> Prepared | None:
+        """The loaded manifest when it is needed (`required`) or no `--project` was given.
+
+        Exits 1 with the diagnostics when it does not load, and with a hint when it is missing.
+        """
+        if self.project is not None and not required:
+            return None
+        if not self.manifest.is_file():
+            if self.project is None:
+                fail(
+                    f"no manifest at {self.manifest}",
+                    "Pass --project NAME (or -f path/to/opendeploy.yaml).",
+                )
+            fail(f"no manifest at {self.manifest}", "Pass -f path/to/opendeploy.yaml.")
+        from opendeploy_plan.cli.planning import print_diagnostics
+        from opendeploy_plan.engine.prepare import load
+
+        prepared = load(self.manifest, self.environment)
+        if not prepared.load.ok:
+            print_diagnostics(prepared)
+            sys.exit(1)
+        return prepared
+
+    def environment_for(self, prepared: Prepared | None) -> str | None:
+        """`-e`, else the manifest's (with its `OD_ENVIRONMENT` override), else `OD_ENVIRONMENT`."""
+        if self.environment:
+            return self.environment
+        if prepared is not None:
+            return prepared.load.environment
+        return os.environ.get("OD_ENVIRONMENT") or None
+
+    async def find(self, client: GatewayClient, prepared: Prepared | None) -> Project:
+        """The project: by `--project`, else by the manifest's project name."""
+        from opendeploy_plan.ops.live import OpsError, find_project
+
+        if self.project is not None:
+            return await find_project(client, self.project)
+        assert prepared is not None and prepared.load.manifest is not None
+        name = prepared.load.manifest.project.name
+        project = await client.find_project_by_name(name)
+        if project is None:
+            raise OpsError(
+                f"project {name} (from {self.manifest}) does not exist on the gateway",
+                hint="Create it with odplan apply, or pass --project.",
+            )
+        return project
+
+
+def project_options(func: F) -> F:
+    """`--project`, `-f/--file` and `-e/--environment` → `project_flags: ProjectFlags`."""
+
+    @click.option(
+        "--project",
+        "project",
+        metavar="NAME|ID",
+        default=None,
+        help="The project (default: the one named in the manifest).",
+    )
+    @click.option(
+        "-f",
+        "--file",
+        "manifest",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_MANIFEST,
+        show_default=True,
+        help="The manifest naming the project.",
+    )
+    @click.option(
+        "-e",
+        "--environment",
+        type=click.Choice(["production", "staging"]),
+        default=None,
+        help="Environment (default: the manifest's, or $OD_ENVIRONMENT).",
+    )
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        project: str | None,
+        manifest: Path,
+        environment: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        flags = ProjectFlags(project, manifest, environment)
+        return func(*args, project_flags=flags, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def run(coroutine: Coroutine[Any, Any, T], *, interrupted: str = "") -> T:
+    """Run the command's async part: gateway errors end as "error/hint" and exit 1; Ctrl-C ends
+    with exit 130 and no traceback (`interrupted` says what is left running, if anything)."""
+    try:
+        with gateway_errors():
+            return asyncio.run(coroutine)
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        click.echo(f"interrupted{': ' + interrupted if interrupted else ''}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def progress_printer(label: str) -> Callable[[DeploymentSnapshot], None]:
+    """An `on_update` that prints `web: building 40%` lines on stderr."""
+
+    def show(snapshot: DeploymentSnapshot) -> None:
+        click.echo(f"{label}: {snapshot.status} {snapshot.progress}%", err=True)
+
+    return show
+
+
+async def unbound_bind_url(client: GatewayClient, credential: Credential | None) -> str:
+    """The account-binding URL when the credential is an unbound guest, else ""."""
+    from opendeploy_plan.cli.planning import is_unbound_guest
+
+    if credential is not None and await is_unbound_guest(client, credential):
+        return credential.bind_url or ""
+    return ""
+
+
+def deploy_report(outcome: Outcome, gateway: str, bind_url: str, log_file: str) -> DeployReport:
+    """The canonical post-deploy report for one operation's deployment."""
+    from opendeploy_plan.render.deploy_report import DeployReport, ServiceOutcome, https
+
+    final = outcome.deployment
+    return DeployReport(
+        project_name=outcome.project.name,
+        project_id=outcome.project.id,
+        environment=outcome.service.environment or final.environment,
+        gateway=gateway,
+        services=[ServiceOutcome(outcome.service.name, final.status, final.id, https(outcome.url))],
+        bind_url=bind_url,
+        log_file=log_file,
+    )
+
+
+def deployment_dict(outcome: Outcome) -> dict[str, Any]:
+    """The read-back deployment(s) for `--json`."""
+
+    def one(deployment: Any) -> dict[str, Any] | None:
+        if deployment is None:
+            return None
+        return {
+            "id": deployment.id,
+            "status": deployment.status,
+            "progress": deployment.progress,
+            "description": deployment.description,
+            "message": deployment.message,
+            "error_msg": deployment.error_msg,
+            "created_at": deployment.created_at,
+            "completed_at": deployment.completed_at,
+        }
+
+    return {
+        "operation": outcome.verb,
+        "deployment": one(outcome.deployment),
+        "target": one(outcome.target),
+        "replaced": one(outcome.replaced),
+    }
+
+
+def finish(outcome: Outcome, report: DeployReport, as_json: bool) -> NoReturn:
+    """Print the report (Markdown, or JSON with the read-back) and exit 0 on the wanted end."""
+    import json
+
+    if as_json:
+        click.echo(json.dumps({**report.as_dict(), **deployment_dict(outcome)}, indent=2))
+    else:
+        click.echo(_render(report), nl=False)
+        final = outcome.deployment
+        if final.error_msg and final.status == "failed":
+            click.echo(f"error: {final.error_msg}", err=True)
+            click.echo(
+                f"hint: odplan logs {outcome.service.name} --build --tail 300 shows the build "
+                "log (see the failure playbook).",
+                err=True,
+            )
+    sys.exit(0 if outcome.succeeded else 1)
+
+
+def _render(report: DeployReport) -> str:
+    from opendeploy_plan.render.deploy_report import render_markdown
+
+    return render_markdown(report)

@@ -1,0 +1,4 @@
+"""Day-two operations: adopt a live project into a manifest, status, logs, redeploy, rollback,
+cancel. Pure decisions live in `adopt` and `deployments`; the gateway calls sit beside them."""
+
+from __future__ import annotations
