@@ -1,0 +1,40 @@
+"""Configuration of the local gateway: storage, timings of the simulated platform, faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opendeploy_plan.emulator.clock import Clock
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything `create_app` needs. Durations are in (clock) seconds.
+
+    `db_path` is `":memory:"` or a SQLite file; uploads and extracted sources live in `data_dir`
+    (default: `<db_path>.files/`, or a temporary directory for `:memory:`).
+    """
+
+    db_path: str = ":memory:"
+    public_url: str = "http://127.0.0.1:8787/api"
+    data_dir: str | None = None
+    # Deployment phases (pending -> [analyzing] -> building -> deploying -> success).
+    pending_seconds: float = 1.0
+    analyze_seconds: float = 5.0
+    build_seconds: float = 8.0
+    deploy_seconds: float = 4.0
+    # A deployment of a project without source fails this soon (the playbook's "< 2 s").
+    instant_fail_seconds: float = 0.5
+    dependency_ready_seconds: float = 3.0
+    auto_domain_delay_seconds: float = 2.0
+    domain_reconcile_seconds: float = 2.0
+    # Parked uploads are garbage-collected after this long (update-source then 400s).
+    upload_ttl_seconds: float = 3600.0
+    max_extracted_bytes: int = 8 * 1024**3
+    # Faults applied to every /api route: added latency and a random 5xx rate.
+    latency_ms: int = 0
+    fail_rate: float = 0.0
+    seed: int | None = None
+    clock: Clock | None = None
+    admin_enabled: bool = True
+    trust_forwarded_for: bool = False
