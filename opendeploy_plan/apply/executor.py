@@ -59,7 +59,7 @@ from opendeploy_plan.plan import (
 )
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.stamp import Stamp
-from opendeploy_plan.source import build_archive
+from opendeploy_plan.source import ArchiveInfo, build_archive, select_files
 from opendeploy_plan.state.model import ObservedService, ObservedState
 from opendeploy_plan.state.refresh import normal_source_path
 
@@ -111,6 +111,7 @@ class ApplyInputs:
     manifest_dir: Path
     run_id: str
     git_token: str | None = field(default=None, repr=False)
+    manifest_path: Path | None = None
 
 
 @dataclass
@@ -479,9 +480,7 @@ class Executor:
             )
         else:
             with tempfile.TemporaryDirectory(prefix="odplan-") as scratch:
-                archive = await asyncio.to_thread(
-                    build_archive, self.inputs.manifest_dir, Path(scratch) / "source.zip"
-                )
+                archive = await asyncio.to_thread(self._build_archive, Path(scratch))
                 if archive.digest != source.digest:
                     raise SourceChanged(
                         "the source changed between planning and packaging",
@@ -504,6 +503,12 @@ class Executor:
         if not project.source_path:
             raise ReadBackMismatch(action.address, "source_path", "set", "empty")
         self._log("deploy.update_source", project_id=project_id, source_path=updated.source_path)
+
+    def _build_archive(self, scratch: Path) -> ArchiveInfo:
+        """The project's one archive, selecting exactly the files planning digested."""
+        root = self.inputs.manifest_dir
+        selection = select_files(root, manifest=self.inputs.manifest_path)
+        return build_archive(root, scratch / "source.zip", selection=selection)
 
     def _analysis(self) -> dict[str, Any]:
         """A best-effort local analysis for update-source, so the platform skips its own."""

@@ -148,7 +148,8 @@ async def _apply(
                 for r in result.report.results
             ]
         click.echo(json.dumps(payload, indent=2))
-    elif ok and report.services:
+    elif report.services:
+        # Also after a failure: the services that did deploy are live and have their URL.
         from opendeploy_plan.render.deploy_report import render_markdown
 
         click.echo(render_markdown(report))
@@ -253,6 +254,7 @@ async def execute_plan(
         desired=prepared.resolution.desired,
         observed=prepared.observed,
         manifest_dir=prepared.load.manifest_dir,
+        manifest_path=prepared.manifest_path,
         run_id=run_id,
         git_token=prepared.resolution.git_tokens.get("git_token"),
     )

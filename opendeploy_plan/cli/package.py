@@ -164,7 +164,12 @@ def _package(
     environment: str | None,
 ) -> None:
     from opendeploy_plan.manifest import GitSource
-    from opendeploy_plan.source import build_archive, digest_source, normalize_subpath
+    from opendeploy_plan.source import (
+        build_archive,
+        digest_source,
+        normalize_subpath,
+        select_files,
+    )
 
     manifest = _load(file, environment)
     root = Path(file).absolute().parent
@@ -183,12 +188,13 @@ def _package(
         _fail(f"service {service!r} builds from git ({url}); it has no local source to package")
 
     archive = None
+    chosen = select_files(root, manifest=file)
     if output is not None:
-        archive = build_archive(root, output, local)
+        archive = build_archive(root, output, local, selection=chosen)
         selection = archive.selection
         project_digest, service_digests = archive.digest, dict(archive.services)
     else:
-        result = digest_source(root, local)
+        result = digest_source(root, local, selection=chosen)
         result.refuse_mining()
         selection = result.selection
         project_digest, service_digests = result.digest, dict(result.services)

@@ -36,7 +36,13 @@ from opendeploy_plan.plan import (
     LiteralPart,
     SecretPart,
 )
-from opendeploy_plan.source import SourceDigest, SourceError, digest_source, normalize_subpath
+from opendeploy_plan.source import (
+    SourceDigest,
+    SourceError,
+    digest_source,
+    normalize_subpath,
+    select_files,
+)
 
 AUTO_REGION = "auto"
 
@@ -90,7 +96,9 @@ def resolve_desired(
         problems.append(Diagnostic(manifest_file, 0, 0, "error", path, summary, detail))
 
     region_id = _resolve_region(manifest.project.region, regions, error)
-    source, source_digest, git_tokens = _resolve_source(manifest, manifest_dir, process_env, error)
+    source, source_digest, git_tokens = _resolve_source(
+        manifest, manifest_dir, process_env, error, manifest_file
+    )
 
     services: dict[str, DesiredService] = {}
     env_file_cache: dict[tuple[str, ...] | None, dict[str, str]] = {}
@@ -239,6 +247,7 @@ def _resolve_source(
     manifest_dir: Path,
     process_env: Mapping[str, str],
     error: _ErrorSink,
+    manifest_file: str,
 ) -> tuple[DesiredSource, SourceDigest | None, dict[str, str]]:
     """One source per project: the manifest's folder, or one git repository for every service."""
     git = {n: s.source for n, s in manifest.services.items() if isinstance(s.source, GitSource)}
@@ -265,7 +274,8 @@ def _resolve_source(
         ref = f"git:{url}#{branch or ''}"
         return DesiredSource(kind="git", digest=ref, git_url=url, branch=branch), None, tokens
     try:
-        digest = digest_source(manifest_dir, paths)
+        selection = select_files(manifest_dir, manifest=manifest_file)
+        digest = digest_source(manifest_dir, paths, selection=selection)
     except SourceError as exc:
         error("services", str(exc))
         return DesiredSource(digest="invalid"), None, {}

@@ -10,7 +10,7 @@ import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from opendeploy_plan.source._errors import SourceError, SourceOutsideRoot
 from opendeploy_plan.source._rules import (
@@ -325,10 +325,18 @@ def _resolve_links(walk: _Walk) -> None:
             )
 
 
-def select_files(root: str | os.PathLike[str]) -> Selection:
+# odplan's own manifest is configuration, not source: editing it (a comment, a resize) must not
+# change the digest and so redeploy every service.
+MANIFEST_NAMES: Final = frozenset({"opendeploy.yaml", "opendeploy.yml"})
+
+
+def select_files(
+    root: str | os.PathLike[str], *, manifest: str | os.PathLike[str] | None = None
+) -> Selection:
     """Every file under `root` that may be uploaded, with warnings and held-back secrets.
 
-    Raises SourceError when `root` is not a readable folder.
+    The manifest at the root (`opendeploy.yaml`/`.yml`, or `manifest` when it lies in `root`)
+    is never selected. Raises SourceError when `root` is not a readable folder.
     """
     base = Path(root).absolute()
     if not base.is_dir():
@@ -336,9 +344,12 @@ def select_files(root: str | os.PathLike[str]) -> Selection:
     walk = _Walk(base, os.path.realpath(base))
     _walk(walk, str(base), "", _ancestor_layers(base), [])
     _resolve_links(walk)
+    left_out = set(MANIFEST_NAMES)
+    if manifest is not None and Path(manifest).absolute().parent == base:
+        left_out.add(Path(manifest).name)
     return Selection(
         root=base,
-        files=tuple(walk.files[key] for key in sorted(walk.files)),
+        files=tuple(walk.files[key] for key in sorted(walk.files) if key not in left_out),
         warnings=tuple(sorted(walk.warnings, key=lambda w: w.path)),
         excluded_secrets=tuple(sorted(walk.secrets)),
     )
