@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +18,10 @@ from opendeploy_plan.cli.options import (
     gateway_options,
     stdin_is_interactive,
 )
+
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.prepare import Prepared
+
 from opendeploy_plan.cli.planning import (
     PlanningFlags,
     load_or_exit,
@@ -36,7 +42,7 @@ from opendeploy_plan.cli.planning import (
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 def destroy(
-    manifest: object,
+    manifest: Path,
     environment: str | None,
     gateway_choice: GatewayChoice,
     auto_approve: bool,
@@ -45,9 +51,6 @@ def destroy(
     no_color: bool,
 ) -> None:
     """Delete the services the manifest manages (and with --allow-data-loss, the project)."""
-    from pathlib import Path
-
-    assert isinstance(manifest, Path)
     flags = PlanningFlags(manifest, environment, allow_data_loss=allow_data_loss)
     prepared = load_or_exit(flags)
     with gateway_errors():
@@ -58,7 +61,7 @@ def destroy(
 
 
 async def _destroy(
-    prepared: object,
+    prepared: Prepared,
     flags: PlanningFlags,
     choice: GatewayChoice,
     auto_approve: bool,
@@ -66,12 +69,11 @@ async def _destroy(
     no_color: bool,
 ) -> int:
     from opendeploy_plan.cli.apply import execute_plan
-    from opendeploy_plan.engine.prepare import Prepared, prepare
+    from opendeploy_plan.engine.prepare import prepare
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.plan import new_salt
     from opendeploy_plan.render import render_human, use_color
 
-    assert isinstance(prepared, Prepared)
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
