@@ -6,10 +6,11 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from opendeploy_plan.cli.options import GatewayChoice, gateway_errors, gateway_options
+from opendeploy_plan.cli.options import GatewayChoice, fail, gateway_errors, gateway_options
 from opendeploy_plan.cli.planning import (
     PlanningFlags,
     is_unbound_guest,
@@ -17,6 +18,10 @@ from opendeploy_plan.cli.planning import (
     plan_once,
     planning_options,
 )
+
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.gateway import Credential
 
 
 @click.command()
@@ -54,6 +59,9 @@ def plan(
 ) -> None:
     """Compare opendeploy.yaml with the live platform and show the actions apply would take."""
     prepared = load_or_exit(flags)
+    if out is not None and not out.parent.is_dir():
+        # Before any request: a plan that cannot be saved is not worth refreshing for.
+        fail(f"cannot save the plan to {out}: folder {out.parent} does not exist")
     with gateway_errors():
         code = asyncio.run(
             _plan(
@@ -70,7 +78,7 @@ def plan(
 
 
 async def _plan(
-    prepared: object,
+    prepared: Prepared,
     flags: PlanningFlags,
     choice: GatewayChoice,
     out: Path | None,
@@ -78,12 +86,10 @@ async def _plan(
     detailed_exitcode: bool,
     no_color: bool,
 ) -> int:
-    from opendeploy_plan.engine.prepare import Prepared
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.plan import save_plan
     from opendeploy_plan.render import render_human, render_json, render_markdown, use_color
 
-    assert isinstance(prepared, Prepared)
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
@@ -100,15 +106,16 @@ async def _plan(
     else:
         color = not no_color and use_color(sys.stdout)
         click.echo(render_human(result, color=color), color=color)
-    if guest and settings.credential is not None and settings.credential.bind_url:
-        click.echo(
-            "note: this guest credential is not linked to an account (caps: 1 service, 1 vCPU, "
-            f"1 GiB). Bind it: {settings.credential.bind_url}",
-            err=True,
-        )
-    if out is not None and not result.errors:
+    if guest:
+        click.echo(_guest_note(settings.credential), err=True)
+    if out is not None and result.errors:
+        click.echo(f"The plan has errors; it was not saved to {out}.", err=True)
+    elif out is not None:
         data = save_plan(result, manifest_digest=prepared.manifest_digest, gateway=settings.url)
-        _write_private(out, data)
+        try:
+            _write_private(out, data)
+        except OSError as exc:
+            fail(f"cannot save the plan to {out}: {exc.strerror or exc}")
         click.echo(f"Saved the plan to {out}. Apply it with: odplan apply {out}", err=True)
     summary = result.summary
     audit.info(
@@ -132,3 +139,23 @@ def _write_private(path: Path, data: bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     os.replace(tmp, path)
+
+
+def _guest_note(credential: Credential | None) -> str:
+    """The guest caps (from the platform rules) and how to lift them. A guest token given as
+    OD_API_KEY carries no guest_id/bind_sig, so its binding URL cannot be derived here."""
+    from opendeploy_plan import platform
+
+    caps = (
+        f"caps: {platform.GUEST_SERVICES_PER_PROJECT} service per project, "
+        f"{platform.GUEST_CPU_LIMIT_MILLICORES / 1000:g} vCPU, "
+        f"{platform.GUEST_MEMORY_LIMIT_BYTES / 1024**3:g} GiB, "
+        f"{platform.GUEST_MAX_REPLICAS} replica"
+    )
+    bind_url = credential.bind_url if credential else None
+    where = (
+        f"Bind it: {bind_url}"
+        if bind_url
+        else "Bind it with the binding URL printed when it was registered."
+    )
+    return f"note: this guest credential is not linked to an account ({caps}). {where}"

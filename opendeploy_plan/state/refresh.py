@@ -52,7 +52,7 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
     services, dependency_status = await asyncio.gather(
         client.list_services(project.id), client.dependency_status(project.id)
     )
-    chosen = _one_per_name(services, environment)
+    chosen = _ours(services, environment)
     details = await asyncio.gather(
         *(_service_detail(client, project.id, s, environment) for s in chosen.values())
     )
@@ -75,17 +75,24 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
                 env_vars=_secret_map(dep.env_vars),
             )
             for dep in dependency_status.dependencies
+            if _in(dep.environment, environment)
         },
         services=dict(zip(chosen, details, strict=True)),
     )
 
 
-def _one_per_name(services: list[Service], environment: str) -> dict[str, Service]:
-    """Services keyed by name; where a name exists in both environments, ours wins."""
-    chosen: dict[str, Service] = {}
-    for service in sorted(services, key=lambda s: s.environment == environment):
-        chosen[service.name] = service
-    return dict(sorted(chosen.items()))
+def _ours(services: list[Service], environment: str) -> dict[str, Service]:
+    """The services of `environment`, keyed by name. A project may hold a `web` in staging and
+    another `web` in production: the other environment's rows are not this plan's to change
+    (seeing them as ours would plan replacing them)."""
+    return {
+        s.name: s for s in sorted(services, key=lambda s: s.name) if _in(s.environment, environment)
+    }
+
+
+def _in(row_environment: str, environment: str) -> bool:
+    """A row belongs to `environment` (rows that name none belong to every environment)."""
+    return row_environment in ("", environment)
 
 
 async def _service_detail(
