@@ -683,6 +683,23 @@ class _Planner:
                         "Addresses look like project, dependency.db, service.web, "
                         "service.web.env, service.web.deployment or service.web.domain.",
                     )
+        known = {addr.PROJECT, addr.PROJECT_SOURCE}
+        known |= {
+            addr.dependency(k) for k in (*self.desired.dependencies, *self.observed.dependencies)
+        }
+        known |= {addr.service(n) for n in (*self.desired.services, *self.observed.services)}
+        for flag, values in (
+            ("--target", self.options.target),
+            ("--exclude", self.options.exclude),
+        ):
+            for value in values:
+                root = addr.canonical(value)
+                name = addr.service_name(root)
+                resource = addr.service(name) if name is not None else root
+                if addr.is_valid(value) and resource not in known:
+                    self.warning(
+                        value, f"{flag} {value!r} matches nothing in the manifest or live project"
+                    )
         for value in self.options.redeploy:
             name = addr.service_name(value)
             if addr.is_valid(value) and (name is None or name not in self.desired.services):
