@@ -8,7 +8,7 @@ secret values stay inside `DesiredValue` parts and are never formatted into a me
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -85,6 +85,7 @@ def resolve_desired(
     regions: Sequence[RegionChoice] | None = None,
     manifest_file: str = "opendeploy.yaml",
     secrets_required: bool = True,
+    locate: Callable[[str], tuple[int, int]] | None = None,
 ) -> Resolution:
     """Build the DesiredState for `environment` (the manifest has its overlay applied).
 
@@ -93,7 +94,8 @@ def resolve_desired(
     problems: list[Diagnostic] = []
 
     def error(path: str, summary: str, detail: str = "") -> None:
-        problems.append(Diagnostic(manifest_file, 0, 0, "error", path, summary, detail))
+        line, col = locate(path) if locate is not None else (0, 0)
+        problems.append(Diagnostic(manifest_file, line, col, "error", path, summary, detail))
 
     region_id = _resolve_region(manifest.project.region, regions, error)
     source, source_digest, git_tokens = _resolve_source(

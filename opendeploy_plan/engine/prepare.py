@@ -72,6 +72,7 @@ async def prepare(
         regions=regions,
         manifest_file=str(prepared.manifest_path),
         secrets_required=not destroy,
+        locate=prepared.load.locate,
     )
     prepared.resolution = resolution
     prepared.diagnostics.extend(resolution.diagnostics)

@@ -55,6 +55,17 @@ class LoadResult:
     environment: str = "production"
     # Where relative paths (sources, env files) are resolved from.
     manifest_dir: FsPath = field(default_factory=FsPath)
+    # Where each value of the selected environment sits, for diagnostics found after loading.
+    positions: dict[_yaml.Path, _yaml.Located] = field(default_factory=dict, repr=False)
+
+    def locate(self, dotted: str) -> tuple[int, int]:
+        """`(line, col)` of `services.web.env.KEY` (or its nearest ancestor), else `(0, 0)`."""
+        path = tuple(dotted.split(".")) if dotted else ()
+        for depth in range(len(path), -1, -1):
+            located = self.positions.get(path[:depth])
+            if located is not None:
+                return located.line, located.col
+        return 0, 0
 
     @property
     def ok(self) -> bool:
@@ -150,6 +161,7 @@ class _Validation:
         self.document = document
         self.requested_environment = environment
         self.diagnostics = diagnostics
+        self.selected_positions: dict[_yaml.Path, _yaml.Located] = {}
 
     def run(self) -> LoadResult:
         data = self.document.data
@@ -174,6 +186,7 @@ class _Validation:
             candidate = self.validate(merged, merged_positions)
             if name == selected:
                 manifest = candidate
+                self.selected_positions = merged_positions
                 seen_in_selected = set(self.diagnostics[before:])
             else:
                 self.diagnostics[before:] = _only_in(
@@ -184,7 +197,9 @@ class _Validation:
     def result(self, manifest: Manifest | None, environment: str) -> LoadResult:
         diagnostics = sorted_unique(self.diagnostics)
         manifest = None if has_errors(diagnostics) else manifest
-        return LoadResult(manifest, diagnostics, environment, self.manifest_dir)
+        return LoadResult(
+            manifest, diagnostics, environment, self.manifest_dir, self.selected_positions
+        )
 
     def add(
         self,

@@ -32,7 +32,13 @@ def test_a_missing_secret_exits_1_and_names_it(odplan: Odplan) -> None:
 
     assert result.exit_code == 1
     assert "SHOP_API_TOKEN" in result.stderr
-    assert "services.api.env.API_TOKEN" in result.stderr
+    line = next(
+        n
+        for n, text in enumerate(odplan.manifest.read_text().splitlines(), 1)
+        if "API_TOKEN:" in text
+    )
+    assert f"opendeploy.yaml:{line}:" in result.stderr  # file:line:col of the value
+    assert "error: services.api.env.API_TOKEN: secret SHOP_API_TOKEN is not set" in result.stderr
     assert result.stdout == ""
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
