@@ -190,7 +190,36 @@ class Executor:
         report = await run_graph(
             needs, step, parallelism=parallelism, hooks=_Relay(), interrupt=interrupt
         )
+        if not report.interrupted:
+            await self._await_live_urls(actions)
         return ApplyResult(report, self.project_id, self.deployments)
+
+    async def _await_live_urls(self, actions: Mapping[str, PlannedAction]) -> None:
+        """A public service's auto domain row is written a little after its deployment succeeds
+        (domain.md: poll up to 30 s). Wait for the rows of this run's deployments, all at once and
+        only after the graph finished (so no dependent waits on ingress), so the final report has
+        the live URL. Slow ingress wiring is reported, not failed: the deployment did succeed."""
+
+        async def one(name: str) -> None:
+            action = actions[addr.service_deployment(name)]
+            try:
+                row = await self._auto_domain_row(action, self._service_id(name))
+            except ApplyError:
+                self.hooks.action_progress(action, "deployed; its auto domain is not wired yet")
+                return
+            self.deployments[name].url = f"https://{row.domain}"
+
+        waiting = [
+            name
+            for name, record in self.deployments.items()
+            if record.status == "success"
+            and not record.url
+            and name in self.desired.services
+            and self.desired.services[name].type in ("web", "static")
+            and not self.desired.services[name].internal_only
+            and addr.service_deployment(name) in actions
+        ]
+        await asyncio.gather(*(one(name) for name in waiting))
 
     async def perform(self, action: PlannedAction) -> None:
         """Carry out one action, dispatching on its address and kind."""
@@ -268,6 +297,18 @@ class Executor:
         self._log("operate.project_delete", project_id=project_id, name=self.desired.project)
         self.project_id = None
 
+    async def _find_service(self, project_id: str, name: str) -> Service | None:
+        """The service called `name` *in this environment*: a project may hold a staging and a
+        production `web`, and only this environment's row is ours to adopt or to delete."""
+        rows = await self.client.list_services(project_id)
+        return next(
+            (s for s in rows if s.name == name and self._in_environment(s.environment)), None
+        )
+
+    def _in_environment(self, row_environment: str) -> bool:
+        """A row belongs to this apply's environment (rows that name none belong to all)."""
+        return row_environment in ("", self.desired.environment)
+
     def _require_project(self) -> str:
         if self.project_id is None:
             raise ApplyError("the project does not exist (its creation did not happen)")
@@ -301,9 +342,21 @@ class Executor:
             )
 
         async def find() -> Dependency | None:
-            return await self.client.find_dependency(project_id, name=key)
+            # By name *in this environment*: staging and production each have their own `db`.
+            rows = (await self.client.dependency_status(project_id)).dependencies
+            return next(
+                (
+                    d
+                    for d in rows
+                    if key in (d.name, d.display_name) and self._in_environment(d.environment)
+                ),
+                None,
+            )
 
-        created = await _create_or_find(create, find)
+        # Databases are not unique by name on the platform: look first, so an apply running
+        # at the same time (or one whose plan is a little old) does not add a second one.
+        adopted = await find() if action.kind is ActionKind.CREATE else None
+        created = adopted if adopted is not None else await _create_or_find(create, find)
         self.dependency_ids[key] = created.id
         if created.env_vars:
             self.dependency_env[key] = {k: SecretStr(v) for k, v in created.env_vars.items()}
@@ -355,7 +408,7 @@ class Executor:
             if existing:
                 with contextlib.suppress(NotFound):
                     await self.client.delete_service(existing)
-                if await self.client.find_service_by_name(project_id, name) is not None:
+                if await self._find_service(project_id, name) is not None:
                     raise ReadBackMismatch(action.address, "existence", "deleted", "still listed")
                 self.service_ids.pop(name, None)
                 self._log("operate.service_delete", project_id=project_id, service=name)
@@ -381,7 +434,7 @@ class Executor:
             return (await self.client.create_service(project_id, spec)).service_id
 
         async def find() -> str | None:
-            found = await self.client.find_service_by_name(project_id, name)
+            found = await self._find_service(project_id, name)
             return found.id if found else None
 
         service_id = await _create_or_find(create, find)
@@ -534,7 +587,6 @@ class Executor:
         if not deployment_id:
             raise ApplyError(f"{action.address}: nothing to wait for")
         await self._watch(action, name, deployment_id)
-        await self._note_live_url(action, name)
 
     async def _deploy(self, action: PlannedAction, name: str) -> None:
         project_id = self._require_project()
@@ -592,21 +644,6 @@ class Executor:
             run_id=self.inputs.run_id,
         )
         await self._watch(action, name, deployment.id)
-        await self._note_live_url(action, name)
-
-    async def _note_live_url(self, action: PlannedAction, name: str) -> None:
-        """A public service's auto domain row is written a little after its deployment succeeds
-        (domain.md: poll up to 30 s); wait for it so the final report has the live URL. Slow
-        ingress wiring is reported, not failed: the deployment itself did succeed."""
-        svc = self.desired.services[name]
-        if svc.type not in ("web", "static") or svc.internal_only:
-            return
-        try:
-            row = await self._auto_domain_row(action, self._service_id(name))
-        except ApplyError:
-            self.hooks.action_progress(action, "deployed; the auto domain is not wired yet")
-            return
-        self.deployments.setdefault(name, ServiceOutcomeRecord()).url = f"https://{row.domain}"
 
     async def _previous_temp_path(self, name: str) -> str:
         """Deploying without a new upload: reuse the latest deployment's parked path (the build
@@ -692,8 +729,12 @@ class Executor:
         row = await self._auto_domain_row(action, service_id)
         if row.domain != target:
             check = await self.client.check_subdomain(subdomain)
-            if not check.available:
-                raise _unavailable(subdomain, check.reason or "taken")
+            # "reserved" is final. "taken" is only advisory: the check names no environment, so
+            # the same prefix in the other environment (`x.dev.opendeploy.run` for staging) may
+            # answer "taken" although this environment's name is free; the rename's own 409 is
+            # the authority.
+            if not check.available and check.reason != "taken":
+                raise _unavailable(subdomain, check.reason or "unavailable")
             try:
                 await self.client.rename_subdomain(row.id, subdomain)
             except Conflict as exc:
@@ -750,7 +791,10 @@ class Executor:
 async def _create_or_find(
     create: Callable[[], Awaitable[T]], find: Callable[[], Awaitable[T | None]], attempts: int = 3
 ) -> T:
-    """Create; when the outcome is unknown, look for what the create may have made first."""
+    """Create; when the outcome is unknown, look for what the create may have made first.
+
+    A 409 (the name exists) is answered the same way: another apply of the same manifest made
+    it since this plan was refreshed, so it is adopted (and then read back like a create)."""
     last: OutcomeUnknown | None = None
     for _ in range(attempts):
         try:
@@ -760,6 +804,11 @@ async def _create_or_find(
             found = await find()
             if found is not None:
                 return found
+        except Conflict:
+            found = await find()
+            if found is not None:
+                return found
+            raise
     assert last is not None
     raise last
 

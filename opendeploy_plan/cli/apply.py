@@ -141,12 +141,18 @@ async def _apply(
         report = await _report(client, prepared, plan, result, settings.credential, guest, audit)
     ok = result is None or result.report.ok
     if as_json:
+        from opendeploy_plan.render.apply_view import error_hint, error_text
+
         payload: dict[str, Any] = report.as_dict()
-        if result is not None:
-            payload["actions"] = [
-                {"address": r.name, "outcome": r.outcome.value, "reason": r.reason}
-                for r in result.report.results
-            ]
+        payload["actions"] = [
+            {
+                "address": r.name,
+                "outcome": r.outcome.value,
+                "reason": r.reason or (error_text(r.error) if r.error is not None else ""),
+                "hint": error_hint(r.error),
+            }
+            for r in (result.report.results if result is not None else [])
+        ]
         click.echo(json.dumps(payload, indent=2))
     elif report.services:
         # Also after a failure: the services that did deploy are live and have their URL.
@@ -337,4 +343,9 @@ async def _report(
         services=services,
         bind_url=bind or "",
         log_file=str(audit.path),
+        failed_actions=tuple(
+            r.name
+            for r in (result.report.results if result is not None else [])
+            if r.outcome.value != "succeeded"
+        ),
     )

@@ -8,6 +8,7 @@ skipped.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TextIO
 
@@ -60,23 +61,30 @@ class ConsoleApplyView:
         if result.outcome is StepOutcome.SUCCEEDED:
             self._line(f"{action.address}: done", "green")
         elif result.outcome is StepOutcome.FAILED:
-            self._line(f"{action.address}: failed: {_error_text(result.error)}", "red")
+            self._line(f"{action.address}: failed: {error_text(result.error)}", "red")
         elif result.outcome is StepOutcome.SKIPPED:
             self._line(f"{action.address}: skipped ({result.reason} failed)", "yellow")
         else:
             self._line(f"{action.address}: not started (interrupted)", "yellow")
 
 
-def _error_text(error: BaseException | None) -> str:
+def error_text(error: BaseException | None) -> str:
+    """One line saying what went wrong (an ApplyError's message, a gateway error's message)."""
     if error is None:
         return "unknown error"
+    if isinstance(error, asyncio.CancelledError):
+        return (
+            "aborted by a second interrupt (what it started may still be running on the "
+            "platform: the next `odplan apply` finds it and waits for it)"
+        )
     if isinstance(error, ApplyError):
         return error.message
     message = getattr(error, "message", None)
     return str(message) if message else (str(error) or type(error).__name__)
 
 
-def _error_hint(error: BaseException | None) -> str:
+def error_hint(error: BaseException | None) -> str:
+    """What to do about it, when the error carries a hint; else ""."""
     hint = getattr(error, "hint", "")
     return str(hint) if hint else ""
 
@@ -94,14 +102,18 @@ def summary_text(report: RunReport, verb: str = "Apply") -> str:
         + (f", {len(unreached)} not started" if unreached else "")
         + "."
     ]
+    if not report.ok and succeeded:
+        # After a failure, say what did happen: those changes are live and will not be redone.
+        lines.append("")
+        lines.append("Succeeded: " + ", ".join(succeeded))
     for result in failed:
         lines.append("")
-        lines.append(f"Error: {result.name}: {_error_text(result.error)}")
+        lines.append(f"Error: {result.name}: {error_text(result.error)}")
         if isinstance(result.error, DeploymentFailed) and result.error.log_tail:
             tail = result.error.log_tail[-LOG_TAIL_LINES:]
             lines.append(f"  last {len(tail)} log lines:")
             lines.extend(f"  | {line}" for line in tail)
-        hint = _error_hint(result.error)
+        hint = error_hint(result.error)
         if hint:
             lines.append(f"  hint: {hint}")
     if skipped:

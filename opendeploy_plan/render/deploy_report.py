@@ -35,6 +35,9 @@ class DeployReport:
     services: list[ServiceOutcome] = field(default_factory=list)
     bind_url: str = ""
     log_file: str = ""
+    # Actions of this run that did not succeed (failed, skipped or never started): a failed
+    # rename fails the apply though every deployment succeeded.
+    failed_actions: tuple[str, ...] = ()
 
     @property
     def is_bound(self) -> bool:
@@ -42,7 +45,11 @@ class DeployReport:
 
     @property
     def succeeded(self) -> bool:
-        return bool(self.services) and all(s.status == "success" for s in self.services)
+        return (
+            bool(self.services)
+            and all(s.status == "success" for s in self.services)
+            and not self.failed_actions
+        )
 
     @property
     def project_url(self) -> str:

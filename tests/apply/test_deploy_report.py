@@ -84,3 +84,16 @@ def test_bare_domains_get_https() -> None:
     assert https("web.opendeploy.run") == "https://web.opendeploy.run"
     assert https("https://x.run") == "https://x.run"
     assert https("") == ""
+
+
+def test_a_failed_action_fails_the_report_even_when_every_deployment_succeeded() -> None:
+    report = DeployReport(
+        "shop",
+        "p-1",
+        "production",
+        GATEWAY,
+        [ServiceOutcome("web", "success", "d-1", "https://web-x.opendeploy.run")],
+        failed_actions=("service.web.domain",),
+    )
+    assert render_markdown(report).startswith("## Deployment failed")
+    assert report.as_dict()["status"] == "failed"

@@ -9,8 +9,6 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.apply_support import Odplan as ApplyOdplan
 from tests.e2e.apply_support import describe, real_gateway, write_shop
 
@@ -53,12 +51,5 @@ def test_staging_and_production_live_side_by_side(tmp_path: Path) -> None:
     _both_environments(tmp_path, subdomain=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apply pre-checks GET /v1/service-domains/check-subdomain/shop-api, documented "
-    "without an environment; the local gateway then checks both, so staging's "
-    "shop-api.dev.opendeploy.run makes it 'taken' for production, although the rename itself "
-    "(PUT .../subdomain) is per environment and would succeed (reported to the lead)",
-)
 def test_the_same_subdomain_in_both_environments(tmp_path: Path) -> None:
     _both_environments(tmp_path, subdomain=True)

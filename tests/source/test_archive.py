@@ -36,6 +36,8 @@ FILES: dict[str, str | bytes] = {
     "web/logo.png": b"\x89PNG\r\n" + bytes(range(256)),
     "opendeploy.yaml": "version: 1\n",
 }
+# The manifest is configuration, not source: it is never in the archive.
+UPLOADED = sorted(path for path in FILES if path != "opendeploy.yaml")
 
 
 def _checkout(root: Path, files: dict[str, str | bytes], mtime: int, umask: int) -> Path:
@@ -65,7 +67,7 @@ def test_entries_are_sorted_with_fixed_time_and_normalized_modes(make_tree: Make
     info = build_archive(root, root.parent / "out.zip")
     with zipfile.ZipFile(info.path) as zf:
         entries = zf.infolist()
-        assert [e.filename for e in entries] == sorted(FILES)
+        assert [e.filename for e in entries] == UPLOADED
         assert {e.date_time for e in entries} == {(1980, 1, 1, 0, 0, 0)}
         modes = {e.filename: e.external_attr >> 16 for e in entries}
         assert modes["services/api/start.sh"] == 0o100755
@@ -73,7 +75,7 @@ def test_entries_are_sorted_with_fixed_time_and_normalized_modes(make_tree: Make
         assert zf.getinfo("web/logo.png").compress_type == zipfile.ZIP_STORED
         assert zf.getinfo("web/index.html").compress_type == zipfile.ZIP_DEFLATED
         assert zf.read("web/index.html") == str(FILES["web/index.html"]).encode()
-    assert info.file_count == len(FILES)
+    assert info.file_count == len(UPLOADED)
     assert info.size == info.path.stat().st_size
 
 
@@ -94,7 +96,7 @@ def test_temporary_archive_is_removed_and_can_be_streamed(make_tree: MakeTree) -
         with info.multipart_file() as (filename, stream, content_type):
             assert (filename, content_type) == ("source.zip", "application/zip")
             data = stream.read()
-        assert zipfile.ZipFile(io.BytesIO(data)).namelist() == sorted(FILES)
+        assert zipfile.ZipFile(io.BytesIO(data)).namelist() == UPLOADED
         path = info.path
     assert not path.exists()
     assert not path.parent.exists()

@@ -35,6 +35,8 @@ APP = {
     "web/index.js": "console.log('web')\n",
     "README.md": "# shop\n",
 }
+# The manifest is configuration, not source: it is never uploaded.
+UPLOADED = sorted(path for path in APP if path != "opendeploy.yaml")
 SECRETS = {
     ".env": f"API_KEY={CANARY}\n",
     ".env.production": f"API_KEY={CANARY}\n",
@@ -64,7 +66,7 @@ def test_the_canary_never_leaves_the_machine(make_tree: MakeTree) -> None:
     data = archive.read_bytes()
     assert CANARY.encode() not in data
     with zipfile.ZipFile(archive) as zf:
-        assert sorted(zf.namelist()) == sorted(APP)
+        assert sorted(zf.namelist()) == UPLOADED
         assert all(CANARY.encode() not in zf.read(name) for name in zf.namelist())
     for cached in (root / ".opendeploy").rglob("*"):
         assert CANARY.encode() not in cached.read_bytes()
@@ -77,7 +79,7 @@ def test_list_shows_every_uploaded_file_and_the_digests(make_tree: MakeTree) -> 
     result = run(root, "--list")
     assert result.exit_code == 0, result.output
     listed = [line.split()[-1] for line in result.stdout.splitlines() if line.startswith(" ")]
-    assert listed[: len(APP)] == sorted(APP)
+    assert listed[: len(UPLOADED)] == UPLOADED
     assert "service api (services/api): 2 files" in result.stdout
     assert "odsrc1:" in result.stdout
 

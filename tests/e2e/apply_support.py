@@ -1,0 +1,335 @@
+"""Support for the `odplan apply` end-to-end tests: a local gateway on a real clock with
+sub-second phases (uvicorn on 127.0.0.1), `odplan` run as a real child process with HOME, the
+auth file and the audit log in temp dirs, and a census of live rows (through the public API)
+that proves apply never duplicated anything."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from opendeploy_plan.gateway import GatewayClient
+from opendeploy_plan.plan.stamp import parse_stamp
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO_ROOT / "examples"
+
+# Planted as every secret the examples reference: it must never appear in any output or file.
+CANARY = "canary-5be1d07c-apply-never-prints"
+SECRET_NAMES = ("DJANGO_SECRET_KEY", "JOBS_API_TOKEN", "SHORTENER_ADMIN_TOKEN", "SHOP_API_TOKEN")
+
+# Real seconds: a deployment takes ~0.4 s, a database ~0.2 s, so a whole apply takes a few.
+FAST_PHASES: Mapping[str, float] = {
+    "pending_seconds": 0.05,
+    "analyze_seconds": 0.05,
+    "build_seconds": 0.2,
+    "deploy_seconds": 0.1,
+    "instant_fail_seconds": 0.1,
+    "dependency_ready_seconds": 0.2,
+    "auto_domain_delay_seconds": 0.2,
+    "domain_reconcile_seconds": 0.2,
+}
+
+
+@dataclass
+class RealGateway:
+    """A running local gateway on the system clock. `base_url` ends in `/api`."""
+
+    root_url: str
+    base_url: str
+    dashboard_token: str
+    emulator: Any
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """The emulator's admin API (`/_emulator/...`), not part of the platform."""
+        response = httpx.request(method, f"{self.root_url}/_emulator{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def add_fault(self, **spec: Any) -> None:
+        self.admin("POST", "/faults", spec)
+
+    def clear_faults(self) -> None:
+        self.admin("DELETE", "/faults")
+
+
+@contextmanager
+def real_gateway(**overrides: Any) -> Iterator[RealGateway]:
+    """A fresh `:memory:` gateway served on an ephemeral 127.0.0.1 port, real clock."""
+    from opendeploy_plan.emulator import EmulatorConfig, create_app
+    from opendeploy_plan.emulator.server import serve_in_thread
+
+    settings: dict[str, Any] = {**FAST_PHASES, "seed": 7, **overrides}
+    app = create_app(EmulatorConfig(db_path=":memory:", **settings))
+    emulator = app.state.emulator
+    with serve_in_thread(app, wait_for_stop=False) as root:
+        emulator.config.public_url = f"{root}/api"
+        yield RealGateway(root, f"{root}/api", emulator.mint_dashboard_token(), emulator)
+
+
+def copy_example(name: str, dest: Path) -> Path:
+    """Copy `examples/NAME` (without its local caches) to `dest`; return the manifest path."""
+    shutil.copytree(EXAMPLES / name, dest, ignore=shutil.ignore_patterns(".opendeploy"))
+    return dest / "opendeploy.yaml"
+
+
+@dataclass
+class Odplan:
+    """`odplan` as a real child process against one gateway, with a private HOME."""
+
+    gateway: RealGateway
+    home: Path
+    manifest: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OD_", "OPDEPLOY_"))}
+        env.update(
+            {
+                "HOME": str(self.home),
+                "OPDEPLOY_AUTH_FILE": str(self.home / "auth.json"),
+                "OPDEPLOY_LOG_DIR": str(self.home / "logs"),
+                "OD_API_KEY": self.gateway.dashboard_token,
+                "OD_GATEWAY": self.gateway.base_url,
+                "NO_COLOR": "1",
+                **{name: CANARY for name in SECRET_NAMES},
+                **self.extra_env,
+            }
+        )
+        return env
+
+    def argv(self, command: str, *args: str) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "opendeploy_plan",
+            command,
+            *args,
+            "-f",
+            str(self.manifest),
+            "--gateway",
+            self.gateway.base_url,
+        ]
+
+    def run(
+        self, command: str, *args: str, timeout: float = 120, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(command, *args),
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=self.manifest.parent,
+            timeout=timeout,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            check=False,
+        )
+
+    def apply(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return self.run("apply", "--auto-approve", *args, timeout=timeout)
+
+    def plan(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run("plan", *args)
+
+    def popen(self, command: str, *args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self.argv(command, *args),
+            env=self.env,
+            cwd=self.manifest.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def client(self) -> GatewayClient:
+        return GatewayClient(self.gateway.base_url, self.gateway.dashboard_token)
+
+    def audit_text(self) -> str:
+        logs = self.home / "logs"
+        return "".join(p.read_text() for p in sorted(logs.rglob("*")) if p.is_file())
+
+    def census(self, project: str, environment: str = "production") -> Census:
+        async def go() -> Census:
+            async with self.client() as client:
+                return await take_census(client, project, environment)
+
+        return asyncio.run(go())
+
+
+def describe(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+
+
+@dataclass
+class DeploymentRow:
+    service: str
+    id: str
+    status: str
+    change: tuple[str, str, str] | None  # (project, service, config) digests of the stamp
+    run_id: str | None
+
+
+@dataclass
+class Census:
+    """Every live row of one project, counted by name: what duplicates would show up in."""
+
+    projects: int
+    services: Counter[str]
+    dependencies: Counter[str]
+    deployments: list[DeploymentRow]
+
+    def duplicates(self) -> list[str]:
+        """What appears more than once: empty after a correct apply, however often it ran."""
+        problems = []
+        if self.projects > 1:
+            problems.append(f"{self.projects} projects with the same name")
+        problems += [f"service {n} x{c}" for n, c in self.services.items() if c > 1]
+        problems += [f"dependency {n} x{c}" for n, c in self.dependencies.items() if c > 1]
+        runs = Counter((d.service, d.run_id) for d in self.deployments if d.run_id)
+        problems += [f"{s}: run {r} started {c} deployments" for (s, r), c in runs.items() if c > 1]
+        successes = Counter(
+            (d.service, d.change) for d in self.deployments if d.status == "success" and d.change
+        )
+        problems += [
+            f"{s}: {c} successful deployments of the same change {change}"
+            for (s, change), c in successes.items()
+            if c > 1
+        ]
+        unstamped = [d.id for d in self.deployments if d.change is None]
+        problems += [f"deployment {i} has no odplan stamp" for i in unstamped]
+        return problems
+
+    def successful(self, service: str) -> int:
+        return sum(1 for d in self.deployments if d.service == service and d.status == "success")
+
+
+async def take_census(
+    client: GatewayClient, project: str, environment: str = "production"
+) -> Census:
+    """The project's rows in `environment` (rows that name no environment count in all)."""
+
+    def ours(row_environment: str) -> bool:
+        return row_environment in ("", environment)
+
+    projects = [p for p in await client.list_projects() if p.name == project]
+    if not projects:
+        return Census(0, Counter(), Counter(), [])
+    project_id = projects[0].id
+    services = [s for s in await client.list_services(project_id) if ours(s.environment)]
+    names = {s.id: s.name for s in services}
+    status = await client.dependency_status(project_id)
+    dependencies = [d for d in status.dependencies if ours(d.environment)]
+    rows = []
+    for d in await client.list_deployments(project_id=project_id):
+        if d.service_id not in names:
+            continue
+        stamp = parse_stamp(d.description)
+        change = (
+            (stamp.project_digest, stamp.service_digest, stamp.config_digest or "")
+            if stamp
+            else None
+        )
+        rows.append(
+            DeploymentRow(
+                names.get(d.service_id, d.service_id),
+                d.id,
+                d.status,
+                change,
+                stamp.run_id if stamp else None,
+            )
+        )
+    return Census(
+        len(projects),
+        Counter(s.name for s in services),
+        Counter(d.display_name or d.name for d in dependencies),
+        rows,
+    )
+
+
+def apply_until_clean(
+    odplan: Odplan, max_runs: int, *extra: str
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run `odplan apply` until it exits 0 (at most `max_runs` times); return every run."""
+    runs: list[subprocess.CompletedProcess[str]] = []
+    for _ in range(max_runs):
+        runs.append(odplan.apply(*extra, timeout=300))
+        if runs[-1].returncode == 0:
+            break
+    return runs
+
+
+def assert_no_canary(texts: Sequence[str], home: Path | None = None) -> None:
+    """The planted secret appears in none of `texts` nor in any file under `home`."""
+    for text in texts:
+        assert CANARY not in text
+    if home is not None:
+        for path in home.rglob("*"):
+            if path.is_file():
+                assert CANARY.encode() not in path.read_bytes(), path
+
+
+SHOP_MANIFEST = """\
+version: 1
+project:
+  name: {project}
+  description: Three services, PostgreSQL and Redis
+dependencies:
+  db:
+    type: postgres
+    database_name: shop
+  cache:
+    type: redis
+services:
+  api:
+    type: web
+    source: api
+    language: python
+    port: 8080
+    dockerfile: Dockerfile
+    uses: [db, cache]
+    env:
+      API_TOKEN: ${{{{ secrets.SHOP_API_TOKEN }}}}
+      LOG_LEVEL: info
+    subdomain: {project}-api
+  worker:
+    type: worker
+    source: worker
+    language: python
+    dockerfile: Dockerfile
+    after: [api]
+    uses: [db]
+    env:
+      POLL_SECONDS: 2
+  admin:
+    type: web
+    source: admin
+    language: python
+    port: 8081
+    dockerfile: Dockerfile
+    uses: [cache]
+"""
+
+
+def write_shop(root: Path, project: str = "shop") -> Path:
+    """A three-service app (api with a subdomain, worker `after: [api]`, independent admin)
+    on PostgreSQL and Redis; returns the manifest path."""
+    for folder in ("api", "worker", "admin"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . /app\n")
+        (root / folder / "main.py").write_text(f"print('hello from {folder}')\n")
+    path = root / "opendeploy.yaml"
+    path.write_text(SHOP_MANIFEST.format(project=project))
+    return path

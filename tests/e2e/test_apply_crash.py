@@ -1,0 +1,75 @@
+"""Crash safety: `odplan apply` killed with SIGKILL at a random moment (anywhere from start-up to
+the last read-back), then run again normally, finishes the job: the next apply exits 0, the plan
+is empty, and nothing exists twice (the killed run's creates are found by name, its deployment
+by its run id or waited for, never started again for the same change).
+
+The kill moments are drawn, with a fixed seed, from the measured duration of a clean apply of
+the same app, so the trials spread over every phase of the run."""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.apply_support import Odplan, describe, real_gateway, write_shop
+
+TRIALS = 20
+SEED = 20261129
+SERVICES = ("admin", "api", "worker")
+# Deployments a little longer than the other e2e tests', so more kills land mid-deployment.
+PHASES = {"pending_seconds": 0.1, "build_seconds": 0.4, "deploy_seconds": 0.2}
+
+
+def _fresh(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    home = tmp_path / name / "home"
+    home.mkdir(parents=True)
+    return home, write_shop(tmp_path / name / "app")
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_then_apply_again_converges_without_duplicates(
+    tmp_path: Path,
+) -> None:
+    home, manifest = _fresh(tmp_path, "clean")
+    with real_gateway(**PHASES) as gateway:
+        started = time.monotonic()
+        clean = Odplan(gateway, home, manifest).apply()
+        duration = time.monotonic() - started
+        assert clean.returncode == 0, describe(clean)
+
+    rng = random.Random(SEED)
+    killed_before_exit = 0
+    partial = 0  # trials whose kill left a half-built project behind
+    for trial in range(TRIALS):
+        delay = rng.uniform(0.0, duration)
+        home, manifest = _fresh(tmp_path, f"trial-{trial}")
+        with real_gateway(seed=trial, **PHASES) as gateway:
+            odplan = Odplan(gateway, home, manifest)
+            victim = odplan.popen("apply", "--auto-approve")
+            time.sleep(delay)
+            victim.send_signal(signal.SIGKILL)
+            code = victim.wait(timeout=30)
+            killed_before_exit += code == -signal.SIGKILL
+            left = odplan.census("shop")
+            partial += left.projects == 1 and sum(map(left.successful, SERVICES)) < 3
+
+            again = odplan.apply()
+
+            where = f"trial {trial}, killed after {delay:.2f} s (exit {code})"
+            assert again.returncode == 0, f"{where}\n{describe(again)}"
+            planned = odplan.plan("--detailed-exitcode")
+            assert planned.returncode == 0, f"{where}\n{describe(planned)}"
+            census = odplan.census("shop")
+            assert census.duplicates() == [], f"{where}\n{census}"
+            assert census.projects == 1
+            for service in SERVICES:
+                assert census.successful(service) == 1, f"{where}\n{census}"
+    # Most kills must land while apply is still running, and many must leave a half-built
+    # project behind (the rest land during start-up and planning), or this proves little.
+    spread = f"{killed_before_exit} killed mid-run, {partial} left a half-built project"
+    assert killed_before_exit >= TRIALS * 3 // 4, spread
+    assert partial >= TRIALS // 3, spread
