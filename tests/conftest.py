@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 
@@ -15,9 +17,23 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+# Real seconds: a deployment takes ~0.4 s, a database ~0.2 s, so a whole apply takes a few.
+FAST_PHASES: Mapping[str, float] = {
+    "pending_seconds": 0.05,
+    "analyze_seconds": 0.05,
+    "build_seconds": 0.2,
+    "deploy_seconds": 0.1,
+    "instant_fail_seconds": 0.1,
+    "dependency_ready_seconds": 0.2,
+    "auto_domain_delay_seconds": 0.2,
+    "domain_reconcile_seconds": 0.2,
+}
+
+
 @dataclass
 class LiveGateway:
-    """A running local gateway. `base_url` ends in `/api`; move time with `clock.advance()`."""
+    """A running local gateway. `base_url` ends in `/api`; with a ManualClock, move time with
+    `advance()`."""
 
     root_url: str
     base_url: str
@@ -29,16 +45,50 @@ class LiveGateway:
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
 
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """The emulator's admin API (`/_emulator/...`), not part of the platform."""
+        response = httpx.request(method, f"{self.root_url}/_emulator{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def add_fault(self, **spec: Any) -> None:
+        self.admin("POST", "/faults", spec)
+
+    def clear_faults(self) -> None:
+        self.admin("DELETE", "/faults")
+
+
+@contextmanager
+def running_gateway(**settings: Any) -> Iterator[LiveGateway]:
+    """A fresh `:memory:` gateway served by uvicorn on an ephemeral 127.0.0.1 port.
+
+    `settings` are `EmulatorConfig` fields (phase durations, `clock`, `seed`, faults…); without a
+    `clock` the gateway runs on the system clock.
+    """
+    from opendeploy_plan.emulator import EmulatorConfig, create_app
+    from opendeploy_plan.emulator.server import serve_in_thread
+
+    app = create_app(EmulatorConfig(db_path=":memory:", **settings))
+    emulator = app.state.emulator
+    with serve_in_thread(app, wait_for_stop=False) as root:
+        emulator.config.public_url = f"{root}/api"
+        yield LiveGateway(
+            root_url=root,
+            base_url=f"{root}/api",
+            dashboard_token=emulator.mint_dashboard_token(),
+            emulator=emulator,
+            clock=emulator.clock,
+            app=app,
+        )
+
 
 @pytest.fixture
 def live_gateway() -> Iterator[LiveGateway]:
-    from opendeploy_plan.emulator import EmulatorConfig, ManualClock, create_app
-    from opendeploy_plan.emulator.server import serve_in_thread
+    """A gateway on a ManualClock: nothing progresses until the test advances time."""
+    from opendeploy_plan.emulator import ManualClock
 
-    clock = ManualClock()
-    config = EmulatorConfig(
-        db_path=":memory:",
-        clock=clock,
+    with running_gateway(
+        clock=ManualClock(),
         pending_seconds=1.0,
         analyze_seconds=2.0,
         build_seconds=4.0,
@@ -48,16 +98,5 @@ def live_gateway() -> Iterator[LiveGateway]:
         auto_domain_delay_seconds=1.0,
         domain_reconcile_seconds=1.0,
         seed=1234,
-    )
-    app = create_app(config)
-    emulator = app.state.emulator
-    with serve_in_thread(app, wait_for_stop=False) as root:
-        emulator.config.public_url = f"{root}/api"
-        yield LiveGateway(
-            root_url=root,
-            base_url=f"{root}/api",
-            dashboard_token=emulator.mint_dashboard_token(),
-            emulator=emulator,
-            clock=clock,
-            app=app,
-        )
+    ) as gateway:
+        yield gateway

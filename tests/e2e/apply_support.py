@@ -11,16 +11,15 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.plan.stamp import parse_stamp
+from tests.conftest import FAST_PHASES, LiveGateway, running_gateway
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples"
@@ -29,53 +28,15 @@ EXAMPLES = REPO_ROOT / "examples"
 CANARY = "canary-5be1d07c-apply-never-prints"
 SECRET_NAMES = ("DJANGO_SECRET_KEY", "JOBS_API_TOKEN", "SHORTENER_ADMIN_TOKEN", "SHOP_API_TOKEN")
 
-# Real seconds: a deployment takes ~0.4 s, a database ~0.2 s, so a whole apply takes a few.
-FAST_PHASES: Mapping[str, float] = {
-    "pending_seconds": 0.05,
-    "analyze_seconds": 0.05,
-    "build_seconds": 0.2,
-    "deploy_seconds": 0.1,
-    "instant_fail_seconds": 0.1,
-    "dependency_ready_seconds": 0.2,
-    "auto_domain_delay_seconds": 0.2,
-    "domain_reconcile_seconds": 0.2,
-}
-
-
-@dataclass
-class RealGateway:
-    """A running local gateway on the system clock. `base_url` ends in `/api`."""
-
-    root_url: str
-    base_url: str
-    dashboard_token: str
-    emulator: Any
-
-    def admin(self, method: str, path: str, body: Any = None) -> Any:
-        """The emulator's admin API (`/_emulator/...`), not part of the platform."""
-        response = httpx.request(method, f"{self.root_url}/_emulator{path}", json=body, timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def add_fault(self, **spec: Any) -> None:
-        self.admin("POST", "/faults", spec)
-
-    def clear_faults(self) -> None:
-        self.admin("DELETE", "/faults")
+# The gateway on the system clock with sub-second phases (shared with the other e2e rooms).
+RealGateway = LiveGateway
 
 
 @contextmanager
 def real_gateway(**overrides: Any) -> Iterator[RealGateway]:
     """A fresh `:memory:` gateway served on an ephemeral 127.0.0.1 port, real clock."""
-    from opendeploy_plan.emulator import EmulatorConfig, create_app
-    from opendeploy_plan.emulator.server import serve_in_thread
-
-    settings: dict[str, Any] = {**FAST_PHASES, "seed": 7, **overrides}
-    app = create_app(EmulatorConfig(db_path=":memory:", **settings))
-    emulator = app.state.emulator
-    with serve_in_thread(app, wait_for_stop=False) as root:
-        emulator.config.public_url = f"{root}/api"
-        yield RealGateway(root, f"{root}/api", emulator.mint_dashboard_token(), emulator)
+    with running_gateway(**{**FAST_PHASES, "seed": 7, **overrides}) as gateway:
+        yield gateway
 
 
 def copy_example(name: str, dest: Path) -> Path:

@@ -9,27 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FAST_PHASES, running_gateway
 from tests.ops.helpers import MANIFEST, Gateway, odplan, write_app
 
 
 @pytest.fixture
 def gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
-    from opendeploy_plan.emulator import EmulatorConfig, create_app
-    from opendeploy_plan.emulator.server import serve_in_thread
-
-    config = EmulatorConfig(
-        db_path=":memory:",
-        pending_seconds=0.05,
-        analyze_seconds=0.05,
-        build_seconds=0.3,
-        deploy_seconds=0.1,
-        instant_fail_seconds=0.05,
-        dependency_ready_seconds=0.05,
-        auto_domain_delay_seconds=0.05,
-        domain_reconcile_seconds=0.05,
-        seed=11,
-    )
-    app = create_app(config)
     home = tmp_path / "home"
     home.mkdir()
     log_dir = home / ".opendeploy" / "logs"
@@ -38,13 +23,11 @@ def gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway
     monkeypatch.setenv("OPDEPLOY_LOG_DIR", str(log_dir))
     for name in ("OD_ENVIRONMENT", "OPDEPLOY_ALLOW_CREDENTIAL_INIT", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
-    with serve_in_thread(app) as root:
-        base = f"{root}/api"
-        config.public_url = base
-        token = app.state.emulator.mint_dashboard_token()
-        monkeypatch.setenv("OD_GATEWAY", base)
-        monkeypatch.setenv("OD_API_KEY", token)
-        yield Gateway(base, token, app.state.emulator, log_dir)
+    phases = {**FAST_PHASES, "build_seconds": 0.3, "dependency_ready_seconds": 0.05}
+    with running_gateway(**phases, seed=11) as live:
+        monkeypatch.setenv("OD_GATEWAY", live.base_url)
+        monkeypatch.setenv("OD_API_KEY", live.dashboard_token)
+        yield Gateway(live.base_url, live.dashboard_token, live.emulator, log_dir)
 
 
 @pytest.fixture
