@@ -91,7 +91,6 @@ class WantedValue:
 
     value: str | None
     display: DisplayValue
-    shown_before: bool
 
 
 def wanted_variables(
@@ -110,15 +109,15 @@ def wanted_variables(
             pending.append(dep)
             continue
         for key, secret in variables.items():
-            wanted[key] = WantedValue(secret.get_secret_value(), Mask.SENSITIVE, False)
+            wanted[key] = WantedValue(secret.get_secret_value(), Mask.SENSITIVE)
     for key, value in explicit.items():
         resolved = value.resolve(dependency_env)
         if resolved is None:
-            wanted[key] = WantedValue(None, Mask.UNKNOWN, False)
+            wanted[key] = WantedValue(None, Mask.UNKNOWN)
         elif value.is_literal:
-            wanted[key] = WantedValue(resolved, resolved, True)
+            wanted[key] = WantedValue(resolved, resolved)
         else:
-            wanted[key] = WantedValue(resolved, Mask.SENSITIVE, False)
+            wanted[key] = WantedValue(resolved, Mask.SENSITIVE)
     return wanted, pending
 
 
@@ -148,8 +147,9 @@ def diff_variables(
         elif want.value is None:
             changes.append(AttributeChange(path, ChangeKind.CHANGE, Mask.SENSITIVE, want.display))
         elif want.value != have.get_secret_value():
-            before: DisplayValue = have.get_secret_value() if want.shown_before else Mask.SENSITIVE
-            changes.append(AttributeChange(path, ChangeKind.CHANGE, before, want.display))
+            # Live values are never shown: with no state file, odplan cannot know whether a
+            # value now literal in the manifest was a secret (or a dependency's password) live.
+            changes.append(AttributeChange(path, ChangeKind.CHANGE, Mask.SENSITIVE, want.display))
     if policy == "replace":
         for key in sorted(set(live) - set(wanted)):
             path = f"{prefix}.{key}"

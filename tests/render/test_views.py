@@ -110,7 +110,7 @@ def test_markdown_is_a_collapsible_pull_request_comment() -> None:
     assert text.startswith("### odplan plan: <code>shop</code> (production)")
     assert "**Plan: 0 to create, 1 to update, 0 to destroy, 1 to deploy.**" in text
     assert text.count("<details>") == text.count("</details>") == 2
-    assert '! env.LOG_LEVEL = "info" -> "debug"' in text
+    assert '! env.LOG_LEVEL = (sensitive value) -> "debug"' in text
     assert "| <code>&gt;</code> | <code>service.web.deployment</code> | deploy |" in text
     assert "**No changes.**" in render_markdown(_plan("no_changes"))
 
