@@ -112,6 +112,8 @@ class ApplyInputs:
     run_id: str
     git_token: str | None = field(default=None, repr=False)
     manifest_path: Path | None = None
+    # Dotenv files the manifest reads secrets from: never in the archive, whatever their names.
+    secret_files: tuple[str, ...] = ()
 
 
 @dataclass
@@ -560,7 +562,9 @@ class Executor:
     def _build_archive(self, scratch: Path) -> ArchiveInfo:
         """The project's one archive, selecting exactly the files planning digested."""
         root = self.inputs.manifest_dir
-        selection = select_files(root, manifest=self.inputs.manifest_path)
+        selection = select_files(
+            root, manifest=self.inputs.manifest_path, secret_files=self.inputs.secret_files
+        )
         return build_archive(root, scratch / "source.zip", selection=selection)
 
     def _analysis(self) -> dict[str, Any]:

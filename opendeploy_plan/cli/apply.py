@@ -250,10 +250,13 @@ async def execute_plan(
 ) -> ApplyResult:
     from opendeploy_plan.apply.executor import ApplyInputs, Executor, SilentHooks
     from opendeploy_plan.apply.scheduler import Interrupt
+    from opendeploy_plan.engine.desired import env_file_paths
     from opendeploy_plan.render.apply_view import ConsoleApplyView, summary_text
 
     assert prepared.resolution is not None and prepared.resolution.desired is not None
     assert prepared.observed is not None
+    manifest = prepared.load.manifest
+    assert manifest is not None
     run_id = uuid.uuid4().hex[:12]
     inputs = ApplyInputs(
         plan=plan,
@@ -261,6 +264,7 @@ async def execute_plan(
         observed=prepared.observed,
         manifest_dir=prepared.load.manifest_dir,
         manifest_path=prepared.manifest_path,
+        secret_files=env_file_paths(manifest, prepared.load.environment),
         run_id=run_id,
         git_token=prepared.resolution.git_tokens.get("git_token"),
     )

@@ -163,6 +163,7 @@ def _package(
     file: str,
     environment: str | None,
 ) -> None:
+    from opendeploy_plan.engine.desired import env_file_paths
     from opendeploy_plan.manifest import GitSource
     from opendeploy_plan.source import (
         build_archive,
@@ -188,7 +189,9 @@ def _package(
         _fail(f"service {service!r} builds from git ({url}); it has no local source to package")
 
     archive = None
-    chosen = select_files(root, manifest=file)
+    chosen = select_files(
+        root, manifest=file, secret_files=env_file_paths(manifest, manifest.environment)
+    )
     if output is not None:
         archive = build_archive(root, output, local, selection=chosen)
         selection = archive.selection

@@ -22,6 +22,7 @@ from opendeploy_plan.manifest import (
     Manifest,
     SecretRef,
     TemplateError,
+    default_env_files,
     load_env_files,
     parse_template,
 )
@@ -66,6 +67,16 @@ class Resolution:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     source: SourceDigest | None = None
     git_tokens: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+def env_file_paths(manifest: Manifest, environment: str) -> tuple[str, ...]:
+    """Every dotenv file the manifest reads secrets from (each service's `env_files`, else the
+    default list): they are held back from the source archive whatever their names."""
+    paths: set[str] = set()
+    for service in manifest.services.values():
+        files = service.env_files
+        paths.update(default_env_files(environment) if files is None else files)
+    return tuple(sorted(paths))
 
 
 def service_source_path(service: ManifestService) -> str:
@@ -276,7 +287,11 @@ def _resolve_source(
         ref = f"git:{url}#{branch or ''}"
         return DesiredSource(kind="git", digest=ref, git_url=url, branch=branch), None, tokens
     try:
-        selection = select_files(manifest_dir, manifest=manifest_file)
+        selection = select_files(
+            manifest_dir,
+            manifest=manifest_file,
+            secret_files=env_file_paths(manifest, manifest.environment),
+        )
         digest = digest_source(manifest_dir, paths, selection=selection)
     except SourceError as exc:
         error("services", str(exc))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Final, NamedTuple
@@ -331,12 +331,17 @@ MANIFEST_NAMES: Final = frozenset({"opendeploy.yaml", "opendeploy.yml"})
 
 
 def select_files(
-    root: str | os.PathLike[str], *, manifest: str | os.PathLike[str] | None = None
+    root: str | os.PathLike[str],
+    *,
+    manifest: str | os.PathLike[str] | None = None,
+    secret_files: Collection[str] = (),
 ) -> Selection:
     """Every file under `root` that may be uploaded, with warnings and held-back secrets.
 
     The manifest at the root (`opendeploy.yaml`/`.yml`, or `manifest` when it lies in `root`)
-    is never selected. Raises SourceError when `root` is not a readable folder.
+    is never selected. `secret_files` (root-relative paths, e.g. the manifest's `env_files`)
+    are held back like the built-in secret patterns, whatever their names. Raises SourceError
+    when `root` is not a readable folder.
     """
     base = Path(root).absolute()
     if not base.is_dir():
@@ -347,6 +352,14 @@ def select_files(
     left_out = set(MANIFEST_NAMES)
     if manifest is not None and Path(manifest).absolute().parent == base:
         left_out.add(Path(manifest).name)
+    named_secrets = set()
+    for path in secret_files:
+        try:
+            named_secrets.add(normalize_subpath(path))
+        except SourceError:
+            continue  # outside the root: it cannot be in the archive anyway
+    walk.secrets.extend(sorted(named_secrets & set(walk.files)))
+    left_out |= named_secrets
     return Selection(
         root=base,
         files=tuple(walk.files[key] for key in sorted(walk.files) if key not in left_out),
