@@ -6,6 +6,7 @@ the failure playbook's advice as `hint`, so a CLI can print "what happened" and 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
@@ -290,9 +291,16 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of a secret value in `text` by `***`."""
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "***")
+    """Replace every occurrence of a secret value in `text` by `***`, as written and as it
+    appears inside a JSON string (a raw error body escapes quotes, backslashes, non-ASCII)."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if len(secret) >= 4:
+            forms.add(secret)
+            forms.add(json.dumps(secret)[1:-1])
+            forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
     return text
 
 
