@@ -169,6 +169,15 @@ def _db_identifier(value: str) -> str:
 def _git_url(value: str) -> str:
     if not _GIT_URL_RE.match(value):
         raise _problem(f"must be an https://, ssh:// or git@ URL (got {value!r})")
+    if value.startswith(("http://", "https://", "ssh://")):
+        authority = value.split("://", 1)[1].split("/", 1)[0]
+        userinfo = authority.rpartition("@")[0]
+        if userinfo and (value.startswith("http") or ":" in userinfo):
+            # Never echo the URL: it holds a credential.
+            raise _problem(
+                "must not contain credentials; put the token in an environment variable and "
+                "name it with token_env"
+            )
     return value
 
 
