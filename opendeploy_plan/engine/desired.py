@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from opendeploy_plan.diagnostics import Diagnostic
 from opendeploy_plan.manifest import (
     DependencyRef,
+    EnvFileError,
     GitSource,
     Manifest,
     SecretRef,
@@ -118,7 +119,11 @@ def resolve_desired(
     for name, service in manifest.services.items():
         key = tuple(service.env_files) if service.env_files is not None else None
         if key not in env_file_cache:
-            env_file_cache[key] = load_env_files(manifest_dir, service.env_files, environment)
+            try:
+                env_file_cache[key] = load_env_files(manifest_dir, service.env_files, environment)
+            except EnvFileError as exc:
+                error(f"services.{name}.env_files", str(exc), "Save it as UTF-8 text.")
+                env_file_cache[key] = {}
         secrets = _SecretLookup(process_env, env_file_cache[key], secrets_required)
         env = _values(service.env, secrets, f"services.{name}.env", error)
         build_env = _values(service.build_env, secrets, f"services.{name}.build_env", error)

@@ -6,7 +6,7 @@ Other rooms import from here only; the modules behind it are implementation deta
 from __future__ import annotations
 
 from opendeploy_plan.manifest.dump import dump_manifest
-from opendeploy_plan.manifest.envfiles import load_env_files
+from opendeploy_plan.manifest.envfiles import EnvFileError, load_env_files
 from opendeploy_plan.manifest.loader import (
     DEFAULT_FILENAME,
     LoadResult,
@@ -40,6 +40,7 @@ __all__ = [
     "CpuResources",
     "Dependency",
     "DependencyRef",
+    "EnvFileError",
     "GitSource",
     "LoadResult",
     "Manifest",

@@ -7,6 +7,10 @@ from pathlib import Path
 from opendeploy_plan.manifest.models import default_env_files, relative_path_problem
 
 
+class EnvFileError(ValueError):
+    """An env file that cannot be read (not UTF-8, unreadable); the message names the file."""
+
+
 def load_env_files(
     manifest_dir: str | Path, files: list[str] | None, environment: str
 ) -> dict[str, str]:
@@ -29,7 +33,13 @@ def load_env_files(
         resolved = path.resolve()
         if resolved_root not in resolved.parents or not resolved.is_file():
             continue
-        for key, value in dotenv_values(path, interpolate=False, encoding="utf-8").items():
+        try:
+            variables = dotenv_values(path, interpolate=False, encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise EnvFileError(f"{name} is not UTF-8 text") from exc
+        except OSError as exc:
+            raise EnvFileError(f"{name} cannot be read ({exc.strerror})") from exc
+        for key, value in variables.items():
             if value is not None:
                 values[key] = value
     return values

@@ -63,3 +63,13 @@ def test_validate_never_prints_secret_values(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1
         assert CANARY not in result.output
+
+
+def test_a_non_utf8_env_file_is_a_clear_error_naming_the_file(tmp_path: Path) -> None:
+    import pytest
+
+    from opendeploy_plan.manifest import EnvFileError
+
+    (tmp_path / ".env").write_bytes(b"K=\xff\xfe\n")
+    with pytest.raises(EnvFileError, match=r"^\.env is not UTF-8 text$"):
+        load_env_files(tmp_path, None, "production")
