@@ -46,6 +46,7 @@ from opendeploy_plan.gateway import (
     NotFound,
     OutcomeUnknown,
     Service,
+    scrub,
 )
 from opendeploy_plan.plan import (
     ActionKind,
@@ -53,6 +54,7 @@ from opendeploy_plan.plan import (
     DesiredState,
     Plan,
     PlannedAction,
+    SecretPart,
     format_stamp,
     resolve_variables,
     service_config_digest,
@@ -445,6 +447,7 @@ class Executor:
         self._check_settings(action.address, svc, read)
         env = await self.client.get_env(project_id, service_id)
         _expect_variables(action.address, "env", runtime, env.variables)
+        _expect_variables(action.address, "build_variables", build, read.build_variables)
         self._log(
             "setup.service_create",
             project_id=project_id,
@@ -476,6 +479,10 @@ class Executor:
         read = await self.client.update_service(service_id, fields)
         read = await self.client.get_service(service_id)
         self._check_settings(action.address, svc, read, only=set(fields))
+        if "build_variables" in fields:
+            _expect_variables(
+                action.address, "build_variables", fields["build_variables"], read.build_variables
+            )
         self._log("operate.resize", service_id=service_id, fields=sorted(fields))
 
     def _check_settings(
@@ -781,12 +788,29 @@ class Executor:
         else:
             self.audit.info(step, **fields)
 
+    def _known_secret_values(self) -> set[str]:
+        """Every secret value this run holds: manifest secrets, dependency env_vars, live env."""
+        values: set[str] = set()
+        for svc in self.desired.services.values():
+            for value in (*svc.env.values(), *svc.build_env.values()):
+                values.update(
+                    p.value.get_secret_value() for p in value.parts if isinstance(p, SecretPart)
+                )
+        for variables in self.dependency_env.values():
+            values.update(v.get_secret_value() for v in variables.values())
+        for live in self.live_services.values():
+            values.update(v.get_secret_value() for v in live.env.values())
+            values.update(v.get_secret_value() for v in live.build_variables.values())
+        return values
+
     def _audit_result(self, action: PlannedAction, result: StepResult) -> None:
         fields: dict[str, Any] = {"address": action.address, "kind": str(action.kind)}
         if result.outcome is StepOutcome.SUCCEEDED:
             self._log("apply.action", outcome="succeeded", **fields)
         else:
             reason = result.reason or (str(result.error) if result.error else "")
+            # Gateway text can echo a value back: the audit log never keeps one.
+            reason = scrub(reason, self._known_secret_values())
             self._log(
                 "apply.action", level="error", outcome=result.outcome.value, reason=reason, **fields
             )

@@ -52,6 +52,7 @@ from opendeploy_plan.gateway._errors import (
     ResponseLost,
     ServerError,
     Unauthorized,
+    scrub,
 )
 from opendeploy_plan.gateway._models import (
     Acknowledgement,
@@ -163,5 +164,6 @@ __all__ = [
     "redact",
     "register_guest_credential",
     "resolve_settings",
+    "scrub",
     "write_auth_file",
 ]
