@@ -327,6 +327,9 @@ class Executor:
             if existing:
                 with contextlib.suppress(NotFound):
                     await self.client.delete_dependency(project_id, existing)
+                status = await self.client.dependency_status(project_id)
+                if any(d.id == existing for d in status.dependencies):
+                    raise ReadBackMismatch(action.address, "existence", "deleted", "still listed")
                 self.dependency_ids.pop(key, None)
                 self.dependency_env.pop(key, None)
                 self._log("operate.dependency_delete", project_id=project_id, dependency=key)

@@ -48,7 +48,26 @@ def make_destroy_plan(desired: DesiredState, observed: ObservedState, options: P
             graph.add_node(addr.service(name))
         others = sorted(set(observed.services) - set(desired.services))
         databases = sorted(observed.dependencies)
-        if options.allow_data_loss:
+        shared = project.other_environment_rows
+        if options.allow_data_loss and shared:
+            # The project also holds another environment: deleting it would take that too.
+            # Delete this environment's databases instead, after its services.
+            needs = tuple(addr.service(name) for name in services)
+            for key, dep in sorted(observed.dependencies.items()):
+                address = addr.dependency(key)
+                gone = (AttributeChange("type", ChangeKind.REMOVE, dep.type, None),)
+                actions.append(
+                    PlannedAction(address, ActionKind.DELETE, ActionReason.DESTROY, gone, needs)
+                )
+                graph.add_node(address)
+                graph.add_edges_from((need, address) for need in needs)
+            notes.append(
+                PlanNote(
+                    addr.PROJECT,
+                    "kept: the project, which also holds " + ", ".join(shared),
+                )
+            )
+        elif options.allow_data_loss:
             removed = [AttributeChange("name", ChangeKind.REMOVE, project.name, None)]
             removed += [
                 AttributeChange(f"dependency.{key}", ChangeKind.REMOVE, dep.type, None)

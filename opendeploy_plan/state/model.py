@@ -45,6 +45,9 @@ class ObservedProject(BaseModel):
     region_id: str | None = None
     description: str | None = None
     has_source: bool = False
+    # Rows of the project that belong to another environment (`service.web (staging)`): not
+    # this plan's to change, but deleting the project would take them too.
+    other_environment_rows: tuple[str, ...] = ()
 
 
 class ObservedDependency(BaseModel):

@@ -63,6 +63,20 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
             region_id=project.region_id or None,
             description=project.description or None,
             has_source=bool(project.source_path),
+            other_environment_rows=tuple(
+                sorted(
+                    [
+                        f"service.{s.name} ({s.environment})"
+                        for s in services
+                        if not _in(s.environment, environment)
+                    ]
+                    + [
+                        f"dependency.{d.display_name or d.name or d.id} ({d.environment})"
+                        for d in dependency_status.dependencies
+                        if not _in(d.environment, environment)
+                    ]
+                )
+            ),
         ),
         dependencies={
             (dep.display_name or dep.name or dep.dependency_id or dep.id): ObservedDependency(

@@ -109,3 +109,29 @@ def test_destroy_of_a_missing_project_is_a_no_op(tmp_path: Path) -> None:
         result = odplan.run("destroy", "--auto-approve")
         assert result.returncode == 0, describe(result)
         assert "No changes." in result.stdout
+
+
+def test_destroying_one_environment_never_deletes_the_other(tmp_path: Path) -> None:
+    """The platform's project delete takes every environment: with production in the same
+    project, `destroy -e staging --allow-data-loss` deletes staging's services and databases
+    only, and keeps the project (found in review)."""
+    from tests.e2e.apply_support import write_shop
+
+    with real_gateway() as gateway:
+        home = tmp_path / "home"
+        home.mkdir()
+        odplan = Odplan(gateway, home, write_shop(tmp_path / "app"))
+        for environment in ("production", "staging"):
+            applied = odplan.apply("-e", environment)
+            assert applied.returncode == 0, describe(applied)
+
+        destroyed = odplan.run("destroy", "-e", "staging", "--auto-approve", "--allow-data-loss")
+        assert destroyed.returncode == 0, describe(destroyed)
+        assert "kept: the project, which also holds" in destroyed.stdout
+        assert "- project\n" not in destroyed.stdout
+
+        production = odplan.plan("-e", "production", "--detailed-exitcode")
+        assert production.returncode == 0, describe(production)
+        staging = odplan.plan("-e", "staging", "--detailed-exitcode")
+        assert staging.returncode == 2, describe(staging)
+        assert "+ dependency.db\n" in staging.stdout  # staging's database is gone, for real
