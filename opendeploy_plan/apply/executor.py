@@ -46,6 +46,7 @@ from opendeploy_plan.gateway import (
     NotFound,
     OutcomeUnknown,
     Service,
+    UploadResult,
     scrub,
 )
 from opendeploy_plan.plan import (
@@ -531,43 +532,62 @@ class Executor:
     # --- source -----------------------------------------------------------------------------
 
     async def _bind_source(self, action: PlannedAction) -> None:
+        """Park the source (upload-only), bind it (update-source), and read back that the
+        project's bound upload is this one: update-source answers "already up to date" without
+        binding anything when the parked file has expired, and the deployment would then build
+        the old files under the new digest. Such a bind is tried once more with a new upload."""
         project_id = self._require_project()
         region = self.region_id or (await self.client.active_region()).id
+        for attempt in (1, 2):
+            uploaded = await self._upload(action, region)
+            self._log(
+                "deploy.upload_only", project_id=project_id, temp_file_path=uploaded.temp_file_path
+            )
+            updated = await self.client.update_source(
+                project_id, uploaded.temp_file_path, analysis=self._analysis()
+            )
+            project = await self.client.get_project(project_id)
+            if not project.source_path:
+                raise ReadBackMismatch(action.address, "source_path", "set", "empty")
+            bound = project.model_dump().get("original_file_path")
+            if not bound or bound == uploaded.temp_file_path or self.desired.source.kind == "git":
+                break
+            if attempt == 2:
+                raise ApplyError(
+                    "the platform kept the project's previous source: update-source did not "
+                    "bind the new upload (it answered: "
+                    f"{updated.model_dump().get('message') or 'nothing'})",
+                    "Run `odplan apply` again; if it persists, the platform's upload storage "
+                    "is expiring files too early.",
+                )
+            self.hooks.action_progress(action, "the upload expired before binding; uploading again")
+        self.temp_file_path = uploaded.temp_file_path
+        self._log("deploy.update_source", project_id=project_id, source_path=updated.source_path)
+
+    async def _upload(self, action: PlannedAction, region: str) -> UploadResult:
         source = self.desired.source
         if source.kind == "git":
             assert source.git_url is not None
-            uploaded = await self.client.upload_git(
+            return await self.client.upload_git(
                 source.git_url,
                 project_name=self.desired.project,
                 region_id=region,
                 branch=source.branch,
                 git_token=self.inputs.git_token,
             )
-        else:
-            with tempfile.TemporaryDirectory(prefix="odplan-") as scratch:
-                archive = await asyncio.to_thread(self._build_archive, Path(scratch))
-                if archive.digest != source.digest:
-                    raise SourceChanged(
-                        "the source changed between planning and packaging",
-                        "Run `odplan apply` again to plan against the current files.",
-                    )
-                self.hooks.action_progress(
-                    action, f"uploading {archive.file_count} files ({archive.size} bytes)"
+        with tempfile.TemporaryDirectory(prefix="odplan-") as scratch:
+            archive = await asyncio.to_thread(self._build_archive, Path(scratch))
+            if archive.digest != source.digest:
+                raise SourceChanged(
+                    "the source changed between planning and packaging",
+                    "Run `odplan apply` again to plan against the current files.",
                 )
-                uploaded = await self.client.upload_only(
-                    archive.path, project_name=self.desired.project, region_id=region
-                )
-        self._log(
-            "deploy.upload_only", project_id=project_id, temp_file_path=uploaded.temp_file_path
-        )
-        updated = await self.client.update_source(
-            project_id, uploaded.temp_file_path, analysis=self._analysis()
-        )
-        self.temp_file_path = uploaded.temp_file_path
-        project = await self.client.get_project(project_id)
-        if not project.source_path:
-            raise ReadBackMismatch(action.address, "source_path", "set", "empty")
-        self._log("deploy.update_source", project_id=project_id, source_path=updated.source_path)
+            self.hooks.action_progress(
+                action, f"uploading {archive.file_count} files ({archive.size} bytes)"
+            )
+            return await self.client.upload_only(
+                archive.path, project_name=self.desired.project, region_id=region
+            )
 
     def _build_archive(self, scratch: Path) -> ArchiveInfo:
         """The project's one archive, selecting exactly the files planning digested."""
