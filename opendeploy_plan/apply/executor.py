@@ -43,6 +43,7 @@ from opendeploy_plan.gateway import (
     Dependency,
     Deployment,
     GatewayClient,
+    GatewayError,
     NotFound,
     OutcomeUnknown,
     Service,
@@ -209,7 +210,7 @@ class Executor:
             action = actions[addr.service_deployment(name)]
             try:
                 row = await self._auto_domain_row(action, self._service_id(name))
-            except ApplyError:
+            except (ApplyError, GatewayError):
                 self.hooks.action_progress(action, "deployed; its auto domain is not wired yet")
                 return
             self.deployments[name].url = f"https://{row.domain}"

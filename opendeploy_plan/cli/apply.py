@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -65,6 +66,9 @@ def apply(
 ) -> None:
     """Apply opendeploy.yaml (or a saved plan) to the live platform and print the live URL."""
     saved = _load_saved(planfile) if planfile else None
+    if saved is not None and flags.environment is None:
+        # A saved plan knows its environment; an explicit, different -e is refused later.
+        flags = dataclasses.replace(flags, environment=saved.environment)
     prepared = load_or_exit(flags)
     with gateway_errors():
         code = asyncio.run(
@@ -87,8 +91,10 @@ def _load_saved(planfile: Path) -> SavedPlan:
     from opendeploy_plan.plan import SavedPlanError, load_plan
 
     try:
-        return load_plan(planfile.read_bytes())
-    except (OSError, SavedPlanError) as exc:
+        saved = load_plan(planfile.read_bytes())
+        saved.salt_bytes()  # a hand-edited salt is a bad file, not a traceback
+        return saved
+    except (OSError, ValueError, SavedPlanError) as exc:
         fail(
             f"cannot use the plan file {planfile}: {exc}",
             "Make a new one with `odplan plan --out FILE`.",
@@ -106,7 +112,7 @@ async def _apply(
     no_color: bool,
     yes: bool,
 ) -> int:
-    from opendeploy_plan.gateway import connect, ensure_credential
+    from opendeploy_plan.gateway import GatewayError, connect, ensure_credential
     from opendeploy_plan.render import render_human, use_color
 
     settings = choice.settings()
@@ -119,7 +125,7 @@ async def _apply(
         _check_saved_identity(saved, prepared, settings.url)
     async with connect(settings, env=os.environ) as client:
         guest = await is_unbound_guest(client, settings.credential)
-        salt = bytes.fromhex(saved.salt) if saved is not None else None
+        salt = saved.salt_bytes() if saved is not None else None
         if saved is not None:
             flags = _flags_from_saved(flags, saved)
         await plan_once(client, prepared, flags, guest=guest, salt=salt)
@@ -138,7 +144,14 @@ async def _apply(
         result = None
         if plan.actions:
             result = await execute_plan(client, prepared, plan, parallelism, as_json, color, audit)
-        report = await _report(client, prepared, plan, result, settings.credential, guest, audit)
+        try:
+            report = await _report(
+                client, prepared, plan, result, settings.credential, guest, audit
+            )
+        except GatewayError as exc:
+            # Reading back for the report failed: the apply's own outcome still decides.
+            click.secho(f"warning: could not read the final state: {exc.message}", err=True)
+            report = _bare_report(prepared, plan, result, client.base_url, audit)
     ok = result is None or result.report.ok
     if as_json:
         from opendeploy_plan.render.apply_view import error_hint, error_text
@@ -309,6 +322,34 @@ class _suppress_not_implemented:
         return isinstance(exc, NotImplementedError | RuntimeError | ValueError)
 
 
+def _failed_actions(result: ApplyResult | None) -> tuple[str, ...]:
+    return tuple(
+        r.name
+        for r in (result.report.results if result is not None else [])
+        if r.outcome.value != "succeeded"
+    )
+
+
+def _bare_report(
+    prepared: Prepared, plan: Plan, result: ApplyResult | None, gateway: str, audit: Any
+) -> DeployReport:
+    """The report without a final read of live state (it failed): statuses stay unknown."""
+    from opendeploy_plan.render.deploy_report import DeployReport, ServiceOutcome
+
+    assert prepared.resolution is not None and prepared.resolution.desired is not None
+    desired = prepared.resolution.desired
+    project = prepared.observed.project if prepared.observed is not None else None
+    return DeployReport(
+        project_name=desired.project,
+        project_id=project.id if project is not None else "",
+        environment=desired.environment,
+        gateway=gateway,
+        services=[ServiceOutcome(name, "unknown") for name in sorted(desired.services)],
+        log_file=str(audit.path),
+        failed_actions=_failed_actions(result),
+    )
+
+
 async def _report(
     client: GatewayClient,
     prepared: Prepared,
@@ -347,9 +388,5 @@ async def _report(
         services=services,
         bind_url=bind or "",
         log_file=str(audit.path),
-        failed_actions=tuple(
-            r.name
-            for r in (result.report.results if result is not None else [])
-            if r.outcome.value != "succeeded"
-        ),
+        failed_actions=_failed_actions(result),
     )

@@ -99,3 +99,30 @@ def test_a_changed_secret_makes_the_plan_stale_and_is_named_not_shown(
     assert "SHOP_API_TOKEN" in refused.stderr
     assert rotated not in refused.stdout + refused.stderr
     assert odplan.census("shop").projects == 0, "a stale plan must change nothing"
+
+
+def test_a_saved_plan_carries_its_environment(odplan: Odplan, tmp_path: Path) -> None:
+    """`plan -e staging --out F` then `apply F` applies to staging without repeating `-e`."""
+    plan_file = tmp_path / "staging.plan"
+    made = odplan.plan("-e", "staging", "--out", str(plan_file))
+    assert made.returncode == 0, describe(made)
+    applied = odplan.run("apply", str(plan_file))
+    assert applied.returncode == 0, describe(applied)
+    assert odplan.plan("-e", "staging", "--detailed-exitcode").returncode == 0
+    refused = odplan.run("apply", str(plan_file), "-e", "production")
+    assert refused.returncode == 1
+    assert "Saved plan is stale" in refused.stderr
+
+
+def test_a_corrupt_plan_file_is_a_clear_error(odplan: Odplan, tmp_path: Path) -> None:
+    import json
+
+    plan_file = tmp_path / "edited.plan"
+    assert odplan.plan("--out", str(plan_file)).returncode == 0
+    data = json.loads(plan_file.read_text())
+    data["salt"] = "zz"
+    plan_file.write_text(json.dumps(data))
+    result = odplan.run("apply", str(plan_file))
+    assert result.returncode == 1
+    assert "cannot use the plan file" in result.stderr
+    assert "Traceback" not in result.stderr
