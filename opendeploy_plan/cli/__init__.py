@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -78,6 +79,16 @@ COMMANDS: dict[str, CommandEntry] = {
 }
 
 
+class UsageError(click.UsageError):
+    """A command-line mistake; exits 1 (click's own usage errors exit 2)."""
+
+    exit_code = 1
+
+
+def _exit_one(error: click.UsageError) -> UsageError:
+    return UsageError(error.format_message(), error.ctx)
+
+
 class LazyGroup(click.Group):
     """A click group that imports a command's module only when that command is invoked."""
 
@@ -93,6 +104,30 @@ class LazyGroup(click.Group):
         if not isinstance(command, click.Command):
             raise TypeError(f"{entry.target} is not a click command")
         return command
+
+    # A usage error exits 1, not click's 2: with `--detailed-exitcode`, 2 means "changes", so a
+    # typo in a CI command line must never read as drift (Terraform exits 1 too).
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError:
+            raise
+        except click.UsageError as error:
+            raise _exit_one(error) from error
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError:
+            raise
+        except click.UsageError as error:
+            raise _exit_one(error) from error
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name].summary) for name in sorted(COMMANDS)]

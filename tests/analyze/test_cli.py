@@ -77,7 +77,7 @@ def test_init_environment_is_written_and_validated(fixture_copy: Callable[[str],
 
 def test_init_rejects_a_missing_path(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["init", str(tmp_path / "nope")])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "Traceback" not in result.output
 
 

@@ -141,7 +141,7 @@ def test_serve_rejects_a_malformed_fault_flag() -> None:
         text=True,
         timeout=30,
     )
-    assert result.returncode == 2 and "unknown fault kind" in result.stderr
+    assert result.returncode == 1 and "unknown fault kind" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -127,9 +127,9 @@ def test_follow_with_tail_on_a_stream_is_a_usage_error(gateway: Gateway, applied
     result = odplan("logs", "web", "-f", str(applied), "--build", "--follow", "--tail", "5")
     bad_since = odplan("logs", "web", "-f", str(applied), "--since", "yesterday")
 
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "--tail cannot be combined" in result.output
-    assert bad_since.exit_code == 2
+    assert bad_since.exit_code == 1
     assert "neither a duration" in bad_since.output
 
 

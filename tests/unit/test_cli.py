@@ -60,3 +60,11 @@ def test_python_dash_m_runs_the_cli() -> None:
         check=True,
     )
     assert __version__ in done.stdout
+
+
+def test_a_usage_error_exits_1_never_2_which_means_changes() -> None:
+    """`--detailed-exitcode` gives 2 for "changes": a typo in a CI command line must not."""
+    for args in (["plan", "--detailed-exitcode", "-e", "prod"], ["nosuchcommand"], ["--bogus"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Error:" in result.output
