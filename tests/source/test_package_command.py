@@ -157,8 +157,7 @@ def test_a_missing_manifest_exits_1(tmp_path: Path) -> None:
 
 def test_a_git_service_has_nothing_to_package(make_tree: MakeTree) -> None:
     manifest = MANIFEST + (
-        "  worker:\n    source:\n      git: https://example.com/bob/w.git\n"
-        "    type: worker\n"
+        "  worker:\n    source:\n      git: https://example.com/bob/w.git\n    type: worker\n"
     )
     root = make_tree({**APP, "opendeploy.yaml": manifest})
     listed = run(root, "--json")
