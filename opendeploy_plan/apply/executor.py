@@ -65,7 +65,7 @@ from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.stamp import Stamp
 from opendeploy_plan.source import ArchiveInfo, build_archive, select_files
 from opendeploy_plan.state.model import ObservedService, ObservedState
-from opendeploy_plan.state.refresh import normal_source_path
+from opendeploy_plan.state.refresh import normal_source_path, secret_map
 
 T = TypeVar("T")
 
@@ -368,7 +368,7 @@ class Executor:
         created = adopted if adopted is not None else await _create_or_find(create, find)
         self.dependency_ids[key] = created.id
         if created.env_vars:
-            self.dependency_env[key] = {k: SecretStr(v) for k, v in created.env_vars.items()}
+            self.dependency_env[key] = secret_map(created.env_vars)
         self._log(
             "setup.dependency_create",
             project_id=project_id,
@@ -391,7 +391,7 @@ class Executor:
             if row is None:
                 raise ReadBackMismatch(action.address, "existence", "present", "missing")
             if row.env_vars and key not in self.dependency_env:
-                self.dependency_env[key] = {k: SecretStr(v) for k, v in row.env_vars.items()}
+                self.dependency_env[key] = secret_map(row.env_vars)
             if row.status != last:
                 self.hooks.action_progress(action, f"dependency {row.status}")
                 last = row.status
@@ -481,7 +481,7 @@ class Executor:
                 fields[path] = settings[path]
         if not fields:
             return
-        read = await self.client.update_service(service_id, fields)
+        await self.client.update_service(service_id, fields)
         read = await self.client.get_service(service_id)
         self._check_settings(action.address, svc, read, only=set(fields))
         if "build_variables" in fields:
@@ -498,11 +498,10 @@ class Executor:
             if only is not None and name not in only:
                 continue
             if not _same_setting(name, want, row.get(name)):
-                _fail_field(address, name, want, row.get(name))
+                _expect(address, name, want, row.get(name))
         if only is None or "dependencies" in only:
             got = sorted(row.get("dependencies") or [])
-            if got != sorted(svc.after):
-                _fail_field(address, "dependencies", sorted(svc.after), got)
+            _expect(address, "dependencies", sorted(svc.after), got)
 
     def _service_id(self, name: str) -> str:
         service_id = self.service_ids.get(name)
@@ -639,8 +638,8 @@ class Executor:
             id=service_id,
             type=read.type or svc.type,
             environment=read.environment or self.desired.environment,
-            env={k: SecretStr(v) for k, v in env.variables.items()},
-            build_variables={k: SecretStr(v) for k, v in read.build_variables.items()},
+            env=secret_map(env.variables),
+            build_variables=secret_map(read.build_variables),
         )
         stamp = Stamp(
             project_digest=self.desired.source.digest,
@@ -879,11 +878,7 @@ def _same_setting(name: str, want: Any, got: Any) -> bool:
     return bool(want == got)
 
 
-def _fail_field(address: str, name: str, want: Any, got: Any) -> None:
-    raise ReadBackMismatch(address, name, repr(want), repr(got))
-
-
-def _expect(address: str, name: str, want: str, got: str) -> None:
+def _expect(address: str, name: str, want: Any, got: Any) -> None:
     if want != got:
         raise ReadBackMismatch(address, name, repr(want), repr(got))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -178,16 +179,16 @@ async def _apply(
 
 def _flags_from_saved(flags: PlanningFlags, saved: SavedPlan) -> PlanningFlags:
     options = saved.plan_options()
-    return PlanningFlags(
-        flags.manifest,
-        saved.environment,
-        options.target,
-        options.exclude,
-        options.redeploy,
-        options.replace,
-        options.refresh_only,
-        options.prune,
-        options.allow_data_loss,
+    return dataclasses.replace(
+        flags,
+        environment=saved.environment,
+        target=options.target,
+        exclude=options.exclude,
+        redeploy=options.redeploy,
+        replace=options.replace,
+        refresh_only=options.refresh_only,
+        prune=options.prune,
+        allow_data_loss=options.allow_data_loss,
     )
 
 
@@ -298,7 +299,8 @@ async def execute_plan(
         interrupt.request()
 
     installed = False
-    with _suppress_not_implemented():
+    # Signal handlers cannot be installed off the main thread (tests run us in-process).
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGINT, on_sigint)
         installed = True
     run_audit.info("apply.start", project=plan.project, actions=len(plan.actions))
@@ -310,16 +312,6 @@ async def execute_plan(
     click.echo("\n" + summary_text(result.report, verb), err=True, nl=False)
     run_audit.info("apply.done", ok=result.report.ok)
     return result
-
-
-class _suppress_not_implemented:
-    """Signal handlers cannot be installed off the main thread (tests run us in-process)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
-        return isinstance(exc, NotImplementedError | RuntimeError | ValueError)
 
 
 def _failed_actions(result: ApplyResult | None) -> tuple[str, ...]:

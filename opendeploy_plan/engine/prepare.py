@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opendeploy_plan.diagnostics import Diagnostic, has_errors
-from opendeploy_plan.engine.desired import RegionChoice, Resolution, resolve_desired
+from opendeploy_plan.engine.desired import AUTO_REGION, RegionChoice, Resolution, resolve_desired
 from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.manifest import LoadResult, load_manifest, manifest_digest
 from opendeploy_plan.plan import DesiredState, Plan, PlanOptions, make_plan
@@ -60,7 +60,7 @@ async def prepare(
     if manifest is None or has_errors(prepared.diagnostics):
         return prepared
     regions = None
-    if manifest.project.region != "auto":
+    if manifest.project.region != AUTO_REGION:
         regions = [
             RegionChoice(r.id, r.code, r.name, r.status == "active") for r in await client.regions()
         ]

@@ -86,7 +86,7 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
                 display_name=dep.display_name or None,
                 name=dep.name or None,
                 environment=dep.environment or None,
-                env_vars=_secret_map(dep.env_vars),
+                env_vars=secret_map(dep.env_vars),
             )
             for dep in dependency_status.dependencies
             if _in(dep.environment, environment)
@@ -129,8 +129,8 @@ async def _service_detail(
         auto_scaling=_optional_bool(row.get("auto_scaling")),
         internal_only=_optional_bool(row.get("internal_only")),
         dependencies=tuple(row.get("dependencies") or ()),
-        build_variables=_secret_map(service.build_variables),
-        env=_secret_map(env.variables),
+        build_variables=secret_map(service.build_variables),
+        env=secret_map(env.variables),
         deployments=tuple(_deployment(d) for d in recent),
         domain=_auto_domain(domains, environment),
         **{name: _optional_str(row.get(name)) for name in _SETTING_FIELDS},
@@ -163,7 +163,8 @@ def normal_source_path(value: str) -> str:
         return value
 
 
-def _secret_map(values: Mapping[str, str]) -> dict[str, SecretStr]:
+def secret_map(values: Mapping[str, str]) -> dict[str, SecretStr]:
+    """Variables as read from the gateway, held as secrets (masked in every repr)."""
     return {key: SecretStr(value) for key, value in values.items()}
 
 
