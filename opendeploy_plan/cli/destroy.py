@@ -26,7 +26,7 @@ from opendeploy_plan.cli.planning import (
     PlanningFlags,
     load_or_exit,
     manifest_options,
-    print_diagnostics,
+    plan_once,
 )
 
 
@@ -69,17 +69,13 @@ async def _destroy(
     no_color: bool,
 ) -> int:
     from opendeploy_plan.cli.apply import execute_plan
-    from opendeploy_plan.engine.prepare import prepare
     from opendeploy_plan.gateway import connect
-    from opendeploy_plan.plan import new_salt
     from opendeploy_plan.render import render_human, use_color
 
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
-        options = flags.options(guest=False, salt=new_salt())
-        await prepare(client, prepared, options, process_env=os.environ, destroy=True)
-        print_diagnostics(prepared)
+        await plan_once(client, prepared, flags, guest=False, destroy=True)
         plan = prepared.plan
         if plan is None or plan.errors:
             return 1

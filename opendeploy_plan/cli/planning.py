@@ -159,9 +159,10 @@ async def plan_once(
     *,
     guest: bool,
     salt: bytes | None = None,
+    destroy: bool = False,
 ) -> Prepared:
-    """Resolve, refresh and plan a loaded manifest; diagnostics are printed, the caller decides
-    the exit code."""
+    """Resolve, refresh and plan a loaded manifest (with `destroy`, plan deleting what it
+    manages); diagnostics are printed, the caller decides the exit code."""
     from opendeploy_plan.engine.prepare import prepare
     from opendeploy_plan.plan import new_salt
 
@@ -170,6 +171,7 @@ async def plan_once(
         prepared,
         flags.options(guest=guest, salt=salt if salt is not None else new_salt()),
         process_env=os.environ,
+        destroy=destroy,
     )
     print_diagnostics(prepared)
     return prepared
