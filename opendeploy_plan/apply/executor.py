@@ -65,7 +65,7 @@ from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.stamp import Stamp
 from opendeploy_plan.source import ArchiveInfo, build_archive, select_files
 from opendeploy_plan.state.model import ObservedService, ObservedState
-from opendeploy_plan.state.refresh import normal_source_path, secret_map
+from opendeploy_plan.state.refresh import in_environment, normal_source_path, secret_map
 
 T = TypeVar("T")
 
@@ -312,8 +312,7 @@ class Executor:
         )
 
     def _in_environment(self, row_environment: str) -> bool:
-        """A row belongs to this apply's environment (rows that name none belong to all)."""
-        return row_environment in ("", self.desired.environment)
+        return in_environment(row_environment, self.desired.environment)
 
     def _require_project(self) -> str:
         if self.project_id is None:

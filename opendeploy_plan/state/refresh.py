@@ -68,12 +68,12 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
                     [
                         f"service.{s.name} ({s.environment})"
                         for s in services
-                        if not _in(s.environment, environment)
+                        if not in_environment(s.environment, environment)
                     ]
                     + [
                         f"dependency.{d.display_name or d.name or d.id} ({d.environment})"
                         for d in dependency_status.dependencies
-                        if not _in(d.environment, environment)
+                        if not in_environment(d.environment, environment)
                     ]
                 )
             ),
@@ -89,7 +89,7 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
                 env_vars=secret_map(dep.env_vars),
             )
             for dep in dependency_status.dependencies
-            if _in(dep.environment, environment)
+            if in_environment(dep.environment, environment)
         },
         services=dict(zip(chosen, details, strict=True)),
     )
@@ -100,11 +100,13 @@ def _ours(services: list[Service], environment: str) -> dict[str, Service]:
     another `web` in production: the other environment's rows are not this plan's to change
     (seeing them as ours would plan replacing them)."""
     return {
-        s.name: s for s in sorted(services, key=lambda s: s.name) if _in(s.environment, environment)
+        s.name: s
+        for s in sorted(services, key=lambda s: s.name)
+        if in_environment(s.environment, environment)
     }
 
 
-def _in(row_environment: str, environment: str) -> bool:
+def in_environment(row_environment: str, environment: str) -> bool:
     """A row belongs to `environment` (rows that name none belong to every environment)."""
     return row_environment in ("", environment)
 
