@@ -63,7 +63,7 @@ from opendeploy_plan.plan import (
 )
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.stamp import Stamp
-from opendeploy_plan.source import ArchiveInfo, build_archive, select_files
+from opendeploy_plan.source import ArchiveInfo, build_archive, forget_listings, select_files
 from opendeploy_plan.state.model import ObservedService, ObservedState
 from opendeploy_plan.state.refresh import in_environment, normal_source_path, secret_map
 
@@ -577,6 +577,8 @@ class Executor:
         with tempfile.TemporaryDirectory(prefix="odplan-") as scratch:
             archive = await asyncio.to_thread(self._build_archive, Path(scratch))
             if archive.digest != source.digest:
+                # Planning may have reused folder listings; the next run lists every folder.
+                forget_listings(self.inputs.manifest_dir)
                 raise SourceChanged(
                     "the source changed between planning and packaging",
                     "Run `odplan apply` again to plan against the current files.",

@@ -296,6 +296,7 @@ def _resolve_source(
             manifest_dir,
             manifest=manifest_file,
             secret_files=env_file_paths(manifest, manifest.environment),
+            use_cache=True,
         )
         digest = digest_source(manifest_dir, paths, selection=selection)
     except SourceError as exc:

@@ -8,16 +8,22 @@ only saves re-reading unchanged files; it never decides a digest on its own.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
+from opendeploy_plan.source._cache import (
+    CACHE_FOLDER,
+    RACY_WINDOW_NS,
+    collector_paused,
+    is_settled,
+    load_entries,
+    save_entries,
+)
 from opendeploy_plan.source._errors import (
     MiningHit,
     MiningRefusal,
@@ -36,13 +42,8 @@ from opendeploy_plan.source._select import (
 
 DIGEST_PREFIX: Final = "odsrc1:"
 _DIGEST_HEADER: Final = b"odsrc1\n"
-CACHE_FOLDER: Final = ".opendeploy"
 CACHE_FILE: Final = "source-digest-cache.json"
 _CACHE_FORMAT: Final = "odplan-source-digest-cache/1"
-# Files whose mtime or ctime is this close to the scan's start are not cached: a same-size edit
-# inside the file system's timestamp granularity (2 s on FAT, 1 s on HFS+) could otherwise keep
-# an identical stat ("racily clean" in git's terms).
-RACY_WINDOW_NS: Final = 2_000_000_000
 
 
 def tree_digest(entries: Iterable[tuple[str, int, str]]) -> str:
@@ -52,12 +53,16 @@ def tree_digest(entries: Iterable[tuple[str, int, str]]) -> str:
     `<mode octal> <sha256 hex> <len(path)>:<path>\\n`. The length prefix keeps odd names
     (newlines, spaces) unambiguous.
     """
-    encoded = sorted((path.encode("utf-8"), mode, sha) for path, mode, sha in entries)
-    records = b"".join(
-        b"%o %s %d:%s\n" % (mode, sha.encode("ascii"), len(path), path)
-        for path, mode, sha in encoded
+    # Python orders str by code point, which is UTF-8 byte order: sort once, encode once.
+    records = "".join(
+        f"{_MODES.get(mode) or format(mode, 'o')} {sha} "
+        f"{len(path) if path.isascii() else len(path.encode('utf-8'))}:{path}\n"
+        for path, mode, sha in sorted(entries)
     )
-    return DIGEST_PREFIX + hashlib.sha256(_DIGEST_HEADER + records).hexdigest()
+    return DIGEST_PREFIX + hashlib.sha256(_DIGEST_HEADER + records.encode("utf-8")).hexdigest()
+
+
+_MODES: Final = {0o100644: "100644", 0o100755: "100755"}
 
 
 class FileDigest(NamedTuple):
@@ -108,87 +113,78 @@ def subtree_digest(files: Iterable[FileDigest], subpath: str) -> str:
     )
 
 
-def _stat_key(file: SelectedFile) -> list[int]:
-    # ctime_ns catches a same-size edit whose mtime was set back with utime (utime itself
-    # moves ctime, which users cannot set); the inode catches replace-by-rename saves.
-    return [file.size, file.mtime_ns, file.ctime_ns, file.inode]
-
-
 @dataclass
 class DigestCache:
-    """Content hashes keyed by root-relative path and stat; stored as JSON, written atomically.
+    """Content hashes keyed by root-relative path and stat, stored as JSON (`_cache`):
+    `path: [size, mtime_ns, ctime_ns, inode, sha256 hex, [mining markers]]`.
 
-    A missing, unreadable or malformed cache file is treated as empty, never as an error.
+    ctime_ns catches a same-size edit whose mtime was set back with utime (utime itself moves
+    ctime, which users cannot set); the inode catches replace-by-rename saves.
     """
 
     path: Path
-    entries: dict[str, list[Any]] = field(default_factory=dict)
+    entries: dict[str, Any] = field(default_factory=dict)
     dirty: bool = False
 
     @classmethod
     def load(cls, root: Path) -> DigestCache:
         path = root / CACHE_FOLDER / CACHE_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls(path)
-        if not isinstance(data, dict) or data.get("format") != _CACHE_FORMAT:
-            return cls(path)
-        entries = data.get("entries")
-        if not isinstance(entries, dict):
-            return cls(path)
-        return cls(path, entries)
+        return cls(path, load_entries(path, _CACHE_FORMAT))
 
-    def lookup(self, file: SelectedFile) -> FileScan | None:
-        entry = self.entries.get(file.path)
-        if not (
-            isinstance(entry, list)
-            and len(entry) == 6
-            and entry[0] == file.size
-            and entry[1] == file.mtime_ns
-            and entry[2] == file.ctime_ns
-            and entry[3] == file.inode
+    def known(self, file: SelectedFile) -> FileDigest | None:
+        """The file's digest from the cache when its stat key is unchanged and the entry is well
+        formed (the warm path: one call per file)."""
+        path, _, size, mode, mtime_ns, ctime_ns, inode = file
+        entry = self.entries.get(path)
+        if (
+            type(entry) is not list
+            or len(entry) != 6
+            or entry[0] != size
+            or entry[1] != mtime_ns
+            or entry[2] != ctime_ns
+            or entry[3] != inode
         ):
             return None
         sha, markers = entry[4], entry[5]
-        if not (isinstance(sha, str) and len(sha) == 64 and isinstance(markers, list)):
+        if type(sha) is not str or len(sha) != 64 or type(markers) is not list:
             return None
-        if markers and not all(isinstance(m, str) for m in markers):
+        if not markers:
+            return tuple.__new__(FileDigest, (path, mode, size, sha, ()))
+        if not all(type(m) is str for m in markers):
             return None
-        return FileScan(sha, file.size, tuple(markers))
+        return FileDigest(path, mode, size, sha, tuple(markers))
 
-    def replace(self, entries: dict[str, list[Any]], *, grew: bool) -> None:
-        """Take the new entries; unchanged ones are the very objects loaded, so comparing keys
-        and whether anything was added is enough to know if a write is needed."""
-        if grew or entries.keys() != self.entries.keys():
-            self.dirty = True
+    def update(
+        self,
+        files: Sequence[SelectedFile],
+        fresh: Mapping[int, FileScan],
+        *,
+        started_ns: int,
+        racy_window_ns: int,
+    ) -> None:
+        """Keep the entries of this selection's files: the loaded ones for hits (the very
+        objects, so nothing is rewritten), new ones for `fresh` scans (by index into `files`)
+        that were settled before the scan started. Removed files drop out."""
+        if not fresh and len(files) == len(self.entries):
+            return  # every file was a hit and no entry is left over: nothing to write
+        old, entries = self.entries, {}
+        added = False
+        for index, file in enumerate(files):
+            scan = fresh.get(index)
+            if scan is None:
+                entries[file.path] = old[file.path]
+            elif scan.size == file.size and is_settled(
+                file.mtime_ns, file.ctime_ns, started_ns, racy_window_ns
+            ):
+                stat_key = [file.size, file.mtime_ns, file.ctime_ns, file.inode]
+                entries[file.path] = [*stat_key, scan.sha256, list(scan.markers)]
+                added = True
+        self.dirty = added or entries.keys() != old.keys()
         self.entries = entries
 
     def save(self) -> None:
-        """Write temp + rename in the same folder; failures (read-only tree) are ignored."""
-        if not self.dirty:
-            return
-        try:
-            folder = self.path.parent
-            created = not folder.exists()
-            folder.mkdir(parents=True, exist_ok=True)
-            if created:
-                # odplan's working folder holds caches and archives, never anything to commit.
-                (folder / ".gitignore").write_text("*\n", encoding="utf-8")
-            payload = json.dumps(
-                {"format": _CACHE_FORMAT, "entries": self.entries}, separators=(",", ":")
-            )
-            handle, temp = tempfile.mkstemp(dir=folder, prefix=".digest-cache-", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    stream.write(payload)
-                os.replace(temp, self.path)
-            except BaseException:
-                os.unlink(temp)
-                raise
-        except OSError:
-            return
-        self.dirty = False
+        if self.dirty and save_entries(self.path, _CACHE_FORMAT, self.entries):
+            self.dirty = False
 
 
 def _scan_one(file: SelectedFile) -> FileScan:
@@ -232,31 +228,23 @@ def digest_selection(
 ) -> tuple[tuple[FileDigest, ...], int]:
     """Hash every selected file (cache first); return the file digests and the cache hit count."""
     started = time.time_ns()
-    cache = DigestCache.load(selection.root) if use_cache else None
-    lookup = cache.lookup if cache is not None else None
-    old_entries = cache.entries if cache is not None else {}
-    digests: list[FileDigest | None] = []
-    entries: dict[str, list[Any]] = {}
-    missing: list[int] = []
-    for index, file in enumerate(selection.files):
-        found = lookup(file) if lookup is not None else None
-        if found is None:
-            digests.append(None)
-            missing.append(index)
-        else:
-            digests.append(FileDigest(file.path, file.mode, file.size, found.sha256, found.markers))
-            entries[file.path] = old_entries[file.path]  # the loaded object: no rewrite
-    fresh = scan_files([selection.files[i] for i in missing], workers or default_workers())
-    for index, found in zip(missing, fresh, strict=True):
-        file = selection.files[index]
-        digests[index] = FileDigest(file.path, file.mode, found.size, found.sha256, found.markers)
-        settled = max(file.mtime_ns, file.ctime_ns) < started - racy_window_ns
-        if found.size == file.size and settled:
-            entries[file.path] = [*_stat_key(file), found.sha256, list(found.markers)]
+    files = selection.files
+    with collector_paused():
+        cache = DigestCache.load(selection.root) if use_cache else None
+        digests: list[FileDigest | None] = (
+            [cache.known(f) for f in files] if cache is not None else [None] * len(files)
+        )
+    missing = [index for index, found in enumerate(digests) if found is None]
+    scans = scan_files([files[i] for i in missing], workers or default_workers())
+    fresh = dict(zip(missing, scans, strict=True))
+    for index, scan in fresh.items():
+        file = files[index]
+        digests[index] = FileDigest(file.path, file.mode, scan.size, scan.sha256, scan.markers)
     if cache is not None:
-        cache.replace(entries, grew=bool(fresh))
+        cache.update(files, fresh, started_ns=started, racy_window_ns=racy_window_ns)
         cache.save()
-    return tuple(d for d in digests if d is not None), len(selection.files) - len(missing)
+    # Every slot is filled now: hits above, fresh scans just before.
+    return cast("tuple[FileDigest, ...]", tuple(digests)), len(files) - len(missing)
 
 
 def digest_source(
@@ -275,7 +263,9 @@ def digest_source(
     """
     base = Path(root).absolute()
     subpaths = service_subpaths(base, services or {})
-    chosen = selection if selection is not None else select_files(base)
+    chosen = selection
+    if chosen is None:
+        chosen = select_files(base, use_cache=use_cache, racy_window_ns=racy_window_ns)
     check_service_subtrees(chosen, subpaths)
     files, hits = digest_selection(
         chosen, use_cache=use_cache, racy_window_ns=racy_window_ns, workers=workers

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Final, NamedTuple
 
+from opendeploy_plan.source._cache import RACY_WINDOW_NS, collector_paused
 from opendeploy_plan.source._errors import SourceError, SourceOutsideRoot
+from opendeploy_plan.source._listing import (
+    RULES_SEED,
+    FolderKey,
+    FolderListing,
+    ListingCache,
+    chain_rules,
+)
 from opendeploy_plan.source._rules import (
     ALWAYS_SKIPPED_NAMES,
     GITIGNORE,
@@ -26,11 +35,12 @@ from opendeploy_plan.source._rules import (
 
 EXECUTABLE_MODE = 0o100755
 REGULAR_MODE = 0o100644
+_OWNER_EXECUTES: Final = stat.S_IXUSR
 
 
 def normalized_mode(st_mode: int) -> int:
     """Git's two file modes: executable (owner x bit) or not; nothing else of umask survives."""
-    return EXECUTABLE_MODE if st_mode & stat.S_IXUSR else REGULAR_MODE
+    return EXECUTABLE_MODE if st_mode & _OWNER_EXECUTES else REGULAR_MODE
 
 
 class SelectedFile(NamedTuple):
@@ -152,35 +162,40 @@ def _git_toplevel(root: Path) -> Path | None:
     return None
 
 
-def _read_rules(path: str) -> IgnoreRules | None:
+def _read_text(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-            rules = IgnoreRules.parse(handle.read())
+            return handle.read()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-    return rules if rules.patterns else None
 
 
-def _ancestor_layers(root: Path) -> list[IgnoreLayer]:
+def _ancestor_layers(root: Path) -> tuple[list[IgnoreLayer], str]:
     """`.gitignore` files between the enclosing git work tree's top and the root apply too,
-    as they do for git; `.git/info/exclude` and global excludes are machine-local: not read."""
+    as they do for git; `.git/info/exclude` and global excludes are machine-local: not read.
+    Returns the layers and the rules fingerprint they start the walk with."""
+    fingerprint = RULES_SEED
     top = _git_toplevel(root)
     if top is None or top == root:
-        return []
+        return [], fingerprint
     layers: list[IgnoreLayer] = []
     ancestors = [root.parents[i] for i in range(len(root.relative_to(top).parts))]
     for folder in reversed(ancestors):
-        rules = _read_rules(str(folder / GITIGNORE))
-        if rules is not None:
-            prefix = root.relative_to(folder).as_posix() + "/"
-            layers.append(IgnoreLayer(rules, prefix, 0))
-    return layers
+        prefix = root.relative_to(folder).as_posix() + "/"
+        text = _read_text(str(folder / GITIGNORE))
+        if text is not None:
+            fingerprint = chain_rules(fingerprint, prefix, text)
+            rules = IgnoreRules.parse(text)
+            if rules.patterns:
+                layers.append(IgnoreLayer(rules, prefix, 0))
+    return layers, fingerprint
 
 
 @dataclass
 class _Walk:
     root: Path
     real_root: str
+    listing: ListingCache | None = None
     files: dict[str, SelectedFile] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)
     folders: set[str] = field(default_factory=set)
@@ -189,6 +204,34 @@ class _Walk:
 
     def warn(self, path: str, code: str, message: str) -> None:
         self.warnings.append(SelectionWarning(path, code, message))
+
+    def special(self, rel: str) -> None:
+        self.warn(rel, "special-file", "not a regular file (fifo, socket or device); skipped")
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The ignore layers in effect in one folder, and their fingerprint (for the listing cache)."""
+
+    git: list[IgnoreLayer]
+    odplan: list[IgnoreLayer]
+    fingerprint: str
+
+    def enter(self, folder: str, prefix: str, rule_files: Collection[str]) -> _Rules:
+        """Add the folder's own ignore files (`rule_files`: which of them it has)."""
+        rules = self
+        for name in (GITIGNORE, ODPLANIGNORE):
+            if name not in rule_files:
+                continue
+            text = _read_text(os.path.join(folder, name))
+            parsed = IgnoreRules.parse(text) if text is not None else None
+            layers = [IgnoreLayer(parsed, "", len(prefix))] if parsed and parsed.patterns else []
+            fingerprint = chain_rules(rules.fingerprint, prefix + name, text)
+            if name == GITIGNORE:
+                rules = _Rules([*rules.git, *layers], rules.odplan, fingerprint)
+            else:
+                rules = _Rules(rules.git, [*rules.odplan, *layers], fingerprint)
+        return rules
 
 
 def _exclusion(
@@ -221,26 +264,101 @@ def _exclusion(
     return excluded
 
 
-def _walk(
-    walk: _Walk,
-    folder: str,
-    prefix: str,
-    git: list[IgnoreLayer],
-    odplan: list[IgnoreLayer],
-) -> None:
+def _folder_key(info: os.stat_result) -> FolderKey:
+    return (info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+def _selected(rel: str, path: str, info: os.stat_result) -> SelectedFile:
+    return SelectedFile(
+        rel,
+        path,
+        info.st_size,
+        normalized_mode(info.st_mode),
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+        info.st_ino,
+    )
+
+
+def _walk(walk: _Walk, folder: str, prefix: str, rules: _Rules, key: FolderKey) -> None:
+    """Select under `folder` (root-relative `prefix`): from the listing cache when the folder
+    and its rules are unchanged, else by listing it."""
+    if walk.listing is not None:
+        recalled = walk.listing.recall(prefix, key)
+        if recalled is not None:
+            fingerprint, listing = recalled
+            inner = rules.enter(folder, prefix, listing.rule_files)
+            if inner.fingerprint == fingerprint and _replay(walk, folder, prefix, inner, listing):
+                walk.listing.keep(prefix)
+                return
+    _scan(walk, folder, prefix, rules, key)
+
+
+def _replay(walk: _Walk, folder: str, prefix: str, rules: _Rules, listing: FolderListing) -> bool:
+    """Take a recorded listing: one lstat per selected file, folder and link, each checked for
+    its recorded type. Anything unexpected returns False before the walk is touched."""
+    head = folder + os.sep
+    lstat, new = os.lstat, tuple.__new__
+    is_reg, is_dir, is_link = stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK
+    files: dict[str, SelectedFile] = {}
+    dirs: list[tuple[str, os.stat_result]] = []
+    try:
+        for name in listing.files:  # the warm path's hot loop: one lstat per selected file
+            source = head + name
+            info = lstat(source)
+            mode = info.st_mode
+            if not is_reg(mode):
+                return False
+            rel = prefix + name
+            # `_selected`, inlined: calls and NamedTuple's keyword __new__ cost ~10% of a warm walk.
+            files[rel] = new(
+                SelectedFile,
+                (
+                    rel,
+                    source,
+                    info.st_size,
+                    EXECUTABLE_MODE if mode & _OWNER_EXECUTES else REGULAR_MODE,
+                    info.st_mtime_ns,
+                    info.st_ctime_ns,
+                    info.st_ino,
+                ),
+            )
+        for name in listing.dirs:
+            info = lstat(head + name)
+            if not is_dir(info.st_mode):
+                return False
+            dirs.append((name, info))
+        if not all(is_link(lstat(head + name).st_mode) for name in listing.links):
+            return False
+    except OSError:
+        return False
+    walk.files.update(files)
+    walk.links.extend((prefix + name, head + name) for name in listing.links)
+    for name in listing.specials:
+        walk.special(prefix + name)
+    for name, info in dirs:
+        walk.folders.add(prefix + name)
+        _walk(walk, head + name, prefix + name + "/", rules, _folder_key(info))
+    return True
+
+
+def _scan(walk: _Walk, folder: str, prefix: str, rules: _Rules, key: FolderKey) -> None:
+    """List the folder and decide every entry; record the listing when it may be reused."""
     try:
         with os.scandir(folder) as scan:
             entries = list(scan)
     except OSError as exc:
         walk.warn(prefix or ".", "unreadable", f"cannot list folder: {exc.strerror}")
         return
-    names = {entry.name for entry in entries}
-    if GITIGNORE in names and (rules := _read_rules(os.path.join(folder, GITIGNORE))):
-        git = [*git, IgnoreLayer(rules, "", len(prefix))]
-    if ODPLANIGNORE in names and (rules := _read_rules(os.path.join(folder, ODPLANIGNORE))):
-        odplan = [*odplan, IgnoreLayer(rules, "", len(prefix))]
-    # The hot loop of an unchanged tree: file type from readdir, one lstat per regular file.
-    excluded = _exclusion(git, odplan)
+    rule_files = tuple(e.name for e in entries if e.name in (GITIGNORE, ODPLANIGNORE))
+    rules = rules.enter(folder, prefix, rule_files)
+    # The hot loop of a changed folder: file type from readdir, one lstat per regular file.
+    excluded = _exclusion(rules.git, rules.odplan)
+    files: list[str] = []
+    dirs: list[str] = []
+    links: list[str] = []
+    specials: list[str] = []
+    recordable = True  # no secret here and every entry decided (ListingCache.store)
     for entry in entries:
         name = entry.name
         if name in ALWAYS_SKIPPED_NAMES:
@@ -251,36 +369,38 @@ def _walk(
                 name.encode("utf-8")
             except UnicodeEncodeError:
                 walk.warn(rel, "bad-name", "file name is not valid UTF-8; skipped")
+                recordable = False
                 continue
         if is_secret_name(name):
             walk.secrets.append(rel)
+            recordable = False
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
                 if not excluded(rel, name, True):
+                    inner_key = _folder_key(entry.stat(follow_symlinks=False))
+                    dirs.append(name)
                     walk.folders.add(rel)
-                    _walk(walk, entry.path, rel + "/", git, odplan)
+                    _walk(walk, entry.path, rel + "/", rules, inner_key)
             elif entry.is_symlink():
                 if not excluded(rel, name, False):
+                    links.append(name)
                     walk.links.append((rel, entry.path))
             elif entry.is_file(follow_symlinks=False):
                 if not excluded(rel, name, False):
-                    info = entry.stat(follow_symlinks=False)
-                    walk.files[rel] = SelectedFile(
-                        rel,
-                        entry.path,
-                        info.st_size,
-                        normalized_mode(info.st_mode),
-                        info.st_mtime_ns,
-                        info.st_ctime_ns,
-                        info.st_ino,
-                    )
+                    files.append(name)
+                    walk.files[rel] = _selected(rel, entry.path, entry.stat(follow_symlinks=False))
             else:
-                walk.warn(
-                    rel, "special-file", "not a regular file (fifo, socket or device); skipped"
-                )
+                specials.append(name)
+                walk.special(rel)
         except OSError as exc:
             walk.warn(rel, "unreadable", f"cannot stat: {exc.strerror}")
+            recordable = False
+    if walk.listing is not None and recordable:
+        listing = FolderListing(
+            tuple(files), tuple(dirs), tuple(links), tuple(specials), rule_files
+        )
+        walk.listing.store(prefix, key, rules.fingerprint, listing)
 
 
 def _inside(real: str, real_root: str) -> bool:
@@ -291,8 +411,13 @@ def _resolve_links(walk: _Walk) -> None:
     """Symlink policy: a link to a selected file inside the root is stored as a regular file
     with the target's content and mode; a link to a folder inside the root stores that folder's
     selected files under the link's path. Links outside the root, dangling, into excluded
-    paths, or looping back into their own parent are skipped with a warning."""
-    for rel, path in walk.links:
+    paths, or looping back into their own parent are skipped with a warning.
+
+    Links are resolved against the files the walk found (a snapshot), never against what an
+    earlier link added: links inside a linked folder are not followed a second time, and the
+    result does not depend on the order the file system listed the links in."""
+    found_files = dict(walk.files)
+    for rel, path in sorted(walk.links):
         real = os.path.realpath(path)
         if not _inside(real, walk.real_root):
             walk.warn(rel, "symlink-outside", "symlink points outside the source folder; skipped")
@@ -301,9 +426,8 @@ def _resolve_links(walk: _Walk) -> None:
         if secret_path_pattern(target) is not None:
             walk.secrets.append(rel)
             continue
-        if target in walk.files:
-            found = walk.files[target]
-            walk.files[rel] = _relocated(found, rel)
+        if target in found_files:
+            walk.files[rel] = _relocated(found_files[target], rel)
             continue
         if target == "." or target in walk.folders:
             parent = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
@@ -311,7 +435,7 @@ def _resolve_links(walk: _Walk) -> None:
                 walk.warn(rel, "symlink-loop", "symlink loops back into its own parent; skipped")
                 continue
             head = target + "/"
-            inner = [f for key, f in walk.files.items() if key.startswith(head)]
+            inner = [f for key, f in found_files.items() if key.startswith(head)]
             for found in inner:
                 walk.files[rel + "/" + found.path[len(head) :]] = _relocated(
                     found, rel + "/" + found.path[len(head) :]
@@ -335,19 +459,31 @@ def select_files(
     *,
     manifest: str | os.PathLike[str] | None = None,
     secret_files: Collection[str] = (),
+    use_cache: bool = False,
+    racy_window_ns: int = RACY_WINDOW_NS,
 ) -> Selection:
     """Every file under `root` that may be uploaded, with warnings and held-back secrets.
 
     The manifest at the root (`opendeploy.yaml`/`.yml`, or `manifest` when it lies in `root`)
     is never selected. `secret_files` (root-relative paths, e.g. the manifest's `env_files`)
-    are held back like the built-in secret patterns, whatever their names. Raises SourceError
+    are held back like the built-in secret patterns, whatever their names. `use_cache` reuses
+    the listings of unchanged folders (`_listing`); uploads leave it off. Raises SourceError
     when `root` is not a readable folder.
     """
     base = Path(root).absolute()
     if not base.is_dir():
         raise SourceError(f"{base}: not a folder")
-    walk = _Walk(base, os.path.realpath(base))
-    _walk(walk, str(base), "", _ancestor_layers(base), [])
+    listing = (
+        ListingCache(base, started_ns=time.time_ns(), racy_window_ns=racy_window_ns)
+        if use_cache
+        else None
+    )
+    walk = _Walk(base, os.path.realpath(base), listing)
+    layers, fingerprint = _ancestor_layers(base)
+    with collector_paused():
+        _walk(walk, str(base), "", _Rules(layers, [], fingerprint), _folder_key(os.stat(base)))
+    if listing is not None:
+        listing.save()
     _resolve_links(walk)
     left_out = set(MANIFEST_NAMES)
     if manifest is not None and Path(manifest).absolute().parent == base:
@@ -358,7 +494,7 @@ def select_files(
             named_secrets.add(normalize_subpath(path))
         except SourceError:
             continue  # outside the root: it cannot be in the archive anyway
-    walk.secrets.extend(sorted(named_secrets & set(walk.files)))
+    walk.secrets.extend(sorted(path for path in named_secrets if path in walk.files))
     left_out |= named_secrets
     return Selection(
         root=base,

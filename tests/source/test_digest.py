@@ -19,7 +19,9 @@ from opendeploy_plan.source import (
     digest_zip,
     select_files,
 )
-from opendeploy_plan.source._digest import CACHE_FILE, CACHE_FOLDER
+from opendeploy_plan.source._cache import CACHE_FOLDER
+from opendeploy_plan.source._digest import CACHE_FILE
+from opendeploy_plan.source._listing import LISTING_FILE
 from tests.source.conftest import set_mtime, write_tree
 
 MakeTree = Callable[..., Path]
@@ -198,7 +200,7 @@ def test_cache_writes_are_atomic_and_leave_no_temporary_files(make_tree: MakeTre
     (root / "README.md").write_text("changed")
     _cached(root)
     folder = root / CACHE_FOLDER
-    assert sorted(p.name for p in folder.iterdir()) == [".gitignore", CACHE_FILE]
+    assert sorted(p.name for p in folder.iterdir()) == [".gitignore", CACHE_FILE, LISTING_FILE]
     assert (folder / ".gitignore").read_text() == "*\n"
     assert set(json.loads((folder / CACHE_FILE).read_text())["entries"]) == set(FILES)
 
