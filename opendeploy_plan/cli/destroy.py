@@ -52,7 +52,7 @@ def destroy(
 ) -> None:
     """Delete the services the manifest manages (and with --allow-data-loss, the project)."""
     flags = PlanningFlags(manifest, environment, allow_data_loss=allow_data_loss)
-    prepared = load_or_exit(flags)
+    prepared = load_or_exit(flags, check_sources=False)  # the code may be gone already
     with gateway_errors():
         code = asyncio.run(
             _destroy(prepared, flags, gateway_choice, auto_approve, as_json, no_color)

@@ -55,7 +55,7 @@ class ProjectFlags:
         from opendeploy_plan.cli.planning import print_diagnostics
         from opendeploy_plan.engine.prepare import load
 
-        prepared = load(self.manifest, self.environment)
+        prepared = load(self.manifest, self.environment, check_sources=False)  # names only
         if not prepared.load.ok:
             print_diagnostics(prepared)
             sys.exit(1)

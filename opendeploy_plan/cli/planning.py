@@ -139,13 +139,13 @@ async def is_unbound_guest(client: GatewayClient, credential: Credential | None)
     return False
 
 
-def load_or_exit(flags: PlanningFlags) -> Prepared:
+def load_or_exit(flags: PlanningFlags, *, check_sources: bool = True) -> Prepared:
     """Read and check the manifest before any network call; exit 1 on errors."""
     import sys
 
     from opendeploy_plan.engine.prepare import load
 
-    prepared = load(flags.manifest, flags.environment)
+    prepared = load(flags.manifest, flags.environment, check_sources=check_sources)
     if not prepared.load.ok:
         print_diagnostics(prepared)
         sys.exit(1)

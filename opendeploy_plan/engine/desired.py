@@ -47,6 +47,7 @@ from opendeploy_plan.source import (
 )
 
 AUTO_REGION = "auto"
+NOT_READ = "not-read"  # the source digest of a names-only resolution (destroy)
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,14 @@ def resolve_desired(
     process_env: Mapping[str, str],
     regions: Sequence[RegionChoice] | None = None,
     manifest_file: str = "opendeploy.yaml",
-    secrets_required: bool = True,
+    names_only: bool = False,
     locate: Callable[[str], tuple[int, int]] | None = None,
 ) -> Resolution:
     """Build the DesiredState for `environment` (the manifest has its overlay applied).
 
-    `secrets_required=False` (destroy) tolerates unset secrets: they resolve to "".
+    `names_only=True` (destroy) needs only what the manifest names: the source folder, env
+    files and region are not read (the code may be gone already), and unset secrets resolve
+    to "". The state's source digest is then `NOT_READ`.
     """
     problems: list[Diagnostic] = []
 
@@ -110,21 +113,28 @@ def resolve_desired(
         problems.append(Diagnostic(manifest_file, line, col, "error", path, summary, detail))
 
     region_id = _resolve_region(manifest.project.region, regions, error)
-    source, source_digest, git_tokens = _resolve_source(
-        manifest, manifest_dir, process_env, error, manifest_file
-    )
+    git_tokens: dict[str, str] = {}
+    source_digest: SourceDigest | None = None
+    if names_only:
+        source = DesiredSource(digest=NOT_READ)
+    else:
+        source, source_digest, git_tokens = _resolve_source(
+            manifest, manifest_dir, process_env, error, manifest_file
+        )
 
     services: dict[str, DesiredService] = {}
     env_file_cache: dict[tuple[str, ...] | None, dict[str, str]] = {}
     for name, service in manifest.services.items():
         key = tuple(service.env_files) if service.env_files is not None else None
-        if key not in env_file_cache:
+        if key not in env_file_cache and names_only:
+            env_file_cache[key] = {}
+        elif key not in env_file_cache:
             try:
                 env_file_cache[key] = load_env_files(manifest_dir, service.env_files, environment)
             except EnvFileError as exc:
                 error(f"services.{name}.env_files", str(exc), "Save it as UTF-8 text.")
                 env_file_cache[key] = {}
-        secrets = _SecretLookup(process_env, env_file_cache[key], secrets_required)
+        secrets = _SecretLookup(process_env, env_file_cache[key], required=not names_only)
         env = _values(service.env, secrets, f"services.{name}.env", error)
         build_env = _values(service.build_env, secrets, f"services.{name}.build_env", error)
         digest = source_digest.services.get(name) if source_digest is not None else None

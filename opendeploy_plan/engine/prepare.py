@@ -38,11 +38,12 @@ class Prepared:
         return manifest_digest(self.manifest_path)
 
 
-def load(manifest_path: Path, environment: str | None) -> Prepared:
+def load(manifest_path: Path, environment: str | None, *, check_sources: bool = True) -> Prepared:
     """Read and check the manifest (no network). `environment` None means the manifest's own,
-    overridden by `OD_ENVIRONMENT` when that is set."""
+    overridden by `OD_ENVIRONMENT` when that is set. `check_sources=False`: for commands that
+    only need names (destroy, day two), a missing source folder is not an error."""
     chosen = environment or os.environ.get("OD_ENVIRONMENT") or None
-    result = load_manifest(manifest_path, chosen)
+    result = load_manifest(manifest_path, chosen, check_sources=check_sources)
     return Prepared(manifest_path, result, list(result.diagnostics))
 
 
@@ -60,7 +61,7 @@ async def prepare(
     if manifest is None or has_errors(prepared.diagnostics):
         return prepared
     regions = None
-    if manifest.project.region != AUTO_REGION:
+    if manifest.project.region != AUTO_REGION and not destroy:
         regions = [
             RegionChoice(r.id, r.code, r.name, r.status == "active") for r in await client.regions()
         ]
@@ -71,7 +72,7 @@ async def prepare(
         process_env=os.environ if process_env is None else process_env,
         regions=regions,
         manifest_file=str(prepared.manifest_path),
-        secrets_required=not destroy,
+        names_only=destroy,
         locate=prepared.load.locate,
     )
     prepared.resolution = resolution

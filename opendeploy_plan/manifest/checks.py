@@ -48,15 +48,17 @@ def _items(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
-def check_relations(data: dict[str, object], manifest_dir: FsPath, report: Reporter) -> None:
-    """Every cross-value rule and warning for one environment's merged manifest."""
+def check_relations(data: dict[str, object], sources_dir: FsPath | None, report: Reporter) -> None:
+    """Every cross-value rule and warning for one environment's merged manifest; source
+    folders are checked against `sources_dir` (the manifest's folder) unless it is None."""
     services = _mapping(data.get("services"))
     dependencies = _mapping(data.get("dependencies"))
     _check_after(services, report)
     _check_uses(services, dependencies, report)
     _check_env_values(services, dependencies, report)
     _check_subdomains(services, report)
-    _check_sources(services, manifest_dir, report)
+    if sources_dir is not None:
+        _check_sources(services, sources_dir, report)
     if not services:
         report(
             "warning",

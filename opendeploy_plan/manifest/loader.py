@@ -88,11 +88,16 @@ def manifest_digest(path: str | os.PathLike[str]) -> str:
 
 
 def load_manifest(
-    path: str | os.PathLike[str] = DEFAULT_FILENAME, environment: str | None = None
+    path: str | os.PathLike[str] = DEFAULT_FILENAME,
+    environment: str | None = None,
+    *,
+    check_sources: bool = True,
 ) -> LoadResult:
     """Read, check and resolve overlays of a manifest file. Never raises on user error.
 
     `environment` (`production` / `staging`) overrides the manifest's own `environment`.
+    `check_sources=False` skips checking that each service's source folder exists, for
+    commands that only need names (destroy, status, logs, ...): the code may be gone already.
     """
     file = os.fspath(path)
     try:
@@ -103,11 +108,18 @@ def load_manifest(
         return _fail(file, "is a directory; pass the manifest file with -f FILE")
     except OSError as exc:
         return _fail(file, f"cannot be read: {exc.strerror or exc}")
-    return load_manifest_bytes(raw, file, FsPath(file).parent, environment)
+    return load_manifest_bytes(
+        raw, file, FsPath(file).parent, environment, check_sources=check_sources
+    )
 
 
 def load_manifest_bytes(
-    raw: bytes, file: str, manifest_dir: FsPath, environment: str | None = None
+    raw: bytes,
+    file: str,
+    manifest_dir: FsPath,
+    environment: str | None = None,
+    *,
+    check_sources: bool = True,
 ) -> LoadResult:
     """Like `load_manifest` for bytes already read; `file` is only used in diagnostics."""
     text, problem = _yaml.decode(raw)
@@ -124,7 +136,8 @@ def load_manifest_bytes(
     diagnostics = [_from_problem(file, p) for p in problems]
     if any(p.fatal for p in problems):
         return LoadResult(None, sorted_unique(diagnostics), manifest_dir=manifest_dir)
-    return _Validation(file, manifest_dir, document, environment, diagnostics).run()
+    folder = manifest_dir if check_sources else None
+    return _Validation(file, manifest_dir, folder, document, environment, diagnostics).run()
 
 
 def _fail(file: str, summary: str) -> LoadResult:
@@ -152,12 +165,14 @@ class _Validation:
         self,
         file: str,
         manifest_dir: FsPath,
+        sources_dir: FsPath | None,
         document: _yaml.Document,
         environment: str | None,
         diagnostics: list[Diagnostic],
     ) -> None:
         self.file = file
         self.manifest_dir = manifest_dir
+        self.sources_dir = sources_dir  # None: source folders are not checked
         self.document = document
         self.requested_environment = environment
         self.diagnostics = diagnostics
@@ -334,7 +349,7 @@ class _Validation:
         ) -> None:
             self.add(positions, severity, path, summary, detail, at_key=at_key)
 
-        check_relations(merged, self.manifest_dir, report)
+        check_relations(merged, self.sources_dir, report)
         return manifest
 
     def add_pydantic_error(self, error: dict[str, Any], positions: dict[Path, Located]) -> None:

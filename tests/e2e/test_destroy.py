@@ -7,6 +7,7 @@ destroy without `--allow-data-loss`. Real uvicorn on 127.0.0.1, odplan as a chil
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,3 +136,21 @@ def test_destroying_one_environment_never_deletes_the_other(tmp_path: Path) -> N
         staging = odplan.plan("-e", "staging", "--detailed-exitcode")
         assert staging.returncode == 2, describe(staging)
         assert "+ dependency.db\n" in staging.stdout  # staging's database is gone, for real
+
+
+def test_destroy_and_status_work_when_the_source_folder_is_gone(tmp_path: Path) -> None:
+    """Tearing down an app whose code is already gone must work: destroy only needs names."""
+    with real_gateway() as gateway:
+        home = tmp_path / "home"
+        home.mkdir()
+        odplan = Odplan(gateway, home, copy_example("static-site", tmp_path / "app"))
+        assert odplan.apply().returncode == 0
+        shutil.rmtree(odplan.manifest.parent / "public")  # the service's source folder
+        planned = odplan.plan()
+        assert planned.returncode == 1 and "does not exist" in planned.stderr, describe(planned)
+        status = odplan.run("status")  # day-two commands only need names too
+        assert status.returncode == 0, describe(status)
+
+        destroyed = odplan.run("destroy", "--auto-approve")
+        assert destroyed.returncode == 0, describe(destroyed)
+        assert "Destroy complete: 1 succeeded, 0 failed, 0 skipped." in destroyed.stderr
