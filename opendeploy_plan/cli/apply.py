@@ -129,17 +129,19 @@ async def _apply(
         salt = saved.salt_bytes() if saved is not None else None
         if saved is not None:
             flags = _flags_from_saved(flags, saved)
-        await plan_once(client, prepared, flags, guest=guest, salt=salt)
+        await plan_once(client, prepared, flags, guest=guest, salt=salt, shows_plan=saved is None)
         plan = prepared.plan
-        if plan is None or plan.errors:
+        if plan is None:
+            return 1
+        color = not no_color and use_color(sys.stderr)
+        if saved is None:  # shown with its warnings and errors, which stderr does not repeat
+            text = render_human(plan, color=color)
+            click.echo(text, err=as_json, color=color)
+        if plan.errors:
             return 1
         if saved is not None:
             _check_saved_current(saved, prepared)
         _refuse_unsafe_source(prepared)
-        color = not no_color and use_color(sys.stderr)
-        if saved is None:
-            text = render_human(plan, color=color)
-            click.echo(text, err=as_json, color=color)
         if plan.actions and saved is None and not auto_approve:
             _confirm()
         result = None

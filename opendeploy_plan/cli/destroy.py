@@ -75,12 +75,14 @@ async def _destroy(
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
-        await plan_once(client, prepared, flags, guest=False, destroy=True)
+        await plan_once(client, prepared, flags, guest=False, destroy=True, shows_plan=True)
         plan = prepared.plan
-        if plan is None or plan.errors:
+        if plan is None:
             return 1
         color = not no_color and use_color(sys.stderr)
         click.echo(render_human(plan, color=color), err=as_json, color=color)
+        if plan.errors:
+            return 1
         if not plan.actions:
             if as_json:
                 click.echo(json.dumps({"destroyed": [], "project": plan.project}))

@@ -94,7 +94,9 @@ async def _plan(
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
         guest = await is_unbound_guest(client, settings.credential)
-        await plan_once(client, prepared, flags, guest=guest)
+        # Only the human view is read on a terminal; JSON and Markdown usually go to a file.
+        shows_plan = output_format not in ("json", "markdown")
+        await plan_once(client, prepared, flags, guest=guest, shows_plan=shows_plan)
     result = prepared.plan
     if result is None:
         audit.error("plan.done", manifest=str(flags.manifest), errors=len(prepared.diagnostics))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from opendeploy_plan.diagnostics import Diagnostic
     from opendeploy_plan.engine.prepare import Prepared
     from opendeploy_plan.gateway import Credential, GatewayClient
     from opendeploy_plan.plan import PlanOptions
@@ -119,9 +120,10 @@ def planning_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def print_diagnostics(prepared: Prepared) -> None:
-    """Every diagnostic, errors and warnings, on stderr (stdout may be JSON)."""
-    for diagnostic in sorted(prepared.diagnostics, key=lambda d: (not d.is_error, d)):
+def print_diagnostics(prepared: Prepared, *, skip: Collection[Diagnostic] = ()) -> None:
+    """Every diagnostic but `skip`, errors and warnings, on stderr (stdout may be JSON)."""
+    shown = [d for d in prepared.diagnostics if d not in skip]
+    for diagnostic in sorted(shown, key=lambda d: (not d.is_error, d)):
         color = "red" if diagnostic.is_error else "yellow"
         click.secho(diagnostic.format_long(), fg=color, err=True)
 
@@ -160,9 +162,12 @@ async def plan_once(
     guest: bool,
     salt: bytes | None = None,
     destroy: bool = False,
+    shows_plan: bool = False,
 ) -> Prepared:
     """Resolve, refresh and plan a loaded manifest (with `destroy`, plan deleting what it
-    manages); diagnostics are printed, the caller decides the exit code."""
+    manages); diagnostics are printed, the caller decides the exit code. A caller that
+    `shows_plan` (human, Markdown or JSON) prints the planner's own diagnostics with it, so
+    they are not repeated on stderr."""
     from opendeploy_plan.engine.prepare import prepare
     from opendeploy_plan.plan import new_salt
 
@@ -173,5 +178,6 @@ async def plan_once(
         process_env=os.environ,
         destroy=destroy,
     )
-    print_diagnostics(prepared)
+    plan = prepared.plan
+    print_diagnostics(prepared, skip=plan.diagnostics if shows_plan and plan is not None else ())
     return prepared

@@ -7,6 +7,8 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+
 from opendeploy_plan.plan import load_plan
 from tests.e2e.conftest import CANARY, Odplan, addresses, assert_no_canary
 
@@ -121,3 +123,24 @@ def test_a_plan_with_errors_is_not_saved(applied: Odplan, tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert "not saved" in result.stderr
     assert not out.exists()
+
+
+def test_a_planner_warning_is_shown_once(odplan: Odplan) -> None:
+    """The human plan carries the planner's warnings; stderr does not repeat them."""
+    result = odplan.plan("--target", "service.nope")
+
+    shown = result.stdout + result.stderr
+    assert shown.count("'service.nope' matches nothing") == 1, shown
+
+
+@pytest.mark.parametrize("view", [("plan", "--json"), ("plan", "--format", "markdown"), ("graph",)])
+def test_a_planner_warning_reaches_stderr_when_no_human_plan_is_shown(
+    odplan: Odplan, view: tuple[str, ...]
+) -> None:
+    command, *options = view
+    result = odplan.invoke(
+        command, "-f", str(odplan.manifest), "--gateway", odplan.gateway.base_url,
+        "--target", "service.nope", *options,
+    )  # fmt: skip
+
+    assert result.stderr.count("'service.nope' matches nothing") == 1, result.stderr
