@@ -139,6 +139,7 @@ class _Planner:
         self.plan_unmanaged()
         self.plan_source_bind()
         self.check_option_addresses()
+        self.check_duplicate_dependencies()
         if self.options.guest:
             self.check_guest_caps()
         graph = self.build_graph()
@@ -713,6 +714,20 @@ class _Planner:
                     f"--replace {value!r} names no live service or dependency",
                     "Only services and dependencies that exist can be replaced.",
                 )
+
+    def check_duplicate_dependencies(self) -> None:
+        """Two live databases with one name in this environment (two applies at once can
+        create both): odplan manages the first and says so, never picks silently."""
+        for key, ids in sorted(self.observed.duplicate_dependencies.items()):
+            managed, *others = ids
+            self.warning(
+                addr.dependency(key),
+                f"{len(ids)} live databases are named {key!r} in {self.desired.environment}; "
+                f"odplan manages {managed} and leaves {', '.join(others)} alone",
+                "The platform does not keep database names unique. Check which one your "
+                "services use and delete the other in the dashboard once it holds no data you "
+                "need.",
+            )
 
     def check_guest_caps(self) -> None:
         services = self.desired.services

@@ -154,6 +154,9 @@ class ObservedState(BaseModel):
     project: ObservedProject | None = None
     dependencies: dict[str, ObservedDependency] = Field(default_factory=dict)
     services: dict[str, ObservedService] = Field(default_factory=dict)
+    # Keys with more than one live database in this environment (the platform does not keep
+    # names unique): every id, in the gateway's order; `dependencies` holds the first.
+    duplicate_dependencies: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> ObservedState:

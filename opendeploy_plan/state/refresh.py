@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from opendeploy_plan.gateway import Deployment, GatewayClient, Service, ServiceDomain
+from opendeploy_plan.gateway import Dependency, Deployment, GatewayClient, Service, ServiceDomain
 from opendeploy_plan.source import SourceError, normalize_subpath
 from opendeploy_plan.state.model import (
     ObservedDependency,
@@ -53,6 +53,7 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
         client.list_services(project.id), client.dependency_status(project.id)
     )
     chosen = _ours(services, environment)
+    databases, duplicates = _databases(dependency_status.dependencies, environment)
     details = await asyncio.gather(
         *(_service_detail(client, project.id, s, environment) for s in chosen.values())
     )
@@ -79,7 +80,7 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
             ),
         ),
         dependencies={
-            (dep.display_name or dep.name or dep.dependency_id or dep.id): ObservedDependency(
+            key: ObservedDependency(
                 id=dep.id,
                 type=dep.type or dep.dependency_id,
                 status=dep.status or "running",
@@ -88,11 +89,26 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
                 environment=dep.environment or None,
                 env_vars=secret_map(dep.env_vars),
             )
-            for dep in dependency_status.dependencies
-            if in_environment(dep.environment, environment)
+            for key, dep in databases.items()
         },
         services=dict(zip(chosen, details, strict=True)),
+        duplicate_dependencies=duplicates,
     )
+
+
+def _databases(
+    rows: list[Dependency], environment: str
+) -> tuple[dict[str, Dependency], dict[str, tuple[str, ...]]]:
+    """This environment's databases by key (the first row of a key, as apply's finder picks
+    it) and, for keys held by more than one row, every id."""
+    first: dict[str, Dependency] = {}
+    ids: dict[str, list[str]] = {}
+    for dep in rows:
+        if in_environment(dep.environment, environment):
+            key = dep.display_name or dep.name or dep.dependency_id or dep.id
+            first.setdefault(key, dep)
+            ids.setdefault(key, []).append(dep.id)
+    return first, {key: tuple(found) for key, found in ids.items() if len(found) > 1}
 
 
 def _ours(services: list[Service], environment: str) -> dict[str, Service]:
