@@ -63,7 +63,13 @@ from opendeploy_plan.plan import (
 )
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.stamp import Stamp
-from opendeploy_plan.source import ArchiveInfo, build_archive, forget_listings, select_files
+from opendeploy_plan.source import (
+    ArchiveInfo,
+    Selection,
+    build_archive,
+    forget_listings,
+    select_files,
+)
 from opendeploy_plan.state.model import ObservedService, ObservedState
 from opendeploy_plan.state.refresh import in_environment, normal_source_path, secret_map
 
@@ -118,6 +124,8 @@ class ApplyInputs:
     manifest_path: Path | None = None
     # Dotenv files the manifest reads secrets from: never in the archive, whatever their names.
     secret_files: tuple[str, ...] = ()
+    # What planning selected, to name what changed when the archive's digest differs.
+    planned_selection: Selection | None = None
 
 
 @dataclass
@@ -579,9 +587,17 @@ class Executor:
             if archive.digest != source.digest:
                 # Planning may have reused folder listings; the next run lists every folder.
                 forget_listings(self.inputs.manifest_dir)
+                planned = self.inputs.planned_selection
+                changes = archive.selection.changes_since(planned) if planned else []
+                shown = ", ".join(changes[:5]) + (
+                    f" and {len(changes) - 5} more" if len(changes) > 5 else ""
+                )
                 raise SourceChanged(
-                    "the source changed between planning and packaging",
-                    "Run `odplan apply` again to plan against the current files.",
+                    "the source changed between planning and packaging"
+                    + (f": {shown}" if shown else ""),
+                    "Run `odplan apply` again to plan against the current files. A file written "
+                    "while odplan runs (a log redirected into the project folder) changes it "
+                    "every time: write it elsewhere, or list it in .gitignore or .odplanignore.",
                 )
             self.hooks.action_progress(
                 action, f"uploading {archive.file_count} files ({archive.size} bytes)"

@@ -281,6 +281,9 @@ async def execute_plan(
         manifest_dir=prepared.load.manifest_dir,
         manifest_path=prepared.manifest_path,
         secret_files=env_file_paths(manifest, prepared.load.environment),
+        planned_selection=(
+            prepared.resolution.source.selection if prepared.resolution.source is not None else None
+        ),
         run_id=run_id,
         git_token=prepared.resolution.git_tokens.get("git_token"),
     )

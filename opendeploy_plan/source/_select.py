@@ -81,6 +81,17 @@ class Selection:
     def total_size(self) -> int:
         return sum(f.size for f in self.files)
 
+    def changes_since(self, earlier: Selection) -> list[str]:
+        """What differs from an earlier selection of the same root, one `path (added)`,
+        `path (removed)` or `path (changed)` each, by path; "changed" compares size, mode and
+        the stat fields, so it names files touched since, not only edited ones."""
+        before = {f.path: f[2:] for f in earlier.files}
+        after = {f.path: f[2:] for f in self.files}
+        changes = [f"{p} (added)" for p in after.keys() - before.keys()]
+        changes += [f"{p} (removed)" for p in before.keys() - after.keys()]
+        changes += [f"{p} (changed)" for p in after.keys() & before.keys() if after[p] != before[p]]
+        return sorted(changes)
+
     def subtree(self, subpath: str) -> Selection:
         """The files under `subpath` (root-relative), with paths made relative to it."""
         prefix = normalize_subpath(subpath)

@@ -272,3 +272,17 @@ def test_selection_matches_git_on_random_gitignore_trees(tmp_path: Path, seed: i
     ).stdout.decode()
     git_says = sorted(p for p in listed.split("\0") if p)
     assert selected(tmp_path) == git_says
+
+
+def test_changes_since_names_added_removed_and_touched_files(make_tree: MakeTree) -> None:
+    root = make_tree({"a.txt": "a", "b.txt": "b", "c.txt": "c"})
+    before = select_files(root)
+    (root / "a.txt").write_text("a, longer")
+    (root / "b.txt").unlink()
+    (root / "d.txt").write_text("d")
+    assert select_files(root).changes_since(before) == [
+        "a.txt (changed)",
+        "b.txt (removed)",
+        "d.txt (added)",
+    ]
+    assert select_files(root).changes_since(select_files(root)) == []
