@@ -67,7 +67,6 @@ from opendeploy_plan.source import (
     ArchiveInfo,
     Selection,
     build_archive,
-    forget_listings,
     select_files,
 )
 from opendeploy_plan.state.model import ObservedService, ObservedState
@@ -585,8 +584,6 @@ class Executor:
         with tempfile.TemporaryDirectory(prefix="odplan-") as scratch:
             archive = await asyncio.to_thread(self._build_archive, Path(scratch))
             if archive.digest != source.digest:
-                # Planning may have reused folder listings; the next run lists every folder.
-                forget_listings(self.inputs.manifest_dir)
                 planned = self.inputs.planned_selection
                 changes = archive.selection.changes_since(planned) if planned else []
                 shown = ", ".join(changes[:5]) + (

@@ -129,7 +129,15 @@ async def _apply(
         salt = saved.salt_bytes() if saved is not None else None
         if saved is not None:
             flags = _flags_from_saved(flags, saved)
-        await plan_once(client, prepared, flags, guest=guest, salt=salt, shows_plan=saved is None)
+        await plan_once(
+            client,
+            prepared,
+            flags,
+            guest=guest,
+            salt=salt,
+            shows_plan=saved is None,
+            reuse_listings=False,
+        )
         plan = prepared.plan
         if plan is None:
             return 1

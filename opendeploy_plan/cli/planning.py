@@ -163,11 +163,13 @@ async def plan_once(
     salt: bytes | None = None,
     destroy: bool = False,
     shows_plan: bool = False,
+    reuse_listings: bool = True,
 ) -> Prepared:
     """Resolve, refresh and plan a loaded manifest (with `destroy`, plan deleting what it
     manages); diagnostics are printed, the caller decides the exit code. A caller that
-    `shows_plan` (human, Markdown or JSON) prints the planner's own diagnostics with it, so
-    they are not repeated on stderr."""
+    `shows_plan` prints the planner's own diagnostics with it, so they are not repeated on
+    stderr. Only apply passes `reuse_listings=False`: what it uploads comes from a fresh walk
+    of the source folder, which also refreshes the listing cache."""
     from opendeploy_plan.engine.prepare import prepare
     from opendeploy_plan.plan import new_salt
 
@@ -177,6 +179,7 @@ async def plan_once(
         flags.options(guest=guest, salt=salt if salt is not None else new_salt()),
         process_env=os.environ,
         destroy=destroy,
+        reuse_listings=reuse_listings,
     )
     plan = prepared.plan
     print_diagnostics(prepared, skip=plan.diagnostics if shows_plan and plan is not None else ())

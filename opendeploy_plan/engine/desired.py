@@ -98,13 +98,16 @@ def resolve_desired(
     regions: Sequence[RegionChoice] | None = None,
     manifest_file: str = "opendeploy.yaml",
     names_only: bool = False,
+    reuse_listings: bool = False,
     locate: Callable[[str], tuple[int, int]] | None = None,
 ) -> Resolution:
     """Build the DesiredState for `environment` (the manifest has its overlay applied).
 
     `names_only=True` (destroy) needs only what the manifest names: the source folder, env
     files and region are not read (the code may be gone already), and unset secrets resolve
-    to "". The state's source digest is then `NOT_READ`.
+    to "". The state's source digest is then `NOT_READ`. `reuse_listings` answers unchanged
+    folders from the listing cache (`odplan plan`); otherwise the source folder is walked
+    afresh and the cache refreshed (`odplan apply`: what it uploads is decided by a fresh walk).
     """
     problems: list[Diagnostic] = []
 
@@ -119,7 +122,7 @@ def resolve_desired(
         source = DesiredSource(digest=NOT_READ)
     else:
         source, source_digest, git_tokens = _resolve_source(
-            manifest, manifest_dir, process_env, error, manifest_file
+            manifest, manifest_dir, process_env, error, manifest_file, reuse_listings
         )
 
     services: dict[str, DesiredService] = {}
@@ -276,6 +279,7 @@ def _resolve_source(
     process_env: Mapping[str, str],
     error: _ErrorSink,
     manifest_file: str,
+    reuse_listings: bool,
 ) -> tuple[DesiredSource, SourceDigest | None, dict[str, str]]:
     """One source per project: the manifest's folder, or one git repository for every service."""
     git = {n: s.source for n, s in manifest.services.items() if isinstance(s.source, GitSource)}
@@ -306,7 +310,7 @@ def _resolve_source(
             manifest_dir,
             manifest=manifest_file,
             secret_files=env_file_paths(manifest, manifest.environment),
-            use_cache=True,
+            listings="reuse" if reuse_listings else "refresh",
         )
         digest = digest_source(manifest_dir, paths, selection=selection)
     except SourceError as exc:

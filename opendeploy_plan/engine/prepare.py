@@ -54,9 +54,11 @@ async def prepare(
     *,
     process_env: Mapping[str, str] | None = None,
     destroy: bool = False,
+    reuse_listings: bool = False,
 ) -> Prepared:
     """Resolve the loaded manifest, refresh live state and plan (or, with `destroy`, plan the
-    deletion of what the manifest manages). Mutates and returns `prepared`."""
+    deletion of what the manifest manages). Mutates and returns `prepared`. `reuse_listings`:
+    see `resolve_desired` (True only for commands that upload nothing)."""
     manifest = prepared.load.manifest
     if manifest is None or has_errors(prepared.diagnostics):
         return prepared
@@ -73,6 +75,7 @@ async def prepare(
         regions=regions,
         manifest_file=str(prepared.manifest_path),
         names_only=destroy,
+        reuse_listings=reuse_listings,
         locate=prepared.load.locate,
     )
     prepared.resolution = resolution

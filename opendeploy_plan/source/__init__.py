@@ -34,7 +34,6 @@ from opendeploy_plan.source._errors import (
     SourceOutsideRoot,
     UnsafeZipError,
 )
-from opendeploy_plan.source._listing import forget_listings
 from opendeploy_plan.source._select import (
     SelectedFile,
     Selection,
@@ -66,7 +65,6 @@ __all__ = [
     "digest_source",
     "digest_tree",
     "digest_zip",
-    "forget_listings",
     "inspect_zip",
     "normalize_subpath",
     "refuse_mining",

@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,10 +25,13 @@ RACY_WINDOW_NS: Final = 2_000_000_000
 
 
 def load_entries(path: Path, form: str) -> dict[str, Any]:
-    """The `entries` object of a cache file in format `form`, or {} for anything else."""
+    """The `entries` object of a cache file in format `form`, or {} for anything else
+    (including a cache folder that is a symlink: it could lead anywhere)."""
+    if path.parent.is_symlink():
+        return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return {}
     if not isinstance(data, dict) or data.get("format") != form:
         return {}
@@ -59,10 +63,32 @@ def save_entries(path: Path, form: str, entries: dict[str, Any]) -> bool:
 
 
 def prepare_folder(folder: Path) -> None:
-    """Create the cache folder (with its `.gitignore` of `*`) if missing; raises OSError."""
+    """Create the cache folder (with its `.gitignore` of `*`) if missing; raises OSError,
+    also when it is a symlink (odplan never writes through one, out of the project)."""
+    if folder.is_symlink():
+        raise OSError(f"{folder} is a symlink")
     if not folder.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".gitignore").write_text("*\n", encoding="utf-8")
+
+
+_CLOCK_FILE: Final = ".clock"
+
+
+def scan_started_ns(folder: Path) -> int:
+    """The start of a scan for the racy-window rule: the earlier of this machine's clock and
+    the file system's own (a file in the cache folder is touched and read back). A network
+    file system whose server clock is behind would otherwise make a change just made look
+    settled. Falls back to this machine's clock when the folder is not writable."""
+    now = time.time_ns()
+    clock = folder / _CLOCK_FILE
+    try:
+        prepare_folder(folder)
+        clock.touch()
+        os.utime(clock)  # "now" as the file system sets it (server time on NFS)
+        return min(now, clock.stat().st_mtime_ns)
+    except OSError:
+        return now
 
 
 def is_settled(mtime_ns: int, ctime_ns: int, started_ns: int, racy_window_ns: int) -> bool:
@@ -76,7 +102,8 @@ def collector_paused() -> Iterator[None]:
 
     A pass allocates tens of thousands of small acyclic objects (stat results, tuples, the
     cache's JSON lists), which triggers repeated collections of the whole heap; none of it can
-    form a cycle. Pausing measured about 8% of a warm 10,000-file digest (benchmarks/source.py).
+    form a cycle. Pausing saves a few percent of a warm 10,000-file digest (benchmarks/source.py),
+    more in a process holding the CLI's imports, whose full collections cost more.
     Nested use is harmless: only the outermost pause re-enables.
     """
     if not gc.isenabled():

@@ -23,6 +23,7 @@ from opendeploy_plan.source._cache import (
     is_settled,
     load_entries,
     save_entries,
+    scan_started_ns,
 )
 from opendeploy_plan.source._errors import (
     MiningHit,
@@ -227,22 +228,23 @@ def digest_selection(
     workers: int | None = None,
 ) -> tuple[tuple[FileDigest, ...], int]:
     """Hash every selected file (cache first); return the file digests and the cache hit count."""
-    started = time.time_ns()
+    started = scan_started_ns(selection.root / CACHE_FOLDER) if use_cache else time.time_ns()
     files = selection.files
     with collector_paused():
         cache = DigestCache.load(selection.root) if use_cache else None
         digests: list[FileDigest | None] = (
             [cache.known(f) for f in files] if cache is not None else [None] * len(files)
         )
-    missing = [index for index, found in enumerate(digests) if found is None]
-    scans = scan_files([files[i] for i in missing], workers or default_workers())
-    fresh = dict(zip(missing, scans, strict=True))
-    for index, scan in fresh.items():
-        file = files[index]
-        digests[index] = FileDigest(file.path, file.mode, scan.size, scan.sha256, scan.markers)
-    if cache is not None:
-        cache.update(files, fresh, started_ns=started, racy_window_ns=racy_window_ns)
-        cache.save()
+        missing = [index for index, found in enumerate(digests) if found is None]
+        scans = scan_files([files[i] for i in missing], workers or default_workers())
+        fresh = dict(zip(missing, scans, strict=True))
+        for index, scan in fresh.items():
+            file = files[index]
+            digests[index] = FileDigest(file.path, file.mode, scan.size, scan.sha256, scan.markers)
+        if cache is not None:
+            cache.update(files, fresh, started_ns=started, racy_window_ns=racy_window_ns)
+            cache.save()
+            del cache  # freed now, by reference count, instead of scanned by the collector
     # Every slot is filled now: hits above, fresh scans just before.
     return cast("tuple[FileDigest, ...]", tuple(digests)), len(files) - len(missing)
 
@@ -263,13 +265,16 @@ def digest_source(
     """
     base = Path(root).absolute()
     subpaths = service_subpaths(base, services or {})
-    chosen = selection
-    if chosen is None:
-        chosen = select_files(base, use_cache=use_cache, racy_window_ns=racy_window_ns)
-    check_service_subtrees(chosen, subpaths)
-    files, hits = digest_selection(
-        chosen, use_cache=use_cache, racy_window_ns=racy_window_ns, workers=workers
-    )
+    with collector_paused():  # one pause for both passes (see collector_paused)
+        chosen = selection
+        if chosen is None:
+            chosen = select_files(
+                base, listings="reuse" if use_cache else "off", racy_window_ns=racy_window_ns
+            )
+        check_service_subtrees(chosen, subpaths)
+        files, hits = digest_selection(
+            chosen, use_cache=use_cache, racy_window_ns=racy_window_ns, workers=workers
+        )
     return SourceDigest(
         root=base,
         digest=subtree_digest(files, ""),

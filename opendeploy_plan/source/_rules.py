@@ -264,6 +264,29 @@ _SECRET_NAME_RE: Final = re.compile(
 )
 
 
+def _literal_piece(pattern: str) -> str:
+    """The longest literal run of a glob, lower-cased; "" (always present) when the pattern
+    has a bracket or escape, which this does not try to read."""
+    if "[" in pattern or "\\" in pattern:
+        return ""
+    return max(re.split(r"[*?]", pattern.lower()), key=len)
+
+
+# Every name a secret pattern matches contains that pattern's literal run (ASCII names, where
+# case-insensitive matching is plain lower-casing): a quick "surely no secret here".
+_SECRET_PIECES: Final = tuple(sorted({_literal_piece(p) for p in SECRET_FILE_PATTERNS}))
+
+
+def any_secret_name(names: Sequence[str]) -> bool:
+    """`is_secret_name` for many names: one pass over them all when none can match."""
+    joined = "\n".join(names)
+    if joined.isascii():
+        lowered = joined.lower()
+        if not any(piece in lowered for piece in _SECRET_PIECES):
+            return False
+    return any(map(_SECRET_NAME_RE.fullmatch, names))
+
+
 def is_secret_name(name: str) -> bool:
     """True when a file or folder name matches a secret-file pattern (fast path of the walk)."""
     return _SECRET_NAME_RE.fullmatch(name) is not None

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -20,6 +19,7 @@ from opendeploy_plan.source._listing import (
     FolderKey,
     FolderListing,
     ListingCache,
+    Listings,
     chain_rules,
 )
 from opendeploy_plan.source._rules import (
@@ -174,11 +174,21 @@ def _git_toplevel(root: Path) -> Path | None:
 
 
 def _read_text(path: str) -> str | None:
+    """An ignore file's text; None when it is missing, unreadable or not a regular file (a
+    fifo would block, a folder cannot be read): then it has no rules, as for git."""
     try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-            return handle.read()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with open(fd, encoding="utf-8", errors="surrogateescape", closefd=False) as handle:
+            return handle.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _ancestor_layers(root: Path) -> tuple[list[IgnoreLayer], str]:
@@ -307,7 +317,10 @@ def _walk(walk: _Walk, folder: str, prefix: str, rules: _Rules, key: FolderKey) 
 
 def _replay(walk: _Walk, folder: str, prefix: str, rules: _Rules, listing: FolderListing) -> bool:
     """Take a recorded listing: one lstat per selected file, folder and link, each checked for
-    its recorded type. Anything unexpected returns False before the walk is touched."""
+    its recorded type. Anything unexpected returns False before the walk is touched, and so
+    does a folder this process may no longer list (a fresh walk would warn about it)."""
+    if not os.access(folder, os.R_OK | os.X_OK):
+        return False
     head = folder + os.sep
     lstat, new = os.lstat, tuple.__new__
     is_reg, is_dir, is_link = stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK
@@ -341,7 +354,7 @@ def _replay(walk: _Walk, folder: str, prefix: str, rules: _Rules, listing: Folde
             dirs.append((name, info))
         if not all(is_link(lstat(head + name).st_mode) for name in listing.links):
             return False
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a name no file system accepts (NUL)
         return False
     walk.files.update(files)
     walk.links.extend((prefix + name, head + name) for name in listing.links)
@@ -418,16 +431,18 @@ def _inside(real: str, real_root: str) -> bool:
     return real == real_root or real.startswith(real_root + os.sep)
 
 
-def _resolve_links(walk: _Walk) -> None:
+def _resolve_links(walk: _Walk) -> list[str]:
     """Symlink policy: a link to a selected file inside the root is stored as a regular file
     with the target's content and mode; a link to a folder inside the root stores that folder's
     selected files under the link's path. Links outside the root, dangling, into excluded
-    paths, or looping back into their own parent are skipped with a warning.
+    paths, or looping back into their own parent are skipped with a warning. Returns the links
+    held back because their target is a secret.
 
     Links are resolved against the files the walk found (a snapshot), never against what an
     earlier link added: links inside a linked folder are not followed a second time, and the
     result does not depend on the order the file system listed the links in."""
     found_files = dict(walk.files)
+    secret_links: list[str] = []
     for rel, path in sorted(walk.links):
         real = os.path.realpath(path)
         if not _inside(real, walk.real_root):
@@ -436,6 +451,7 @@ def _resolve_links(walk: _Walk) -> None:
         target = os.path.relpath(real, walk.real_root).replace(os.sep, "/")
         if secret_path_pattern(target) is not None:
             walk.secrets.append(rel)
+            secret_links.append(rel)
             continue
         if target in found_files:
             walk.files[rel] = _relocated(found_files[target], rel)
@@ -458,6 +474,7 @@ def _resolve_links(walk: _Walk) -> None:
             walk.warn(
                 rel, "symlink-excluded", f"symlink target {target} is not uploaded; link skipped"
             )
+    return secret_links
 
 
 # odplan's own manifest is configuration, not source: editing it (a comment, a resize) must not
@@ -470,32 +487,31 @@ def select_files(
     *,
     manifest: str | os.PathLike[str] | None = None,
     secret_files: Collection[str] = (),
-    use_cache: bool = False,
+    listings: Listings = "off",
     racy_window_ns: int = RACY_WINDOW_NS,
 ) -> Selection:
     """Every file under `root` that may be uploaded, with warnings and held-back secrets.
 
     The manifest at the root (`opendeploy.yaml`/`.yml`, or `manifest` when it lies in `root`)
     is never selected. `secret_files` (root-relative paths, e.g. the manifest's `env_files`)
-    are held back like the built-in secret patterns, whatever their names. `use_cache` reuses
-    the listings of unchanged folders (`_listing`); uploads leave it off. Raises SourceError
-    when `root` is not a readable folder.
+    are held back like the built-in secret patterns, whatever their names.
+
+    `listings` is the folder listing cache (`_listing`): "reuse" answers unchanged folders from
+    it (`odplan plan`), "refresh" walks afresh and records what it saw (`odplan apply`'s plan),
+    "off" neither reads nor writes it (archives, `odplan package`). Raises SourceError when
+    `root` is not a readable folder.
     """
     base = Path(root).absolute()
     if not base.is_dir():
         raise SourceError(f"{base}: not a folder")
-    listing = (
-        ListingCache(base, started_ns=time.time_ns(), racy_window_ns=racy_window_ns)
-        if use_cache
-        else None
-    )
+    listing = None
+    if listings != "off":
+        listing = ListingCache(base, reuse=listings == "reuse", racy_window_ns=racy_window_ns)
     walk = _Walk(base, os.path.realpath(base), listing)
     layers, fingerprint = _ancestor_layers(base)
     with collector_paused():
         _walk(walk, str(base), "", _Rules(layers, [], fingerprint), _folder_key(os.stat(base)))
-    if listing is not None:
-        listing.save()
-    _resolve_links(walk)
+    secret_links = _resolve_links(walk)
     left_out = set(MANIFEST_NAMES)
     if manifest is not None and Path(manifest).absolute().parent == base:
         left_out.add(Path(manifest).name)
@@ -505,8 +521,14 @@ def select_files(
             named_secrets.add(normalize_subpath(path))
         except SourceError:
             continue  # outside the root: it cannot be in the archive anyway
-    walk.secrets.extend(sorted(path for path in named_secrets if path in walk.files))
+    held_back = sorted(path for path in named_secrets if path in walk.files)
+    walk.secrets.extend(held_back)
     left_out |= named_secrets
+    if listing is not None:
+        # The cache never names a file held back as a secret: its folder is listed every time.
+        for path in [*held_back, *secret_links]:
+            listing.discard(path.rpartition("/")[0] + "/" if "/" in path else "")
+        listing.save()
     return Selection(
         root=base,
         files=tuple(walk.files[key] for key in sorted(walk.files) if key not in left_out),

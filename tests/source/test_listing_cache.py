@@ -18,7 +18,6 @@ from opendeploy_plan.source import (
     Selection,
     build_archive,
     digest_source,
-    forget_listings,
     select_files,
 )
 from opendeploy_plan.source._cache import CACHE_FOLDER
@@ -62,7 +61,7 @@ def _warm(root: Path) -> tuple[Selection, int]:
     """A cached walk (racy window 0, so folders written a moment ago may be recorded) and how
     many folders it had to list."""
     with _counting_listings() as listed:
-        selection = select_files(root, use_cache=True, racy_window_ns=0)
+        selection = select_files(root, listings="reuse", racy_window_ns=0)
     return selection, len(listed)
 
 
@@ -150,7 +149,7 @@ def test_recently_changed_folders_are_not_recorded_by_default(make_tree: MakeTre
     root = make_tree(TREE)
     for _ in range(2):
         with _counting_listings() as listed:
-            select_files(root, use_cache=True)
+            select_files(root, listings="reuse")
         assert len(listed) == FOLDERS  # every folder was written within the racy window
 
 
@@ -203,9 +202,9 @@ def test_a_record_that_does_not_fit_the_folder_is_not_used(
     assert listed == 1  # the root, listed afresh; its subfolders still replayed
 
 
-def test_uploads_and_forget_listings_ignore_a_stale_listing(make_tree: MakeTree) -> None:
-    """A stale record (here: forged to hide README.md) can only affect planning's digest; the
-    archive always comes from a fresh walk, and apply's digest check then forgets listings."""
+def test_uploads_ignore_and_apply_walks_refresh_a_stale_listing(make_tree: MakeTree) -> None:
+    """A stale record (here: forged to hide README.md) can only affect `odplan plan`'s digest:
+    archives never read the cache, and a "refresh" walk (apply's) ignores and rewrites it."""
     root = make_tree(TREE)
     _warm(root)
     _tamper(root, lambda record: record[4].remove("README.md"))  # type: ignore[union-attr]
@@ -214,10 +213,101 @@ def test_uploads_and_forget_listings_ignore_a_stale_listing(make_tree: MakeTree)
     archive = build_archive(root, root.parent / "out.zip")
     assert "README.md" in [f.path for f in archive.selection.files]
     assert archive.digest != digest_source(root, racy_window_ns=0).digest
-    forget_listings(root)
-    assert not _listing_file(root).exists()
+
+    with _counting_listings() as listed:
+        refreshed = select_files(root, listings="refresh", racy_window_ns=0)
+    assert (refreshed, len(listed)) == (_fresh(root), FOLDERS)
+    assert _warm(root) == (_fresh(root), 0)  # the cache now holds the fresh walk
+
+
+@pytest.mark.parametrize(
+    ("field", "name"),
+    [
+        (4, "../.env"),  # a path, and a secret one
+        (4, ".env"),
+        (4, "ID_RSA"),
+        (4, "a/b"),
+        (4, "nul\0byte"),
+        (4, "line\nbreak"),
+        (4, "\udcff-not-utf8"),
+        (5, ".."),
+        (5, "."),
+        (5, ".git"),
+        (5, ""),
+        (8, "notes.txt"),  # not an ignore file
+    ],
+)
+def test_a_forged_name_is_never_used_and_never_read(
+    make_tree: MakeTree, field: int, name: str
+) -> None:
+    root = make_tree({**TREE, ".env": "TOKEN=canary-forged-record\n"})
+    (root / "sub").mkdir()
+    _warm(root)
+    _warm(root)  # the root holds a secret, so only its subfolders are recorded
+    path = _listing_file(root)
+    data = json.loads(path.read_text())
+    data["entries"]["app/"][field].append(name)
+    path.write_text(json.dumps(data))
+    selection, listed = _warm(root)
+    assert selection == _fresh(root)
+    assert listed == 2  # the root (holds .env) and app/, whose record was refused
+    digest_source(root, racy_window_ns=0)
+    assert "canary" not in "".join(
+        p.read_text(errors="replace") for p in (root / CACHE_FOLDER).iterdir() if p.is_file()
+    )
+
+
+def test_absurdly_nested_cache_json_is_ignored(make_tree: MakeTree) -> None:
+    root = make_tree(TREE)
+    _listing_file(root).parent.mkdir()
+    _listing_file(root).write_text("[" * 100_000)
+    (root / CACHE_FOLDER / "source-digest-cache.json").write_text("[" * 100_000)
     assert _warm(root)[0] == _fresh(root)
-    forget_listings(root)  # nothing to forget: not an error
+    assert (
+        digest_source(root, racy_window_ns=0).digest == digest_source(root, use_cache=False).digest
+    )
+
+
+def test_files_held_back_as_secrets_are_never_named_in_the_cache(make_tree: MakeTree) -> None:
+    root = make_tree({**TREE, "config/prod.vars": "TOKEN=x\n", "keys/.npmrc": "//r/:_authToken=x"})
+    (root / "app" / "npmrc-link").symlink_to(root / "keys" / ".npmrc")
+    for _ in range(2):
+        selection = select_files(
+            root, secret_files=["config/prod.vars"], listings="reuse", racy_window_ns=0
+        )
+        assert {"config/prod.vars", "app/npmrc-link", "keys/.npmrc"} <= set(
+            selection.excluded_secrets
+        )
+    text = _listing_file(root).read_text()
+    assert "prod.vars" not in text and "npmrc" not in text
+    assert '"web/"' in text  # other folders are still recorded
+
+
+def test_a_symlinked_cache_folder_is_neither_read_nor_written(
+    make_tree: MakeTree, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    root = make_tree(TREE)
+    (root / CACHE_FOLDER).symlink_to(elsewhere, target_is_directory=True)
+    assert _warm(root)[0] == _fresh(root)
+    digest_source(root, racy_window_ns=0)
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "dangling-link"])
+def test_an_ignore_file_that_is_not_a_file_has_no_rules(make_tree: MakeTree, kind: str) -> None:
+    root = make_tree(TREE)
+    rules = root / "app" / ".gitignore"
+    if kind == "folder":
+        rules.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(rules)  # opening it for reading would block a careless walker
+    else:
+        rules.symlink_to(root / "missing")
+    for _ in range(2):
+        assert _warm(root)[0] == _fresh(root)
+    assert "app/main.py" in [f.path for f in _fresh(root).files]
 
 
 # Differential test: random edits between warm walks; a warm walk must equal a fresh one.

@@ -28,7 +28,6 @@ def test_public_names_are_pinned() -> None:
         "digest_source",
         "digest_tree",
         "digest_zip",
-        "forget_listings",
         "inspect_zip",
         "normalize_subpath",
         "refuse_mining",

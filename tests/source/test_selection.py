@@ -10,8 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opendeploy_plan.source import SourceError, SourceOutsideRoot, select_files, service_subpaths
+from opendeploy_plan.source._rules import any_secret_name, is_secret_name
 from tests.source.conftest import selected, write_tree
 
 MakeTree = Callable[..., Path]
@@ -286,3 +289,18 @@ def test_changes_since_names_added_removed_and_touched_files(make_tree: MakeTree
         "d.txt (added)",
     ]
     assert select_files(root).changes_since(select_files(root)) == []
+
+
+_SECRET_SAMPLES = [".env", ".ENV.local", "a.PEM", "x.key", "id_rsa.pub", "Credentials.json"]
+_SECRET_SAMPLES += ["service-account-1.json", "my-kubeconfig", "ſervice-account.json", "\u212a.pem"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.text(min_size=1, max_size=12), st.sampled_from(_SECRET_SAMPLES)),
+        max_size=8,
+    )
+)
+def test_many_names_at_once_agree_with_one_at_a_time(names: list[str]) -> None:
+    assert any_secret_name(names) == any(is_secret_name(name) for name in names)
