@@ -70,7 +70,12 @@ from opendeploy_plan.source import (
     select_files,
 )
 from opendeploy_plan.state.model import ObservedService, ObservedState
-from opendeploy_plan.state.refresh import in_environment, normal_source_path, secret_map
+from opendeploy_plan.state.refresh import (
+    dependency_key,
+    in_environment,
+    normal_source_path,
+    secret_map,
+)
 
 T = TypeVar("T")
 
@@ -333,10 +338,14 @@ class Executor:
         if action.kind in (ActionKind.DELETE, ActionKind.REPLACE):
             existing = self.dependency_ids.get(key)
             if existing:
-                with contextlib.suppress(NotFound):
-                    await self.client.delete_dependency(project_id, existing)
+                # Every live row of this key goes: two databases with one name are one
+                # resource to the manifest (the plan warned about the duplicate).
+                doomed = self.inputs.observed.duplicate_dependencies.get(key) or (existing,)
+                for dependency_id in doomed:
+                    with contextlib.suppress(NotFound):
+                        await self.client.delete_dependency(project_id, dependency_id)
                 status = await self.client.dependency_status(project_id)
-                if any(d.id == existing for d in status.dependencies):
+                if any(d.id in doomed for d in status.dependencies):
                     raise ReadBackMismatch(action.address, "existence", "deleted", "still listed")
                 self.dependency_ids.pop(key, None)
                 self.dependency_env.pop(key, None)
@@ -363,7 +372,7 @@ class Executor:
                 (
                     d
                     for d in rows
-                    if key in (d.name, d.display_name) and self._in_environment(d.environment)
+                    if dependency_key(d) == key and self._in_environment(d.environment)
                 ),
                 None,
             )

@@ -136,7 +136,6 @@ async def _apply(
             guest=guest,
             salt=salt,
             shows_plan=saved is None,
-            reuse_listings=False,
         )
         plan = prepared.plan
         if plan is None:
@@ -146,6 +145,7 @@ async def _apply(
             text = render_human(plan, color=color)
             click.echo(text, err=as_json, color=color)
         if plan.errors:
+            click.echo("Nothing was applied: the plan has errors.", err=True)
             return 1
         if saved is not None:
             _check_saved_current(saved, prepared)

@@ -82,6 +82,7 @@ async def _destroy(
         color = not no_color and use_color(sys.stderr)
         click.echo(render_human(plan, color=color), err=as_json, color=color)
         if plan.errors:
+            click.echo("Nothing was destroyed: the plan has errors.", err=True)
             return 1
         if not plan.actions:
             if as_json:

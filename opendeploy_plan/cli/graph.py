@@ -56,7 +56,7 @@ async def _graph(
     settings = choice.settings()
     async with connect(settings, env=os.environ) as client:
         guest = await is_unbound_guest(client, settings.credential)
-        await plan_once(client, prepared, flags, guest=guest)
+        await plan_once(client, prepared, flags, guest=guest, reuse_listings=True)
     result = prepared.plan
     if result is None:
         return 1

@@ -96,7 +96,9 @@ async def _plan(
         guest = await is_unbound_guest(client, settings.credential)
         # Only the human view is read on a terminal; JSON and Markdown usually go to a file.
         shows_plan = output_format not in ("json", "markdown")
-        await plan_once(client, prepared, flags, guest=guest, shows_plan=shows_plan)
+        await plan_once(
+            client, prepared, flags, guest=guest, shows_plan=shows_plan, reuse_listings=True
+        )
     result = prepared.plan
     if result is None:
         audit.error("plan.done", manifest=str(flags.manifest), errors=len(prepared.diagnostics))

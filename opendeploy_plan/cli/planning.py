@@ -163,13 +163,14 @@ async def plan_once(
     salt: bytes | None = None,
     destroy: bool = False,
     shows_plan: bool = False,
-    reuse_listings: bool = True,
+    reuse_listings: bool = False,
 ) -> Prepared:
     """Resolve, refresh and plan a loaded manifest (with `destroy`, plan deleting what it
     manages); diagnostics are printed, the caller decides the exit code. A caller that
     `shows_plan` prints the planner's own diagnostics with it, so they are not repeated on
-    stderr. Only apply passes `reuse_listings=False`: what it uploads comes from a fresh walk
-    of the source folder, which also refreshes the listing cache."""
+    stderr. Commands that upload nothing (plan, graph, status) pass `reuse_listings=True` to
+    answer unchanged folders from the listing cache; anything else walks the source folder
+    afresh (and refreshes the cache), so what apply uploads never depends on it."""
     from opendeploy_plan.engine.prepare import prepare
     from opendeploy_plan.plan import new_salt
 

@@ -63,7 +63,7 @@ async def _status(flags: ProjectFlags, prepared: object, choice: GatewayChoice) 
             managed = set(manifest.services)
             guest = await is_unbound_guest(client, settings.credential)
             planning = PlanningFlags(flags.manifest, flags.environment)
-            await plan_once(client, loaded, planning, guest=guest)
+            await plan_once(client, loaded, planning, guest=guest, reuse_listings=True)
             plan, observed = loaded.plan, loaded.observed
             if plan is None or plan.errors:
                 click.secho(

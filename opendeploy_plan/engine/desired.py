@@ -129,8 +129,8 @@ def resolve_desired(
     env_file_cache: dict[tuple[str, ...] | None, dict[str, str]] = {}
     for name, service in manifest.services.items():
         key = tuple(service.env_files) if service.env_files is not None else None
-        if key not in env_file_cache and names_only:
-            env_file_cache[key] = {}
+        if names_only:
+            env_file_cache[key] = {}  # destroy reads no env file
         elif key not in env_file_cache:
             try:
                 env_file_cache[key] = load_env_files(manifest_dir, service.env_files, environment)

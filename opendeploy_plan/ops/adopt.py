@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from opendeploy_plan import platform
 from opendeploy_plan.gateway import Dependency, Project, Service, ServiceDomain
 from opendeploy_plan.manifest import Manifest, TemplateError, parse_template
+from opendeploy_plan.state.refresh import dependency_key
 
 # A value equal to a dependency's variable under another name is only taken for a reference
 # when it is long enough to be a URL or a password, not a coincidence like "5432" or "true".
@@ -63,11 +64,6 @@ class Adoption:
 
 class AdoptError(ValueError):
     """The live project cannot be expressed as a valid manifest (message names the field)."""
-
-
-def dependency_key(dependency: Dependency) -> str:
-    """The key refresh gives a live dependency (so the manifest key matches it exactly)."""
-    return dependency.display_name or dependency.name or dependency.dependency_id or dependency.id
 
 
 def subdomain_of(domain: str, environment: str) -> str | None:

@@ -720,13 +720,20 @@ class _Planner:
         create both): odplan manages the first and says so, never picks silently."""
         for key, ids in sorted(self.observed.duplicate_dependencies.items()):
             managed, *others = ids
+            named = f"{len(ids)} live databases are named {key!r} in {self.desired.environment}"
+            if key not in self.desired.dependencies:
+                self.warning(
+                    addr.dependency(key),
+                    f"{named} ({', '.join(ids)}), none in the manifest",
+                    "--prune with --allow-data-loss deletes all of them.",
+                )
+                continue
             self.warning(
                 addr.dependency(key),
-                f"{len(ids)} live databases are named {key!r} in {self.desired.environment}; "
-                f"odplan manages {managed} and leaves {', '.join(others)} alone",
+                f"{named}; odplan manages {managed} and leaves {', '.join(others)} alone",
                 "The platform does not keep database names unique. Check which one your "
                 "services use and delete the other in the dashboard once it holds no data you "
-                "need.",
+                "need. Deleting or replacing this dependency deletes all of them.",
             )
 
     def check_guest_caps(self) -> None:

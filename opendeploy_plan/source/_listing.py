@@ -111,12 +111,14 @@ class ListingCache:
         # root's own mtime and make the next walk list the root again.
         self.started_ns = scan_started_ns(self.path.parent)
         self.racy_window_ns = racy_window_ns
-        self._old = load_entries(self.path, _FORMAT) if reuse else {}
+        self._reuse = reuse
+        # Loaded in both modes: a refresh must also replace records it no longer makes.
+        self._old = load_entries(self.path, _FORMAT)
         self._new: dict[str, Any] = {}
 
     def recall(self, prefix: str, key: FolderKey) -> tuple[str, FolderListing] | None:
         """The recorded (rules fingerprint, listing) when the folder's stat key is unchanged."""
-        record = self._old.get(prefix)
+        record = self._old.get(prefix) if self._reuse else None
         if not (type(record) is list and len(record) == 9 and record[:3] == list(key)):
             return None
         fingerprint, files, dirs, links, specials, rule_files = record[3:]

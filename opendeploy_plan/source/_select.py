@@ -82,15 +82,20 @@ class Selection:
         return sum(f.size for f in self.files)
 
     def changes_since(self, earlier: Selection) -> list[str]:
-        """What differs from an earlier selection of the same root, one `path (added)`,
-        `path (removed)` or `path (changed)` each, by path; "changed" compares size, mode and
-        the stat fields, so it names files touched since, not only edited ones."""
+        """What differs from an earlier selection of the same root: `path (added)`, then
+        `path (removed)`, then `path (changed)`, each group by path. "Changed" compares size,
+        mode and the stat fields, so it also names files only touched since; those whose size
+        or mode changed come first, as the likelier culprits."""
         before = {f.path: f[2:] for f in earlier.files}
         after = {f.path: f[2:] for f in self.files}
-        changes = [f"{p} (added)" for p in after.keys() - before.keys()]
-        changes += [f"{p} (removed)" for p in before.keys() - after.keys()]
-        changes += [f"{p} (changed)" for p in after.keys() & before.keys() if after[p] != before[p]]
-        return sorted(changes)
+        ranked = [(0, p, "added") for p in after.keys() - before.keys()]
+        ranked += [(1, p, "removed") for p in before.keys() - after.keys()]
+        ranked += [
+            (2 if after[p][:2] != before[p][:2] else 3, p, "changed")
+            for p in after.keys() & before.keys()
+            if after[p] != before[p]
+        ]
+        return [f"{path} ({what})" for _, path, what in sorted(ranked)]
 
     def subtree(self, subpath: str) -> Selection:
         """The files under `subpath` (root-relative), with paths made relative to it."""

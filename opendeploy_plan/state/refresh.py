@@ -72,7 +72,7 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
                         if not in_environment(s.environment, environment)
                     ]
                     + [
-                        f"dependency.{d.display_name or d.name or d.id} ({d.environment})"
+                        f"dependency.{dependency_key(d)} ({d.environment})"
                         for d in dependency_status.dependencies
                         if not in_environment(d.environment, environment)
                     ]
@@ -105,7 +105,7 @@ def _databases(
     ids: dict[str, list[str]] = {}
     for dep in rows:
         if in_environment(dep.environment, environment):
-            key = dep.display_name or dep.name or dep.dependency_id or dep.id
+            key = dependency_key(dep)
             first.setdefault(key, dep)
             ids.setdefault(key, []).append(dep.id)
     return first, {key: tuple(found) for key, found in ids.items() if len(found) > 1}
@@ -120,6 +120,12 @@ def _ours(services: list[Service], environment: str) -> dict[str, Service]:
         for s in sorted(services, key=lambda s: s.name)
         if in_environment(s.environment, environment)
     }
+
+
+def dependency_key(dependency: Dependency) -> str:
+    """The key a live database goes by (its manifest key): refresh, apply's finder and
+    `odplan import` all use this one rule, so they pick the same row."""
+    return dependency.display_name or dependency.name or dependency.dependency_id or dependency.id
 
 
 def in_environment(row_environment: str, environment: str) -> bool:

@@ -45,6 +45,13 @@ def copy_example(name: str, dest: Path) -> Path:
     return dest / "opendeploy.yaml"
 
 
+def example_odplan(gateway: RealGateway, tmp_path: Path, example: str) -> Odplan:
+    """`odplan` with a private HOME under `tmp_path` on a copy of `examples/EXAMPLE`."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return Odplan(gateway, home, copy_example(example, tmp_path / "app"))
+
+
 @dataclass
 class Odplan:
     """`odplan` as a real child process against one gateway, with a private HOME."""

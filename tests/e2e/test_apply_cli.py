@@ -54,6 +54,19 @@ def test_a_yes_piped_into_stdin_is_not_consent(odplan: Odplan) -> None:
     assert odplan.census("shop").projects == 0
 
 
+def test_a_plan_with_errors_is_shown_once_and_nothing_is_changed(odplan: Odplan) -> None:
+    assert odplan.apply().returncode == 0
+    before = odplan.census("shop")
+
+    refused = odplan.apply("--replace", "dependency.db")  # needs --allow-data-loss
+
+    assert refused.returncode == 1, describe(refused)
+    shown = refused.stdout + refused.stderr
+    assert shown.count("would destroy its data") == 1, shown
+    assert "Nothing was applied: the plan has errors." in refused.stderr
+    assert odplan.census("shop") == before
+
+
 def test_json_output_is_one_document_with_the_report_and_the_live_url(odplan: Odplan) -> None:
     applied = odplan.apply("--json")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from opendeploy_plan.source import select_files
 from opendeploy_plan.source._cache import CACHE_FOLDER
 from opendeploy_plan.source._listing import LISTING_FILE
-from tests.e2e.apply_support import Odplan, copy_example, describe, real_gateway
+from tests.e2e.apply_support import describe, example_odplan, real_gateway
 
 
 def _forge(root: Path, change: Callable[[list[str]], None]) -> None:
@@ -30,9 +30,7 @@ def _forge(root: Path, change: Callable[[list[str]], None]) -> None:
 
 def test_a_stale_listing_misleads_plan_at_most_until_the_next_apply(tmp_path: Path) -> None:
     with real_gateway() as gateway:
-        home = tmp_path / "home"
-        home.mkdir()
-        odplan = Odplan(gateway, home, copy_example("static-site", tmp_path / "app"))
+        odplan = example_odplan(gateway, tmp_path, "static-site")
         root = odplan.manifest.parent
         assert odplan.apply().returncode == 0
 
@@ -62,9 +60,7 @@ def test_a_log_written_into_the_project_while_applying_is_named(tmp_path: Path) 
     packaging, so it is part of the source that changed. Apply refuses, names it and says how
     to keep it out; with the log ignored, the same command deploys."""
     with real_gateway() as gateway:
-        home = tmp_path / "home"
-        home.mkdir()
-        odplan = Odplan(gateway, home, copy_example("static-site", tmp_path / "app"))
+        odplan = example_odplan(gateway, tmp_path, "static-site")
         root = odplan.manifest.parent
         log = root / "apply.log"
         with log.open("w") as stdout:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,11 +173,15 @@ def test_a_corrupt_listing_cache_is_ignored(make_tree: MakeTree, garbage: bytes)
     assert _warm(root)[1] == 0  # rewritten, valid
 
 
-def _tamper(root: Path, change: Callable[[list[object]], None]) -> None:
+def _tamper_folder(root: Path, prefix: str, change: Callable[[list[Any]], None]) -> None:
     path = _listing_file(root)
     data = json.loads(path.read_text())
-    change(data["entries"][""])
+    change(data["entries"][prefix])
     path.write_text(json.dumps(data))
+
+
+def _tamper(root: Path, change: Callable[[list[Any]], None]) -> None:
+    _tamper_folder(root, "", change)
 
 
 @pytest.mark.parametrize(
@@ -207,7 +212,7 @@ def test_uploads_ignore_and_apply_walks_refresh_a_stale_listing(make_tree: MakeT
     archives never read the cache, and a "refresh" walk (apply's) ignores and rewrites it."""
     root = make_tree(TREE)
     _warm(root)
-    _tamper(root, lambda record: record[4].remove("README.md"))  # type: ignore[union-attr]
+    _tamper(root, lambda record: record[4].remove("README.md"))
     stale, _ = _warm(root)
     assert "README.md" not in [f.path for f in stale.files]  # the premise: the record is used
     archive = build_archive(root, root.parent / "out.zip")
@@ -413,3 +418,14 @@ def test_a_warm_walk_always_equals_a_fresh_walk(tmp_path: Path, seed: int) -> No
     assert _warm(root)[0] == _fresh(root)
     # The cache was really used: rule edits and secrets (both frequent here) force re-listing.
     assert listed_warm < 0.85 * listed_fresh
+
+
+def test_a_refresh_that_records_nothing_still_drops_stale_records(make_tree: MakeTree) -> None:
+    """Apply's walk ("refresh") replaces the cache even when it may record no folder at all
+    (here: the root holds a secret, and every folder counts as recently changed)."""
+    root = make_tree({**TREE, ".env": "TOKEN=x\n"})
+    _warm(root)
+    _tamper_folder(root, "web/", lambda record: record[4].remove("index.html"))
+    assert "web/index.html" not in [f.path for f in _warm(root)[0].files]  # stale record used
+    select_files(root, listings="refresh", racy_window_ns=10**18)
+    assert _warm(root)[0] == _fresh(root)

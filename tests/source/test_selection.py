@@ -283,10 +283,12 @@ def test_changes_since_names_added_removed_and_touched_files(make_tree: MakeTree
     (root / "a.txt").write_text("a, longer")
     (root / "b.txt").unlink()
     (root / "d.txt").write_text("d")
+    os.utime(root / "c.txt", ns=(1, 1))  # touched only: named last
     assert select_files(root).changes_since(before) == [
-        "a.txt (changed)",
-        "b.txt (removed)",
         "d.txt (added)",
+        "b.txt (removed)",
+        "a.txt (changed)",
+        "c.txt (changed)",
     ]
     assert select_files(root).changes_since(select_files(root)) == []
 
