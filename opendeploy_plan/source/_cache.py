@@ -24,22 +24,27 @@ CACHE_FOLDER: Final = ".opendeploy"
 RACY_WINDOW_NS: Final = 2_000_000_000
 
 
-def load_entries(path: Path, form: str) -> dict[str, Any]:
-    """The `entries` object of a cache file in format `form`, or {} for anything else
-    (including a cache folder that is a symlink: it could lead anywhere)."""
+def load_document(path: Path, form: str) -> dict[str, Any]:
+    """A cache file in format `form` as a JSON object, or {} for anything else (including a
+    cache folder that is a symlink: it could lead anywhere)."""
     if path.parent.is_symlink():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return {}
-    if not isinstance(data, dict) or data.get("format") != form:
-        return {}
-    entries = data.get("entries")
+    return data if isinstance(data, dict) and data.get("format") == form else {}
+
+
+def load_entries(path: Path, form: str) -> dict[str, Any]:
+    """The `entries` object of a cache file in format `form`, or {}."""
+    entries = load_document(path, form).get("entries")
     return entries if isinstance(entries, dict) else {}
 
 
-def save_entries(path: Path, form: str, entries: dict[str, Any]) -> bool:
+def save_entries(
+    path: Path, form: str, entries: dict[str, Any], extra: dict[str, Any] | None = None
+) -> bool:
     """Write temp + rename in the same folder; return False when the tree is not writable.
 
     The folder is created with a `.gitignore` of `*` (`prepare_folder`): it holds caches and
@@ -48,7 +53,8 @@ def save_entries(path: Path, form: str, entries: dict[str, Any]) -> bool:
     try:
         folder = path.parent
         prepare_folder(folder)
-        payload = json.dumps({"format": form, "entries": entries}, separators=(",", ":"))
+        document = {"format": form, "entries": entries, **(extra or {})}
+        payload = json.dumps(document, separators=(",", ":"))
         handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:

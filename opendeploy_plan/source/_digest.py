@@ -21,7 +21,7 @@ from opendeploy_plan.source._cache import (
     RACY_WINDOW_NS,
     collector_paused,
     is_settled,
-    load_entries,
+    load_document,
     save_entries,
     scan_started_ns,
 )
@@ -121,39 +121,57 @@ class DigestCache:
 
     ctime_ns catches a same-size edit whose mtime was set back with utime (utime itself moves
     ctime, which users cannot set); the inode catches replace-by-rename saves.
+
+    `trees` keeps the tree digests (by subpath) of the selection the entries were written for,
+    when they cover all of it. A later pass in which every selected file hits its entry and no
+    entry is left over has the very same (path, mode, sha256) list: the same stat key means
+    the same content and mode (chmod moves ctime). Such a pass reuses them (`unchanged`).
     """
 
     path: Path
     entries: dict[str, Any] = field(default_factory=dict)
+    trees: dict[str, Any] = field(default_factory=dict)
     dirty: bool = False
+    unchanged: bool = False  # set by `update`: the selection is the one `trees` describe
+    complete: bool = False  # set by `update`: every selected file has an entry
 
     @classmethod
     def load(cls, root: Path) -> DigestCache:
         path = root / CACHE_FOLDER / CACHE_FILE
-        return cls(path, load_entries(path, _CACHE_FORMAT))
+        document = load_document(path, _CACHE_FORMAT)
+        entries, trees = document.get("entries"), document.get("trees")
+        return cls(
+            path,
+            entries if isinstance(entries, dict) else {},
+            trees if isinstance(trees, dict) else {},
+        )
 
-    def known(self, file: SelectedFile) -> FileDigest | None:
-        """The file's digest from the cache when its stat key is unchanged and the entry is well
-        formed (the warm path: one call per file)."""
-        path, _, size, mode, mtime_ns, ctime_ns, inode = file
-        entry = self.entries.get(path)
-        if (
-            type(entry) is not list
-            or len(entry) != 6
-            or entry[0] != size
-            or entry[1] != mtime_ns
-            or entry[2] != ctime_ns
-            or entry[3] != inode
-        ):
-            return None
-        sha, markers = entry[4], entry[5]
-        if type(sha) is not str or len(sha) != 64 or type(markers) is not list:
-            return None
-        if not markers:
-            return tuple.__new__(FileDigest, (path, mode, size, sha, ()))
-        if not all(type(m) is str for m in markers):
-            return None
-        return FileDigest(path, mode, size, sha, tuple(markers))
+    def known(self, files: Sequence[SelectedFile]) -> list[FileDigest | None]:
+        """Each file's digest from the cache when its stat key is unchanged and the entry is
+        well formed, else None (the warm path: one loop, no call per file)."""
+        get, new = self.entries.get, tuple.__new__
+        found: list[FileDigest | None] = []
+        for path, _, size, mode, mtime_ns, ctime_ns, inode in files:
+            entry = get(path)
+            if (
+                type(entry) is list
+                and len(entry) == 6
+                and entry[0] == size
+                and entry[1] == mtime_ns
+                and entry[2] == ctime_ns
+                and entry[3] == inode
+                and type(sha := entry[4]) is str
+                and len(sha) == 64
+                and type(markers := entry[5]) is list
+            ):
+                if not markers:
+                    found.append(new(FileDigest, (path, mode, size, sha, ())))
+                    continue
+                if all(type(m) is str for m in markers):
+                    found.append(FileDigest(path, mode, size, sha, tuple(markers)))
+                    continue
+            found.append(None)
+        return found
 
     def update(
         self,
@@ -167,7 +185,9 @@ class DigestCache:
         objects, so nothing is rewritten), new ones for `fresh` scans (by index into `files`)
         that were settled before the scan started. Removed files drop out."""
         if not fresh and len(files) == len(self.entries):
-            return  # every file was a hit and no entry is left over: nothing to write
+            # Every file was a hit and no entry is left over: nothing to write.
+            self.unchanged = self.complete = True
+            return
         old, entries = self.entries, {}
         added = False
         for index, file in enumerate(files):
@@ -182,9 +202,25 @@ class DigestCache:
                 added = True
         self.dirty = added or entries.keys() != old.keys()
         self.entries = entries
+        self.complete = len(entries) == len(files)
+        if self.trees:
+            self.trees, self.dirty = {}, True
+
+    def tree(self, files: Sequence[FileDigest], subpath: str) -> str:
+        """`subtree_digest(files, subpath)`, reused from `trees` when the pass changed nothing
+        and remembered when the entries cover the whole selection."""
+        known = self.trees.get(subpath) if self.unchanged else None
+        if type(known) is str and len(known) == 71 and known.startswith(DIGEST_PREFIX):
+            return known
+        digest = subtree_digest(files, subpath)
+        if self.complete:
+            self.trees[subpath] = digest
+            self.dirty = True
+        return digest
 
     def save(self) -> None:
-        if self.dirty and save_entries(self.path, _CACHE_FORMAT, self.entries):
+        extra = {"trees": self.trees}
+        if self.dirty and save_entries(self.path, _CACHE_FORMAT, self.entries, extra):
             self.dirty = False
 
 
@@ -222,29 +258,26 @@ def default_workers() -> int:
 
 def digest_selection(
     selection: Selection,
+    cache: DigestCache | None,
     *,
-    use_cache: bool = True,
     racy_window_ns: int = RACY_WINDOW_NS,
     workers: int | None = None,
 ) -> tuple[tuple[FileDigest, ...], int]:
-    """Hash every selected file (cache first); return the file digests and the cache hit count."""
-    started = scan_started_ns(selection.root / CACHE_FOLDER) if use_cache else time.time_ns()
+    """Hash every selected file (`cache` first, then updated); return the file digests and
+    the cache hit count. The caller saves the cache."""
+    started = scan_started_ns(cache.path.parent) if cache is not None else time.time_ns()
     files = selection.files
-    with collector_paused():
-        cache = DigestCache.load(selection.root) if use_cache else None
-        digests: list[FileDigest | None] = (
-            [cache.known(f) for f in files] if cache is not None else [None] * len(files)
-        )
-        missing = [index for index, found in enumerate(digests) if found is None]
-        scans = scan_files([files[i] for i in missing], workers or default_workers())
-        fresh = dict(zip(missing, scans, strict=True))
-        for index, scan in fresh.items():
-            file = files[index]
-            digests[index] = FileDigest(file.path, file.mode, scan.size, scan.sha256, scan.markers)
-        if cache is not None:
-            cache.update(files, fresh, started_ns=started, racy_window_ns=racy_window_ns)
-            cache.save()
-            del cache  # freed now, by reference count, instead of scanned by the collector
+    digests: list[FileDigest | None] = (
+        cache.known(files) if cache is not None else [None] * len(files)
+    )
+    missing = [index for index, found in enumerate(digests) if found is None]
+    scans = scan_files([files[i] for i in missing], workers or default_workers())
+    fresh = dict(zip(missing, scans, strict=True))
+    for index, scan in fresh.items():
+        file = files[index]
+        digests[index] = FileDigest(file.path, file.mode, scan.size, scan.sha256, scan.markers)
+    if cache is not None:
+        cache.update(files, fresh, started_ns=started, racy_window_ns=racy_window_ns)
     # Every slot is filled now: hits above, fresh scans just before.
     return cast("tuple[FileDigest, ...]", tuple(digests)), len(files) - len(missing)
 
@@ -272,13 +305,20 @@ def digest_source(
                 base, listings="reuse" if use_cache else "off", racy_window_ns=racy_window_ns
             )
         check_service_subtrees(chosen, subpaths)
+        cache = DigestCache.load(chosen.root) if use_cache else None
         files, hits = digest_selection(
-            chosen, use_cache=use_cache, racy_window_ns=racy_window_ns, workers=workers
+            chosen, cache, racy_window_ns=racy_window_ns, workers=workers
         )
+        tree = cache.tree if cache is not None else subtree_digest
+        digest = tree(files, "")
+        services = {name: tree(files, sub) for name, sub in subpaths.items()}
+        if cache is not None:
+            cache.save()
+            del cache  # freed now, by reference count, instead of scanned by the collector
     return SourceDigest(
         root=base,
-        digest=subtree_digest(files, ""),
-        services={name: subtree_digest(files, sub) for name, sub in subpaths.items()},
+        digest=digest,
+        services=services,
         subpaths=subpaths,
         selection=chosen,
         files=files,

@@ -446,7 +446,7 @@ def _resolve_links(walk: _Walk) -> list[str]:
     Links are resolved against the files the walk found (a snapshot), never against what an
     earlier link added: links inside a linked folder are not followed a second time, and the
     result does not depend on the order the file system listed the links in."""
-    found_files = dict(walk.files)
+    found_files = dict(walk.files) if walk.links else walk.files
     secret_links: list[str] = []
     for rel, path in sorted(walk.links):
         real = os.path.realpath(path)

@@ -251,3 +251,42 @@ def test_a_file_vanishing_between_selection_and_reading_is_a_source_error(
     with pytest.raises(SourceError, match=r"README\.md disappeared"):
         build_archive(root, root.parent / "gone.zip", selection=selection)
     assert not (root.parent / "gone.zip").exists()
+
+
+def test_an_unchanged_tree_reuses_its_tree_digests_and_a_chmod_is_still_seen(
+    make_tree: MakeTree,
+) -> None:
+    root = make_tree(FILES)
+    services = {"api": "app"}
+    first = digest_source(root, services, racy_window_ns=0)
+    trees = json.loads((root / CACHE_FOLDER / CACHE_FILE).read_text())["trees"]
+    assert trees == {"": first.digest, "app": first.services["api"]}
+    again = digest_source(root, services, racy_window_ns=0)
+    assert (again.digest, again.services) == (first.digest, first.services)
+    assert again.cache_hits == len(FILES)
+
+    time.sleep(0.02)  # past the file system's timestamp tick, so ctime moves
+    (root / "README.md").chmod(0o755)
+    changed = digest_source(root, services, racy_window_ns=0)
+    assert changed.digest != first.digest
+    assert changed.digest == _digest(root)
+    assert changed.services == first.services  # README.md is outside app/
+
+
+def test_remembered_tree_digests_are_dropped_when_a_file_goes(make_tree: MakeTree) -> None:
+    root = make_tree(FILES)
+    first = digest_source(root, racy_window_ns=0).digest
+    (root / "app" / "run.sh").unlink()
+    after = digest_source(root, racy_window_ns=0).digest
+    assert after != first and after == _digest(root)
+
+
+def test_a_forged_tree_digest_is_never_used_while_anything_changed(make_tree: MakeTree) -> None:
+    root = make_tree(FILES)
+    digest_source(root, racy_window_ns=0)
+    path = root / CACHE_FOLDER / CACHE_FILE
+    data = json.loads(path.read_text())
+    data["trees"][""] = DIGEST_PREFIX + "0" * 64
+    path.write_text(json.dumps(data))
+    (root / "new.txt").write_text("new")  # a file with no entry: nothing is "unchanged"
+    assert digest_source(root, racy_window_ns=0).digest == _digest(root)

@@ -315,7 +315,8 @@ def test_an_ignore_file_that_is_not_a_file_has_no_rules(make_tree: MakeTree, kin
     assert "app/main.py" in [f.path for f in _fresh(root).files]
 
 
-# Differential test: random edits between warm walks; a warm walk must equal a fresh one.
+# Differential test: random edits between warm walks; a warm walk must equal a fresh one, and a
+# cached digest an uncached one.
 RULE_FILES = [".gitignore", ".odplanignore"]
 _NAMES = ["a.py", "b.txt", "c.log", "dist", "lib", "docs", ".env", "key.pem", "run.sh", "x"]
 _RULES = ["*.log", "!c.log", "docs/", "/a.py", "lib/**", "!lib/keep/", "*.txt", "!dist/", "x"]
@@ -410,6 +411,9 @@ def test_a_warm_walk_always_equals_a_fresh_walk(tmp_path: Path, seed: int) -> No
     for _ in range(25):
         warm, listed = _warm(root)
         assert warm == _fresh(root)
+        # Both caches end to end (file hashes and remembered tree digests included).
+        cached = digest_source(root, racy_window_ns=0)
+        assert cached.digest == digest_source(root, use_cache=False).digest
         listed_warm += listed
         listed_fresh += len(_folders(root))
         _next_tick(root)
