@@ -63,16 +63,20 @@ def test_a_log_written_into_the_project_while_applying_is_named(tmp_path: Path) 
         odplan = example_odplan(gateway, tmp_path, "static-site")
         root = odplan.manifest.parent
         log = root / "apply.log"
-        with log.open("w") as stdout:
-            caught = subprocess.run(
-                odplan.argv("apply", "--auto-approve"),
-                stdout=stdout,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=odplan.env,
-                timeout=120,
-                check=False,
-            )
+
+        def apply_into_log() -> subprocess.CompletedProcess[str]:
+            with log.open("w") as stdout:
+                return subprocess.run(
+                    odplan.argv("apply", "--auto-approve"),
+                    stdout=stdout,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=odplan.env,
+                    timeout=120,
+                    check=False,
+                )
+
+        caught = apply_into_log()
         assert caught.returncode == 1, caught.stderr
         assert "source changed between planning and packaging: apply.log (changed)" in (
             caught.stderr
@@ -80,15 +84,6 @@ def test_a_log_written_into_the_project_while_applying_is_named(tmp_path: Path) 
         assert ".gitignore or .odplanignore" in caught.stderr
 
         (root / ".odplanignore").write_text("*.log\n")
-        with log.open("w") as stdout:
-            deployed = subprocess.run(
-                odplan.argv("apply", "--auto-approve"),
-                stdout=stdout,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=odplan.env,
-                timeout=120,
-                check=False,
-            )
+        deployed = apply_into_log()
         assert deployed.returncode == 0, deployed.stderr
         assert "Live URL" in log.read_text()
