@@ -152,57 +152,43 @@ class ProjectList(_Response):
 # --- services ----------------------------------------------------------------------------
 
 
-class ServiceCreate(_Request):
+class _ServiceSettings(_Request):
+    """What a service create and a service update share: every field optional."""
+
+    language: str | None = None
+    framework: str | None = None
+    port: int | None = None
+    source_path: str | None = None
+    dockerfile: str | None = None
+    dockerfile_path: str | None = None
+    build_context: str | None = None
+    build_command: str | None = None
+    build_variables: dict[str, str] | None = None
+    health_check_path: str | None = None
+    readiness_path: str | None = None
+    cpu_request: str | None = None
+    cpu_limit: str | None = None
+    memory_request: str | None = None
+    memory_limit: str | None = None
+    replicas: int | None = None
+    auto_scaling: bool | None = None
+    dependencies: list[str] | None = None
+    internal_only: bool | None = None
+
+
+class ServiceCreate(_ServiceSettings):
     model_config = ConfigDict(title="CreateServiceRequest")
     name: str = NonEmpty
     type: str = NonEmpty
     environment: str = NonEmpty
-    language: str | None = None
-    framework: str | None = None
-    port: int | None = None
-    source_path: str | None = None
-    dockerfile: str | None = None
-    dockerfile_path: str | None = None
-    build_context: str | None = None
-    build_command: str | None = None
-    build_variables: dict[str, str] | None = None
     runtime_variables: dict[str, str] | None = None
-    health_check_path: str | None = None
-    readiness_path: str | None = None
-    cpu_request: str | None = None
-    cpu_limit: str | None = None
-    memory_request: str | None = None
-    memory_limit: str | None = None
-    replicas: int | None = None
-    auto_scaling: bool | None = None
-    dependencies: list[str] | None = None
-    internal_only: bool | None = None
 
 
-class ServiceUpdate(_Request):
+class ServiceUpdate(_ServiceSettings):
     """`PUT /v1/services/:id`: a partial update; `name` and `environment` are immutable."""
 
     model_config = ConfigDict(title="UpdateServiceRequest")
     type: str | None = None
-    language: str | None = None
-    framework: str | None = None
-    port: int | None = None
-    source_path: str | None = None
-    dockerfile: str | None = None
-    dockerfile_path: str | None = None
-    build_context: str | None = None
-    build_command: str | None = None
-    build_variables: dict[str, str] | None = None
-    health_check_path: str | None = None
-    readiness_path: str | None = None
-    cpu_request: str | None = None
-    cpu_limit: str | None = None
-    memory_request: str | None = None
-    memory_limit: str | None = None
-    replicas: int | None = None
-    auto_scaling: bool | None = None
-    dependencies: list[str] | None = None
-    internal_only: bool | None = None
 
 
 class ServiceCreated(_Response):
