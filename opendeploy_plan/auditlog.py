@@ -7,7 +7,6 @@ never raises: a broken log must not abort a deploy.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -16,6 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from opendeploy_plan.fsutil import ensure_private_dir
 
 Level = Literal["info", "warn", "error"]
 
@@ -116,13 +117,7 @@ class AuditLog:
     def _append(self, path: Path, line: str) -> None:
         if not self.directory.is_dir():
             # Like the skill: a directory we create is 0700; an existing one is left alone.
-            old_umask = os.umask(0o077)
-            try:
-                self.directory.mkdir(parents=True, exist_ok=True)
-            finally:
-                os.umask(old_umask)
-            with contextlib.suppress(OSError):
-                self.directory.chmod(0o700)
+            ensure_private_dir(self.directory, tighten_existing=False)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:

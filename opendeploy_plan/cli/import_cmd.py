@@ -61,7 +61,10 @@ def import_project(
     if to_stdout:
         click.echo(text, nl=False)
     else:
-        _write(out, text)
+        from opendeploy_plan.fsutil import write_atomic
+
+        # Atomic, so a failure never leaves half a manifest; a manifest is meant to be shared.
+        write_atomic(out, text, mode=0o644)
         click.echo(f"Wrote {out} (project {adoption.manifest.project.name}).", err=True)
     for note in adoption.notes:
         click.secho(f"note: {note}", fg="yellow", err=True)
@@ -125,10 +128,3 @@ def _render(live: LiveProject, out: Path) -> tuple[str, Adoption]:
         problems = "; ".join(d.format() for d in check.errors[:3])
         fail(f"the imported manifest does not validate: {problems}", "Please report this bug.")
     return text, adoption
-
-
-def _write(path: Path, text: str) -> None:
-    """Write next to the target and rename, so a failure never leaves half a manifest."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

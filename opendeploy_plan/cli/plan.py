@@ -86,6 +86,7 @@ async def _plan(
     detailed_exitcode: bool,
     no_color: bool,
 ) -> int:
+    from opendeploy_plan.fsutil import write_atomic
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.plan import save_plan
     from opendeploy_plan.render import render_human, render_json, render_markdown, use_color
@@ -117,7 +118,8 @@ async def _plan(
     elif out is not None:
         data = save_plan(result, manifest_digest=prepared.manifest_digest, gateway=settings.url)
         try:
-            _write_private(out, data)
+            # Plans hold no secrets, but they describe infrastructure: owner-only, atomic.
+            write_atomic(out, data)
         except OSError as exc:
             fail(f"cannot save the plan to {out}: {exc.strerror or exc}")
         click.echo(f"Saved the plan to {out}. Apply it with: odplan apply {out}", err=True)
@@ -134,15 +136,6 @@ async def _plan(
     if result.errors:
         return 1
     return result.detailed_exit_code if detailed_exitcode else 0
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Plans hold no secrets, but they describe infrastructure: owner-only, written atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
 
 
 def _guest_note(credential: Credential | None) -> str:
