@@ -1,8 +1,8 @@
 """What `odplan apply` shows while it runs, and its closing summary.
 
 `ConsoleApplyView` implements the executor's hooks: one line per event on stderr, prefixed with
-the elapsed time (plain text, so logs of CI runs read well; rich only colours them on a
-terminal). `summary_text` lists what succeeded, failed (with the hint and the log tail) and was
+the elapsed time (plain text, so logs of CI runs read well; rich colours them only when asked,
+i.e. on a terminal). `summary_text` lists what succeeded, failed (with the hint and the log tail) and was
 skipped.
 """
 
@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
 
 from opendeploy_plan.apply.errors import ApplyError, DeploymentFailed
 from opendeploy_plan.apply.scheduler import RunReport, StepOutcome, StepResult
@@ -38,13 +41,19 @@ class ConsoleApplyView:
         self.color = color
         self.started = time.monotonic()
         self._last_progress: dict[str, str] = {}
+        # soft_wrap: a line is never cut or padded to the terminal's width (logs stay greppable).
+        self._console = Console(
+            file=stream,
+            force_terminal=color,
+            color_system="standard" if color else None,
+            no_color=not color,
+            highlight=False,
+            soft_wrap=True,
+        )
 
     def _line(self, text: str, style: str = "") -> None:
-        stamp = f"[{time.monotonic() - self.started:6.1f}s]"
-        if self.color and style:
-            codes = {"green": "32", "red": "31", "yellow": "33", "dim": "2"}
-            text = f"\x1b[{codes[style]}m{text}\x1b[0m"
-        self.stream.write(f"{stamp} {text}\n")
+        stamp = f"[{time.monotonic() - self.started:6.1f}s] "
+        self._console.print(Text.assemble(stamp, (text, style) if style else text))
         self.stream.flush()
 
     def action_started(self, action: PlannedAction) -> None:
