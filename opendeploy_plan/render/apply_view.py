@@ -2,8 +2,8 @@
 
 `ConsoleApplyView` implements the executor's hooks: one line per event on stderr, prefixed with
 the elapsed time (plain text, so logs of CI runs read well; rich colours them only when asked,
-i.e. on a terminal). `summary_text` lists what succeeded, failed (with the hint and the log tail) and was
-skipped.
+i.e. on a terminal). `summary_text` lists what succeeded, failed (with the hint and the log
+tail) and was skipped.
 """
 
 from __future__ import annotations
