@@ -1,7 +1,11 @@
 """The `odplan` command line: a thin, lazily loaded group of commands.
 
 Each command lives in its own module under `opendeploy_plan.cli` and is imported only when it
-runs, so `odplan --help` stays fast and never imports the web stack or the planner.
+runs, so `odplan --help` stays fast and never imports the web stack or the planner. A command
+is flags → engine (or ops) → view: it parses its flags, calls `engine`/`ops` for the work and
+hands the result to its view in `render.views`. Command modules never import one another;
+what several share lives in `options` (gateway flags, errors), `planning` (planning flags, one
+planning pass) and `operate` (project flags for the day-two commands).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import Any
 import click
 
 from opendeploy_plan import __version__
+
+__all__ = ["COMMANDS", "CommandEntry", "LazyGroup", "UsageError", "main"]
 
 
 @dataclass(frozen=True)

@@ -40,10 +40,6 @@ def _auth_path(choice: GatewayChoice, env: Mapping[str, str]) -> Path:
     return choice.auth_file if choice.auth_file is not None else auth_file_path(env)
 
 
-def _audit(choice: GatewayChoice, env: Mapping[str, str]) -> AuditLog:
-    return choice.audit_log(env)
-
-
 def _login_settings(choice: GatewayChoice, env: Mapping[str, str]) -> GatewaySettings:
     """Where a new credential goes and which gateway issues it (no saved token is offered)."""
     from opendeploy_plan import platform
@@ -105,7 +101,7 @@ def login(
         _refuse_overwrite(settings.auth_path, force)
         if env.get("OD_API_KEY") and not settings.local:
             warn("OD_API_KEY is set: it overrides the saved credential until you unset it")
-        audit = _audit(gateway_choice, env)
+        audit = gateway_choice.audit_log(env)
         if guest:
             _login_guest(settings, name, yes, env, audit)
         else:
@@ -224,7 +220,7 @@ def whoami(as_json: bool, gateway_choice: GatewayChoice) -> None:
         settings = gateway_choice.settings(env)
         if settings.credential is None and not settings.local:
             raise NoCredential(f"no credential for {settings.url} (looked in {settings.auth_path})")
-        audit = _audit(gateway_choice, env)
+        audit = gateway_choice.audit_log(env)
 
         async def probe() -> tuple[Any, CredentialStatus | None, GatewayError | None]:
             async with connect(settings, env=env, warn=warn) as client:
@@ -331,6 +327,6 @@ def logout(yes: bool, gateway_choice: GatewayChoice) -> None:
             return
     with gateway_errors():
         delete_auth_file(path)
-    _audit(gateway_choice, env).info("auth.logout", status="ok")
+    gateway_choice.audit_log(env).info("auth.logout", status="ok")
     click.echo(f"Removed {label} from {path}.")
     click.echo("The token still works on the gateway until you revoke it in the dashboard.")

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from opendeploy_plan.cli.operate import ProjectFlags, finish, project_options, run
-from opendeploy_plan.cli.options import GatewayChoice, gateway_options, yes_option
+from opendeploy_plan.cli.operate import ProjectFlags, project_options, run
+from opendeploy_plan.cli.options import (
+    GatewayChoice,
+    fail,
+    gateway_options,
+    stdin_is_interactive,
+    yes_option,
+)
+
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.engine.report import DeployReport
+    from opendeploy_plan.ops.deployments import Outcome
 
 
 @click.command()
@@ -28,38 +40,40 @@ def cancel(
     Asks first unless --yes. Exit 0 when the deployment ends cancelled or nothing was in
     flight, 1 when it ended otherwise, on refusal or any error, 130 on Ctrl-C.
     """
+    from opendeploy_plan.render.views.operation import operation_view
+
     prepared = project_flags.load()
-    run(_cancel(service_name, project_flags, prepared, gateway_choice, yes, as_json))
+    outcome, report = run(_cancel(service_name, project_flags, prepared, gateway_choice, yes))
+    operation_view(as_json=as_json).finished(outcome, report)
+    sys.exit(0 if outcome.succeeded else 1)
 
 
 async def _cancel(
     name: str,
     flags: ProjectFlags,
-    prepared: object,
+    prepared: Prepared | None,
     choice: GatewayChoice,
     yes: bool,
-    as_json: bool,
-) -> None:
+) -> tuple[Outcome, DeployReport]:
     import os
 
-    from opendeploy_plan.cli.operate import deploy_report, progress_printer, unbound_bind_url
-    from opendeploy_plan.cli.options import fail, stdin_is_interactive
-    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.engine.guest import unbound_bind_url
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import NothingToCancel, find_in_flight
     from opendeploy_plan.ops.deployments import cancel as do_cancel
     from opendeploy_plan.ops.live import find_service
+    from opendeploy_plan.render.views.common import show_note
+    from opendeploy_plan.render.views.operation import progress_printer
 
-    loaded = prepared if isinstance(prepared, Prepared) else None
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
-        project = await flags.find(client, loaded)
-        service = await find_service(client, project, name, flags.environment_for(loaded))
+        project = await flags.find(client, prepared)
+        service = await find_service(client, project, name, flags.environment_for(prepared))
         try:
             running = await find_in_flight(client, project, service)
         except NothingToCancel as nothing:
-            click.echo(nothing.message, err=True)
+            show_note(nothing.message)
             sys.exit(0)
         question = (
             f"Cancel deployment {running.id} of {service.name} ({running.status}, "
@@ -75,9 +89,8 @@ async def _cancel(
         )
         bind_url = await unbound_bind_url(client, settings.credential)
     if outcome.deployment.status != "cancelled":
-        click.echo(
+        show_note(
             f"deployment {running.id} ended {outcome.deployment.status} before the cancel "
-            "took effect",
-            err=True,
+            "took effect"
         )
-    finish(outcome, deploy_report(outcome, settings.url, bind_url, str(audit.path)), as_json)
+    return outcome, outcome.report(settings.url, bind_url, str(audit.path))

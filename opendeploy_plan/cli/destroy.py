@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
@@ -18,16 +17,15 @@ from opendeploy_plan.cli.options import (
     gateway_options,
     stdin_is_interactive,
 )
-
-if TYPE_CHECKING:
-    from opendeploy_plan.engine.prepare import Prepared
-
 from opendeploy_plan.cli.planning import (
     PlanningFlags,
     load_or_exit,
     manifest_options,
     plan_once,
 )
+
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.prepare import Prepared
 
 
 @click.command()
@@ -68,45 +66,41 @@ async def _destroy(
     as_json: bool,
     no_color: bool,
 ) -> int:
-    from opendeploy_plan.cli.apply import execute_plan
+    from opendeploy_plan.engine.execute import execute_plan
     from opendeploy_plan.gateway import connect
-    from opendeploy_plan.render import render_human, use_color
+    from opendeploy_plan.render import use_color
+    from opendeploy_plan.render.views.apply import apply_view
+    from opendeploy_plan.render.views.common import show_note
 
+    view = apply_view(as_json=as_json, color=not no_color and use_color(sys.stderr))
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
-        await plan_once(client, prepared, flags, guest=False, destroy=True, shows_plan=True)
+        options = flags.options(guest=False)
+        await plan_once(client, prepared, options, destroy=True, shows_plan=True)
         plan = prepared.plan
         if plan is None:
             return 1
-        color = not no_color and use_color(sys.stderr)
-        click.echo(render_human(plan, color=color), err=as_json, color=color)
+        view.plan(plan)
         if plan.errors:
-            click.echo("Nothing was destroyed: the plan has errors.", err=True)
+            show_note("Nothing was destroyed: the plan has errors.")
             return 1
         if not plan.actions:
-            if as_json:
-                click.echo(json.dumps({"destroyed": [], "project": plan.project}))
+            view.destroyed(plan.project, None)
             return 0
         if not auto_approve:
             _confirm(plan.project)
         result = await execute_plan(
-            client, prepared, plan, 10, as_json, color, audit, verb="Destroy"
+            client,
+            prepared,
+            plan,
+            parallelism=10,
+            hooks=view.hooks(),
+            audit=audit,
+            on_interrupt=view.interrupted,
         )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "project": plan.project,
-                    "ok": result.report.ok,
-                    "actions": [
-                        {"address": r.name, "outcome": r.outcome.value, "reason": r.reason}
-                        for r in result.report.results
-                    ],
-                },
-                indent=2,
-            )
-        )
+        view.summary(result.report, "Destroy")
+    view.destroyed(plan.project, result)
     audit.info("operate.destroy", project=plan.project, ok=result.report.ok)
     return 0 if result.report.ok else 1
 

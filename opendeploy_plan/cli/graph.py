@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from opendeploy_plan.cli.options import GatewayChoice, gateway_errors, gateway_options
 from opendeploy_plan.cli.planning import (
     PlanningFlags,
-    is_unbound_guest,
     load_or_exit,
     plan_once,
     planning_options,
 )
+
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.prepare import Prepared
 
 
 @click.command()
@@ -46,17 +49,16 @@ def graph(flags: PlanningFlags, gateway_choice: GatewayChoice, output_format: st
 
 
 async def _graph(
-    prepared: object, flags: PlanningFlags, choice: GatewayChoice, output_format: str
+    prepared: Prepared, flags: PlanningFlags, choice: GatewayChoice, output_format: str
 ) -> int:
-    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.engine.guest import is_unbound_guest
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.render import render_dot, render_mermaid
 
-    assert isinstance(prepared, Prepared)
     settings = choice.settings()
     async with connect(settings, env=os.environ) as client:
         guest = await is_unbound_guest(client, settings.credential)
-        await plan_once(client, prepared, flags, guest=guest, reuse_listings=True)
+        await plan_once(client, prepared, flags.options(guest=guest), reuse_listings=True)
     result = prepared.plan
     if result is None:
         return 1

@@ -85,8 +85,7 @@ def import_project(
         )
         for need in adoption.secrets:
             click.echo(f"  {need.name}  ({', '.join(need.places)})", err=True)
-    choice_audit = gateway_choice.audit_log()
-    choice_audit.info(
+    gateway_choice.audit_log().info(
         "operate.import",
         project_id=project_id,
         services=sorted(adoption.manifest.services),

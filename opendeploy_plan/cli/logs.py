@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from opendeploy_plan.cli.operate import ProjectFlags, project_options, run
 from opendeploy_plan.cli.options import GatewayChoice, gateway_options
+
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.prepare import Prepared
 
 
 @click.command()
@@ -58,25 +62,23 @@ async def _logs(
     follow: bool,
     build: bool,
     flags: ProjectFlags,
-    prepared: object,
+    prepared: Prepared | None,
     choice: GatewayChoice,
 ) -> None:
     import os
 
-    from opendeploy_plan.engine.prepare import Prepared
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.live import OpsError, find_service, service_deployments
     from opendeploy_plan.ops.logs import follow_deployment, follow_runtime, format_row, select
 
-    loaded = prepared if isinstance(prepared, Prepared) else None
     settings = choice.settings()
 
     def emit(line: str) -> None:
         click.echo(line)
 
     async with connect(settings, env=os.environ) as client:
-        project = await flags.find(client, loaded)
-        service = await find_service(client, project, name, flags.environment_for(loaded))
+        project = await flags.find(client, prepared)
+        service = await find_service(client, project, name, flags.environment_for(prepared))
         if not build:
 
             async def fetch() -> list[object]:

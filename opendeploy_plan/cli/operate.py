@@ -1,5 +1,5 @@
-"""What the day-two commands share: which project and service they act on, running the async
-part with a clean Ctrl-C (exit 130), progress lines on stderr and the final report."""
+"""What the day-two commands share: which project and service they act on (`--project`, or the
+manifest's), and running the async part with a clean Ctrl-C (exit 130)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,15 @@ import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from opendeploy_plan.cli.options import fail, gateway_errors
 
 if TYPE_CHECKING:
-    from opendeploy_plan.apply.watch import DeploymentSnapshot
     from opendeploy_plan.engine.prepare import Prepared
-    from opendeploy_plan.gateway import Credential, GatewayClient, Project
-    from opendeploy_plan.ops.deployments import Outcome
-    from opendeploy_plan.render.deploy_report import DeployReport
+    from opendeploy_plan.gateway import GatewayClient, Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -52,12 +49,12 @@ class ProjectFlags:
                     "Pass --project NAME (or -f path/to/opendeploy.yaml).",
                 )
             fail(f"no manifest at {self.manifest}", "Pass -f path/to/opendeploy.yaml.")
-        from opendeploy_plan.cli.planning import print_diagnostics
         from opendeploy_plan.engine.prepare import load
+        from opendeploy_plan.render.views.common import show_diagnostics
 
         prepared = load(self.manifest, self.environment, check_sources=False)  # names only
         if not prepared.load.ok:
-            print_diagnostics(prepared)
+            show_diagnostics(prepared.diagnostics)
             sys.exit(1)
         return prepared
 
@@ -136,87 +133,3 @@ def run(coroutine: Coroutine[Any, Any, T], *, interrupted: str = "") -> T:
         click.echo("", err=True)
         click.echo(f"interrupted{': ' + interrupted if interrupted else ''}", err=True)
         sys.exit(EXIT_INTERRUPTED)
-
-
-def progress_printer(label: str) -> Callable[[DeploymentSnapshot], None]:
-    """An `on_update` that prints `web: building 40%` lines on stderr."""
-
-    def show(snapshot: DeploymentSnapshot) -> None:
-        click.echo(f"{label}: {snapshot.status} {snapshot.progress}%", err=True)
-
-    return show
-
-
-async def unbound_bind_url(client: GatewayClient, credential: Credential | None) -> str:
-    """The account-binding URL when the credential is an unbound guest, else ""."""
-    from opendeploy_plan.cli.planning import is_unbound_guest
-
-    if credential is not None and await is_unbound_guest(client, credential):
-        return credential.bind_url or ""
-    return ""
-
-
-def deploy_report(outcome: Outcome, gateway: str, bind_url: str, log_file: str) -> DeployReport:
-    """The canonical post-deploy report for one operation's deployment."""
-    from opendeploy_plan.render.deploy_report import DeployReport, ServiceOutcome, https
-
-    final = outcome.deployment
-    return DeployReport(
-        project_name=outcome.project.name,
-        project_id=outcome.project.id,
-        environment=outcome.service.environment or final.environment,
-        gateway=gateway,
-        services=[ServiceOutcome(outcome.service.name, final.status, final.id, https(outcome.url))],
-        bind_url=bind_url,
-        log_file=log_file,
-    )
-
-
-def deployment_dict(outcome: Outcome) -> dict[str, Any]:
-    """The read-back deployment(s) for `--json`."""
-
-    def one(deployment: Any) -> dict[str, Any] | None:
-        if deployment is None:
-            return None
-        return {
-            "id": deployment.id,
-            "status": deployment.status,
-            "progress": deployment.progress,
-            "description": deployment.description,
-            "message": deployment.message,
-            "error_msg": deployment.error_msg,
-            "created_at": deployment.created_at,
-            "completed_at": deployment.completed_at,
-        }
-
-    return {
-        "operation": outcome.verb,
-        "deployment": one(outcome.deployment),
-        "target": one(outcome.target),
-        "replaced": one(outcome.replaced),
-    }
-
-
-def finish(outcome: Outcome, report: DeployReport, as_json: bool) -> NoReturn:
-    """Print the report (Markdown, or JSON with the read-back) and exit 0 on the wanted end."""
-    import json
-
-    if as_json:
-        click.echo(json.dumps({**report.as_dict(), **deployment_dict(outcome)}, indent=2))
-    else:
-        click.echo(_render(report), nl=False)
-        final = outcome.deployment
-        if final.error_msg and final.status == "failed":
-            click.echo(f"error: {final.error_msg}", err=True)
-            click.echo(
-                f"hint: odplan logs {outcome.service.name} --build --tail 300 shows the build "
-                "log (see the failure playbook).",
-                err=True,
-            )
-    sys.exit(0 if outcome.succeeded else 1)
-
-
-def _render(report: DeployReport) -> str:
-    from opendeploy_plan.render.deploy_report import render_markdown
-
-    return render_markdown(report)

@@ -1,8 +1,9 @@
 """Click options shared by every command that talks to a gateway, and how their errors end.
 
 `@gateway_options` adds `--gateway URL|local` and `--auth-file PATH` and hands the command one
-`GatewayChoice`; `gateway_errors()` turns any `GatewayError` into its message, its hint and exit
-code 1. Light on purpose: nothing heavy is imported until a command runs.
+`GatewayChoice`; `gateway_errors()` turns any `GatewayError` or `OdplanError` into its message,
+its hint and exit code 1; `fail()` is the one way a command ends on an error. Light on
+purpose: nothing heavy is imported until a command runs.
 """
 
 from __future__ import annotations
@@ -135,12 +136,14 @@ def fail(message: str, hint: str = "", *, code: int = EXIT_FAILURE) -> NoReturn:
 
 @contextmanager
 def gateway_errors() -> Iterator[None]:
-    """Turn a `GatewayError` (or a bad-value `ValueError` from settings) into a clean exit 1."""
+    """Turn a `GatewayError` or any other `OdplanError` (a stale saved plan, an unusable plan
+    file) into its message, its hint and a clean exit 1."""
     try:
         yield
     except Exception as exc:
+        from opendeploy_plan.errors import OdplanError
         from opendeploy_plan.gateway import GatewayError
 
-        if isinstance(exc, GatewayError):
+        if isinstance(exc, GatewayError | OdplanError):
             fail(exc.message, exc.hint)
         raise

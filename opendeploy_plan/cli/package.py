@@ -9,21 +9,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import click
 
+from opendeploy_plan.cli.options import fail
+
 if TYPE_CHECKING:
     from opendeploy_plan.manifest import Manifest
     from opendeploy_plan.source import SelectionWarning
-
-EXIT_FAILURE = 1
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(EXIT_FAILURE)
 
 
 def _human_size(size: int) -> str:
@@ -56,7 +51,7 @@ def _load(file: str, environment: str | None) -> Manifest:
     for diagnostic in result.diagnostics:
         click.echo(diagnostic.format_long(), err=True)
     if result.manifest is None:
-        _fail(f"{file}: fix the manifest first (see `odplan validate -f {file}`)")
+        fail(f"{file}: fix the manifest first (see `odplan validate -f {file}`)")
     return result.manifest
 
 
@@ -127,9 +122,9 @@ def package(
             return
         _package(service, show_list, output, as_json, file, environment)
     except SourceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+        fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
 
 
 def _inspect(path: str, allow_secrets: bool, as_json: bool, show_list: bool) -> None:
@@ -183,10 +178,10 @@ def _package(
             local[name] = str(spec.source)
     if service is not None and service not in manifest.services:
         known = ", ".join(sorted(manifest.services)) or "none"
-        _fail(f"no service {service!r} in {file} (services: {known})")
+        fail(f"no service {service!r} in {file} (services: {known})")
     if service is not None and service in remote:
         url = _redacted_url(remote[service].git)
-        _fail(f"service {service!r} builds from git ({url}); it has no local source to package")
+        fail(f"service {service!r} builds from git ({url}); it has no local source to package")
 
     archive = None
     chosen = select_files(

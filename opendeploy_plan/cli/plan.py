@@ -13,7 +13,6 @@ import click
 from opendeploy_plan.cli.options import GatewayChoice, fail, gateway_errors, gateway_options
 from opendeploy_plan.cli.planning import (
     PlanningFlags,
-    is_unbound_guest,
     load_or_exit,
     plan_once,
     planning_options,
@@ -21,7 +20,6 @@ from opendeploy_plan.cli.planning import (
 
 if TYPE_CHECKING:
     from opendeploy_plan.engine.prepare import Prepared
-    from opendeploy_plan.gateway import Credential
 
 
 @click.command()
@@ -86,35 +84,35 @@ async def _plan(
     detailed_exitcode: bool,
     no_color: bool,
 ) -> int:
+    from opendeploy_plan.engine.guest import is_unbound_guest
     from opendeploy_plan.fsutil import write_atomic
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.plan import save_plan
-    from opendeploy_plan.render import render_human, render_json, render_markdown, use_color
+    from opendeploy_plan.render import use_color
+    from opendeploy_plan.render.views.common import show_note
+    from opendeploy_plan.render.views.plan import plan_view, show_guest_note
 
+    view = plan_view(output_format, color=not no_color and use_color(sys.stdout))
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
         guest = await is_unbound_guest(client, settings.credential)
-        # Only the human view is read on a terminal; JSON and Markdown usually go to a file.
-        shows_plan = output_format not in ("json", "markdown")
         await plan_once(
-            client, prepared, flags, guest=guest, shows_plan=shows_plan, reuse_listings=True
+            client,
+            prepared,
+            flags.options(guest=guest),
+            shows_plan=view.shows_diagnostics,
+            reuse_listings=True,
         )
     result = prepared.plan
     if result is None:
         audit.error("plan.done", manifest=str(flags.manifest), errors=len(prepared.diagnostics))
         return 1
-    if output_format == "json":
-        click.echo(render_json(result))
-    elif output_format == "markdown":
-        click.echo(render_markdown(result))
-    else:
-        color = not no_color and use_color(sys.stdout)
-        click.echo(render_human(result, color=color), color=color)
+    view.plan(result)
     if guest:
-        click.echo(_guest_note(settings.credential), err=True)
+        show_guest_note(settings.credential.bind_url if settings.credential else None)
     if out is not None and result.errors:
-        click.echo(f"The plan has errors; it was not saved to {out}.", err=True)
+        show_note(f"The plan has errors; it was not saved to {out}.")
     elif out is not None:
         data = save_plan(result, manifest_digest=prepared.manifest_digest, gateway=settings.url)
         try:
@@ -122,7 +120,7 @@ async def _plan(
             write_atomic(out, data)
         except OSError as exc:
             fail(f"cannot save the plan to {out}: {exc.strerror or exc}")
-        click.echo(f"Saved the plan to {out}. Apply it with: odplan apply {out}", err=True)
+        show_note(f"Saved the plan to {out}. Apply it with: odplan apply {out}")
     summary = result.summary
     audit.info(
         "plan.done",
@@ -136,23 +134,3 @@ async def _plan(
     if result.errors:
         return 1
     return result.detailed_exit_code if detailed_exitcode else 0
-
-
-def _guest_note(credential: Credential | None) -> str:
-    """The guest caps (from the platform rules) and how to lift them. A guest token given as
-    OD_API_KEY carries no guest_id/bind_sig, so its binding URL cannot be derived here."""
-    from opendeploy_plan import platform
-
-    caps = (
-        f"caps: {platform.GUEST_SERVICES_PER_PROJECT} service per project, "
-        f"{platform.GUEST_CPU_LIMIT_MILLICORES / 1000:g} vCPU, "
-        f"{platform.GUEST_MEMORY_LIMIT_BYTES / 1024**3:g} GiB, "
-        f"{platform.GUEST_MAX_REPLICAS} replica"
-    )
-    bind_url = credential.bind_url if credential else None
-    where = (
-        f"Bind it: {bind_url}"
-        if bind_url
-        else "Bind it with the binding URL printed when it was registered."
-    )
-    return f"note: this guest credential is not linked to an account ({caps}). {where}"

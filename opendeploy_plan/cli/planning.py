@@ -1,15 +1,16 @@
 """What `odplan plan`, `apply` and `graph` share: the planning flags and one planning pass.
 
 `@planning_options` adds the manifest and planning flags and hands the command a
-`PlanningFlags`; `plan_once()` connects, classifies the credential, and runs the engine's
-load → resolve → refresh → plan pipeline, printing diagnostics on stderr.
+`PlanningFlags`; `load_or_exit()` reads the manifest and `plan_once()` runs the engine's
+resolve → refresh → plan pipeline, showing diagnostics on stderr.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Collection
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,9 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from opendeploy_plan.diagnostics import Diagnostic
     from opendeploy_plan.engine.prepare import Prepared
-    from opendeploy_plan.gateway import Credential, GatewayClient
+    from opendeploy_plan.gateway import GatewayClient
     from opendeploy_plan.plan import PlanOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,8 +39,9 @@ class PlanningFlags:
     prune: bool = False
     allow_data_loss: bool = False
 
-    def options(self, *, guest: bool, salt: bytes) -> PlanOptions:
-        from opendeploy_plan.plan import PlanOptions
+    def options(self, *, guest: bool) -> PlanOptions:
+        """The planner's options for these flags, with a fresh salt."""
+        from opendeploy_plan.plan import PlanOptions, new_salt
 
         return PlanOptions(
             target=self.target,
@@ -51,7 +52,7 @@ class PlanningFlags:
             prune=self.prune,
             allow_data_loss=self.allow_data_loss,
             guest=guest,
-            salt=salt,
+            salt=new_salt(),
         )
 
 
@@ -120,36 +121,14 @@ def planning_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def print_diagnostics(prepared: Prepared, *, skip: Collection[Diagnostic] = ()) -> None:
-    """Every diagnostic but `skip`, errors and warnings, on stderr (stdout may be JSON)."""
-    shown = [d for d in prepared.diagnostics if d not in skip]
-    for diagnostic in sorted(shown, key=lambda d: (not d.is_error, d)):
-        color = "red" if diagnostic.is_error else "yellow"
-        click.secho(diagnostic.format_long(), fg=color, err=True)
-
-
-async def is_unbound_guest(client: GatewayClient, credential: Credential | None) -> bool:
-    """True for a guest credential not linked to an account (`/v1/profile` answers 401)."""
-    from opendeploy_plan.gateway import Unauthorized
-
-    if credential is None or credential.kind != "guest":
-        return False
-    try:
-        await client.profile()
-    except Unauthorized:
-        return True
-    return False
-
-
 def load_or_exit(flags: PlanningFlags, *, check_sources: bool = True) -> Prepared:
     """Read and check the manifest before any network call; exit 1 on errors."""
-    import sys
-
     from opendeploy_plan.engine.prepare import load
+    from opendeploy_plan.render.views.common import show_diagnostics
 
     prepared = load(flags.manifest, flags.environment, check_sources=check_sources)
     if not prepared.load.ok:
-        print_diagnostics(prepared)
+        show_diagnostics(prepared.diagnostics)
         sys.exit(1)
     return prepared
 
@@ -157,31 +136,31 @@ def load_or_exit(flags: PlanningFlags, *, check_sources: bool = True) -> Prepare
 async def plan_once(
     client: GatewayClient,
     prepared: Prepared,
-    flags: PlanningFlags,
+    options: PlanOptions,
     *,
-    guest: bool,
-    salt: bytes | None = None,
     destroy: bool = False,
     shows_plan: bool = False,
     reuse_listings: bool = False,
 ) -> Prepared:
     """Resolve, refresh and plan a loaded manifest (with `destroy`, plan deleting what it
-    manages); diagnostics are printed, the caller decides the exit code. A caller that
-    `shows_plan` prints the planner's own diagnostics with it, so they are not repeated on
-    stderr. Commands that upload nothing (plan, graph, status) pass `reuse_listings=True` to
-    answer unchanged folders from the listing cache; anything else walks the source folder
-    afresh (and refreshes the cache), so what apply uploads never depends on it."""
+    manages); diagnostics are shown on stderr, the caller decides the exit code. A caller whose
+    view `shows_plan` with its diagnostics passes it, so they are not repeated on stderr.
+    Commands that upload nothing (plan, graph) pass `reuse_listings=True` to answer unchanged
+    folders from the listing cache; anything else walks the source folder afresh (and
+    refreshes the cache), so what apply uploads never depends on it."""
     from opendeploy_plan.engine.prepare import prepare
-    from opendeploy_plan.plan import new_salt
+    from opendeploy_plan.render.views.common import show_diagnostics
 
-    prepared = await prepare(
+    await prepare(
         client,
         prepared,
-        flags.options(guest=guest, salt=salt if salt is not None else new_salt()),
+        options,
         process_env=os.environ,
         destroy=destroy,
         reuse_listings=reuse_listings,
     )
     plan = prepared.plan
-    print_diagnostics(prepared, skip=plan.diagnostics if shows_plan and plan is not None else ())
+    show_diagnostics(
+        prepared.diagnostics, skip=plan.diagnostics if shows_plan and plan is not None else ()
+    )
     return prepared

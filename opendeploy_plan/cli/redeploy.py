@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import click
 
-from opendeploy_plan.cli.operate import ProjectFlags, finish, project_options, run
+from opendeploy_plan.cli.operate import ProjectFlags, project_options, run
 from opendeploy_plan.cli.options import GatewayChoice, gateway_options
+
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.engine.report import DeployReport
+    from opendeploy_plan.ops.deployments import Outcome
 
 
 @click.command()
@@ -21,33 +29,37 @@ def redeploy(
     Exit 0 when the new deployment succeeds, 1 when it fails or on any error, 130 on Ctrl-C
     (the deployment keeps running on the platform).
     """
+    from opendeploy_plan.render.views.operation import operation_view
+
     prepared = project_flags.load()
-    run(
-        _redeploy(service_name, project_flags, prepared, gateway_choice, as_json),
+    outcome, report = run(
+        _redeploy(service_name, project_flags, prepared, gateway_choice),
         interrupted="the deployment keeps running; see odplan status",
     )
+    operation_view(as_json=as_json).finished(outcome, report)
+    sys.exit(0 if outcome.succeeded else 1)
 
 
 async def _redeploy(
-    name: str, flags: ProjectFlags, prepared: object, choice: GatewayChoice, as_json: bool
-) -> None:
+    name: str, flags: ProjectFlags, prepared: Prepared | None, choice: GatewayChoice
+) -> tuple[Outcome, DeployReport]:
     import os
 
-    from opendeploy_plan.cli.operate import deploy_report, progress_printer, unbound_bind_url
-    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.engine.guest import unbound_bind_url
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import redeploy as do_redeploy
     from opendeploy_plan.ops.live import find_service
+    from opendeploy_plan.render.views.common import show_note
+    from opendeploy_plan.render.views.operation import progress_printer
 
-    loaded = prepared if isinstance(prepared, Prepared) else None
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
-        project = await flags.find(client, loaded)
-        service = await find_service(client, project, name, flags.environment_for(loaded))
-        click.echo(f"Redeploying {service.name} of {project.name} from its bound source…", err=True)
+        project = await flags.find(client, prepared)
+        service = await find_service(client, project, name, flags.environment_for(prepared))
+        show_note(f"Redeploying {service.name} of {project.name} from its bound source…")
         outcome = await do_redeploy(
             client, project, service, audit, on_update=progress_printer(service.name)
         )
         bind_url = await unbound_bind_url(client, settings.credential)
-    finish(outcome, deploy_report(outcome, settings.url, bind_url, str(audit.path)), as_json)
+    return outcome, outcome.report(settings.url, bind_url, str(audit.path))

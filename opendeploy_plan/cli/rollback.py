@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import click
 
-from opendeploy_plan.cli.operate import ProjectFlags, finish, project_options, run
+from opendeploy_plan.cli.operate import ProjectFlags, project_options, run
 from opendeploy_plan.cli.options import GatewayChoice, gateway_options
+
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.engine.report import DeployReport
+    from opendeploy_plan.ops.deployments import Outcome
 
 
 @click.command()
@@ -32,39 +40,42 @@ def rollback(
     Exit 0 when the rollback deployment succeeds, 1 when it fails or on any error, 130 on
     Ctrl-C (the rollback keeps running on the platform).
     """
+    from opendeploy_plan.render.views.operation import operation_view
+
     prepared = project_flags.load()
-    run(
-        _rollback(service_name, to, project_flags, prepared, gateway_choice, as_json),
+    outcome, report = run(
+        _rollback(service_name, to, project_flags, prepared, gateway_choice),
         interrupted="the rollback keeps running; see odplan status",
     )
+    operation_view(as_json=as_json).finished(outcome, report)
+    sys.exit(0 if outcome.succeeded else 1)
 
 
 async def _rollback(
     name: str,
     to: str | None,
     flags: ProjectFlags,
-    prepared: object,
+    prepared: Prepared | None,
     choice: GatewayChoice,
-    as_json: bool,
-) -> None:
+) -> tuple[Outcome, DeployReport]:
     import os
 
-    from opendeploy_plan.cli.operate import deploy_report, progress_printer, unbound_bind_url
-    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.engine.guest import unbound_bind_url
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import rollback as do_rollback
     from opendeploy_plan.ops.live import find_service
+    from opendeploy_plan.render.views.common import show_note
+    from opendeploy_plan.render.views.operation import progress_printer
 
-    loaded = prepared if isinstance(prepared, Prepared) else None
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
-        project = await flags.find(client, loaded)
-        service = await find_service(client, project, name, flags.environment_for(loaded))
+        project = await flags.find(client, prepared)
+        service = await find_service(client, project, name, flags.environment_for(prepared))
         outcome = await do_rollback(
             client, project, service, audit, to=to, on_update=progress_printer(service.name)
         )
         bind_url = await unbound_bind_url(client, settings.credential)
     if outcome.target is not None:
-        click.echo(f"Rolled {service.name} back to deployment {outcome.target.id}.", err=True)
-    finish(outcome, deploy_report(outcome, settings.url, bind_url, str(audit.path)), as_json)
+        show_note(f"Rolled {service.name} back to deployment {outcome.target.id}.")
+    return outcome, outcome.report(settings.url, bind_url, str(audit.path))

@@ -6,6 +6,7 @@ Never touches the network. Exit 0 when there is no error (warnings allowed), 1 o
 from __future__ import annotations
 
 import json
+from collections.abc import Sized
 
 import click
 
@@ -62,6 +63,6 @@ def validate(file: str, environment: str | None, as_json: bool, warnings_as_erro
         raise SystemExit(1)
 
 
-def _count(items: object, singular: str, plural: str | None = None) -> str:
-    number = len(items) if isinstance(items, list | dict) else 0
+def _count(items: Sized, singular: str, plural: str | None = None) -> str:
+    number = len(items)
     return f"{number} {singular if number == 1 else plural or singular + 's'}"

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from opendeploy_plan import platform
+from opendeploy_plan.errors import OdplanError
 from opendeploy_plan.gateway import Dependency, Project, Service, ServiceDomain
 from opendeploy_plan.manifest import Manifest, TemplateError, parse_template
 from opendeploy_plan.state.refresh import dependency_key
@@ -62,7 +63,7 @@ class Adoption:
     notes: list[str]
 
 
-class AdoptError(ValueError):
+class AdoptError(OdplanError, ValueError):
     """The live project cannot be expressed as a valid manifest (message names the field)."""
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from opendeploy_plan.apply.watch import DeploymentSnapshot, PollPolicy, watch_deployment
 from opendeploy_plan.auditlog import AuditLog
+from opendeploy_plan.engine.report import DeployReport, ServiceOutcome, https
 from opendeploy_plan.gateway import (
     Conflict,
     Deployment,
@@ -46,6 +47,19 @@ class Outcome:
     def succeeded(self) -> bool:
         wanted = "cancelled" if self.verb == "cancel" else "success"
         return self.deployment.status == wanted
+
+    def report(self, gateway: str, bind_url: str, log_file: str) -> DeployReport:
+        """The canonical post-deploy report for this operation's deployment."""
+        final = self.deployment
+        return DeployReport(
+            project_name=self.project.name,
+            project_id=self.project.id,
+            environment=self.service.environment or final.environment,
+            gateway=gateway,
+            services=[ServiceOutcome(self.service.name, final.status, final.id, https(self.url))],
+            bind_url=bind_url,
+            log_file=log_file,
+        )
 
 
 # --- pure choices ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from opendeploy_plan import platform
+from opendeploy_plan.errors import OdplanError
 from opendeploy_plan.gateway import (
     Deployment,
     GatewayClient,
@@ -19,7 +20,7 @@ from opendeploy_plan.gateway import (
 from opendeploy_plan.ops.adopt import LiveProject, LiveService
 
 
-class OpsError(GatewayError):
+class OpsError(GatewayError, OdplanError):
     """A day-two command cannot find or act on what it was asked to (message + hint)."""
 
 

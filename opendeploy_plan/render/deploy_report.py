@@ -1,94 +1,16 @@
-"""The post-deploy report, in the skill's canonical layout (deploy.md Step 9).
+"""The post-deploy report as Markdown, in the skill's canonical layout (deploy.md Step 9).
 
 Branch A (a guest credential not linked to an account) prints the account-binding URL with the
 6-hour notice; Branch B (dashboard token or bound credential) prints the dashboard project URL.
-Same Markdown in both, so users of the skill see what they are used to. `as_dict` gives `--json`.
+Same Markdown in both, so users of the skill see what they are used to. The report's content is
+`engine.report.DeployReport` (its `as_dict` gives `--json`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote
+from opendeploy_plan.engine.report import DeployReport
 
-from opendeploy_plan.platform import dashboard_host
-
-
-@dataclass(frozen=True)
-class ServiceOutcome:
-    """One service's line in the report."""
-
-    name: str
-    status: str
-    deployment_id: str = ""
-    url: str = ""
-
-
-@dataclass(frozen=True)
-class DeployReport:
-    """Everything the final report shows; `bind_url` is set only for an unbound guest."""
-
-    project_name: str
-    project_id: str
-    environment: str
-    gateway: str
-    services: list[ServiceOutcome] = field(default_factory=list)
-    bind_url: str = ""
-    log_file: str = ""
-    # Actions of this run that did not succeed (failed, skipped or never started): a failed
-    # rename fails the apply though every deployment succeeded.
-    failed_actions: tuple[str, ...] = ()
-
-    @property
-    def is_bound(self) -> bool:
-        return not self.bind_url
-
-    @property
-    def succeeded(self) -> bool:
-        return (
-            bool(self.services)
-            and all(s.status == "success" for s in self.services)
-            and not self.failed_actions
-        )
-
-    @property
-    def project_url(self) -> str:
-        return f"{dashboard_host(self.gateway)}/projects/{self.project_id}"
-
-    def bind_url_with_app(self) -> str:
-        """The binding URL with `url=<first live URL>` appended, as the skill prints it."""
-        first = next((s.url for s in self.services if s.url), "")
-        if not self.bind_url or not first:
-            return self.bind_url
-        separator = "&" if "?" in self.bind_url else "?"
-        return f"{self.bind_url}{separator}url={quote(first, safe='')}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "status": "success" if self.succeeded else "failed",
-            "project": {"name": self.project_name, "id": self.project_id},
-            "environment": self.environment,
-            "services": [
-                {
-                    "name": s.name,
-                    "status": s.status,
-                    "deployment_id": s.deployment_id,
-                    "url": s.url,
-                }
-                for s in self.services
-            ],
-            "bound": self.is_bound,
-            "bind_url": self.bind_url_with_app() if not self.is_bound else None,
-            "dashboard_url": self.project_url if self.is_bound else None,
-            "log_file": self.log_file,
-        }
-
-
-def https(url: str) -> str:
-    """Domains come back bare (`web.opendeploy.run`); the report links them with https://."""
-    if not url or url.startswith(("https://", "http://")):
-        return url
-    return f"https://{url}"
+__all__ = ["render_markdown"]
 
 
 def render_markdown(report: DeployReport) -> str:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from opendeploy_plan.render.deploy_report import (
-    DeployReport,
-    ServiceOutcome,
-    https,
-    render_markdown,
-)
+from opendeploy_plan.engine.report import DeployReport, ServiceOutcome, https
+from opendeploy_plan.render.deploy_report import render_markdown
 
 GATEWAY = "https://dashboard.dev.opendeploy.dev/api"
 

@@ -1,0 +1,175 @@
+"""The final deploy report's content: what every managed service ended as, and where it lives.
+
+Branch A (a guest credential not linked to an account) carries the account-binding URL; Branch B
+(dashboard token or bound credential) the dashboard project URL (the skill's deploy.md Step 9).
+Assembled here, after apply or a day-two operation; `render.deploy_report` prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from opendeploy_plan.platform import dashboard_host
+
+if TYPE_CHECKING:
+    from opendeploy_plan.apply.executor import ApplyResult
+    from opendeploy_plan.engine.prepare import Prepared
+    from opendeploy_plan.gateway import GatewayClient
+
+__all__ = [
+    "DeployReport",
+    "ServiceOutcome",
+    "bare_report",
+    "failed_actions",
+    "https",
+    "read_final_report",
+]
+
+
+@dataclass(frozen=True)
+class ServiceOutcome:
+    """One service's line in the report."""
+
+    name: str
+    status: str
+    deployment_id: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class DeployReport:
+    """Everything the final report shows; `bind_url` is set only for an unbound guest."""
+
+    project_name: str
+    project_id: str
+    environment: str
+    gateway: str
+    services: list[ServiceOutcome] = field(default_factory=list)
+    bind_url: str = ""
+    log_file: str = ""
+    # Actions of this run that did not succeed (failed, skipped or never started): a failed
+    # rename fails the apply though every deployment succeeded.
+    failed_actions: tuple[str, ...] = ()
+
+    @property
+    def is_bound(self) -> bool:
+        return not self.bind_url
+
+    @property
+    def succeeded(self) -> bool:
+        return (
+            bool(self.services)
+            and all(s.status == "success" for s in self.services)
+            and not self.failed_actions
+        )
+
+    @property
+    def project_url(self) -> str:
+        return f"{dashboard_host(self.gateway)}/projects/{self.project_id}"
+
+    def bind_url_with_app(self) -> str:
+        """The binding URL with `url=<first live URL>` appended, as the skill prints it."""
+        first = next((s.url for s in self.services if s.url), "")
+        if not self.bind_url or not first:
+            return self.bind_url
+        separator = "&" if "?" in self.bind_url else "?"
+        return f"{self.bind_url}{separator}url={quote(first, safe='')}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": "success" if self.succeeded else "failed",
+            "project": {"name": self.project_name, "id": self.project_id},
+            "environment": self.environment,
+            "services": [
+                {
+                    "name": s.name,
+                    "status": s.status,
+                    "deployment_id": s.deployment_id,
+                    "url": s.url,
+                }
+                for s in self.services
+            ],
+            "bound": self.is_bound,
+            "bind_url": self.bind_url_with_app() if not self.is_bound else None,
+            "dashboard_url": self.project_url if self.is_bound else None,
+            "log_file": self.log_file,
+        }
+
+
+def https(url: str) -> str:
+    """Domains come back bare (`web.opendeploy.run`); the report links them with https://."""
+    if not url or url.startswith(("https://", "http://")):
+        return url
+    return f"https://{url}"
+
+
+def failed_actions(result: ApplyResult | None) -> tuple[str, ...]:
+    """The actions of a run that did not succeed (failed, skipped or never started)."""
+    return tuple(
+        r.name
+        for r in (result.report.results if result is not None else [])
+        if r.outcome.value != "succeeded"
+    )
+
+
+def bare_report(
+    prepared: Prepared, result: ApplyResult | None, gateway: str, log_file: str
+) -> DeployReport:
+    """The report without a final read of live state (it failed): statuses stay unknown."""
+    assert prepared.resolution is not None and prepared.resolution.desired is not None
+    desired = prepared.resolution.desired
+    project = prepared.observed.project if prepared.observed is not None else None
+    return DeployReport(
+        project_name=desired.project,
+        project_id=project.id if project is not None else "",
+        environment=desired.environment,
+        gateway=gateway,
+        services=[ServiceOutcome(name, "unknown") for name in sorted(desired.services)],
+        log_file=log_file,
+        failed_actions=failed_actions(result),
+    )
+
+
+async def read_final_report(
+    client: GatewayClient,
+    prepared: Prepared,
+    result: ApplyResult | None,
+    *,
+    bind_url: str,
+    log_file: str,
+) -> DeployReport:
+    """Every managed service's latest deployment and live URL, read back from the gateway.
+
+    `bind_url` is the unbound guest's binding URL ("" otherwise). Raises `GatewayError` when
+    the read fails; `bare_report` is the fallback.
+    """
+    from opendeploy_plan.state.refresh import refresh
+
+    assert prepared.resolution is not None and prepared.resolution.desired is not None
+    desired = prepared.resolution.desired
+    observed = await refresh(client, desired.project, desired.environment)
+    services = []
+    for name in sorted(desired.services):
+        live = observed.services.get(name)
+        latest = live.latest_deployment() if live else None
+        url = f"https://{live.domain.domain}" if live and live.domain else ""
+        services.append(
+            ServiceOutcome(
+                name=name,
+                status=latest.status if latest else "not deployed",
+                deployment_id=latest.id if latest else "",
+                url=url,
+            )
+        )
+    return DeployReport(
+        project_name=desired.project,
+        project_id=observed.project.id if observed.project else "",
+        environment=desired.environment,
+        gateway=client.base_url,
+        services=services,
+        bind_url=bind_url,
+        log_file=log_file,
+        failed_actions=failed_actions(result),
+    )

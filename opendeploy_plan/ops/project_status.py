@@ -1,0 +1,101 @@
+"""The `odplan status` pipeline: read the live project and, with a manifest, plan against it to
+tell which services match it. Returns a `ProjectStatus` for a view to show; prints nothing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from opendeploy_plan.engine.guest import is_unbound_guest
+from opendeploy_plan.engine.prepare import Prepared, prepare
+from opendeploy_plan.gateway import Credential, GatewayClient
+from opendeploy_plan.ops.live import OpsError, choose_environment, find_project
+from opendeploy_plan.ops.status import ServiceStatus, project_pending, service_rows
+from opendeploy_plan.plan import PlanOptions, new_salt
+from opendeploy_plan.state.refresh import refresh
+
+__all__ = ["ProjectStatus", "read_project_status"]
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    """What `odplan status` shows. `plan_failed`: a manifest was given but no plan could be
+    made, so whether services match it is unknown."""
+
+    project_name: str
+    project_id: str
+    environment: str
+    services: list[ServiceStatus] = field(default_factory=list)
+    project_pending: tuple[str, ...] = ()
+    unmanaged_dependencies: list[str] = field(default_factory=list)
+    plan_failed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `--json` document."""
+        return {
+            "project": {"name": self.project_name, "id": self.project_id},
+            "environment": self.environment,
+            "services": [r.as_dict() for r in self.services],
+            "project_pending": list(self.project_pending),
+            "unmanaged_dependencies": list(self.unmanaged_dependencies),
+        }
+
+
+async def read_project_status(
+    client: GatewayClient,
+    *,
+    prepared: Prepared | None,
+    project_ref: str | None,
+    environment: str | None,
+    credential: Credential | None,
+    on_planned: Callable[[Prepared], None] = lambda prepared: None,
+) -> ProjectStatus:
+    """The status of the manifest's project (`prepared`, loaded), else of `project_ref` in
+    `environment` (None: where most of its services live). `on_planned` sees the planning pass
+    as soon as it is done (to show its diagnostics). Raises `OpsError` when the project does
+    not exist."""
+    plan = None
+    observed = None
+    managed: set[str] | None = None
+    dependencies: set[str] = set()
+    plan_failed = False
+    if prepared is not None and prepared.load.manifest is not None:
+        manifest = prepared.load.manifest
+        name, environment = manifest.project.name, prepared.load.environment
+        managed = set(manifest.services)
+        dependencies = set(manifest.dependencies)
+        guest = await is_unbound_guest(client, credential)
+        options = PlanOptions(guest=guest, salt=new_salt())
+        await prepare(client, prepared, options, process_env=os.environ, reuse_listings=True)
+        on_planned(prepared)
+        plan, observed = prepared.plan, prepared.observed
+        if plan is None or plan.errors:
+            plan_failed = True
+            plan = None
+    else:
+        assert project_ref is not None
+        project = await find_project(client, project_ref)
+        name = project.name
+        environment = environment or choose_environment(
+            await client.list_services(project.id), None
+        )
+    if observed is None:
+        observed = await refresh(client, name, environment)
+    if observed.project is None:
+        raise OpsError(
+            f"project {name} does not exist on the gateway",
+            hint="odplan plan shows what odplan apply would create.",
+        )
+    return ProjectStatus(
+        project_name=observed.project.name,
+        project_id=observed.project.id,
+        environment=environment,
+        services=service_rows(observed, plan, managed),
+        project_pending=project_pending(plan),
+        unmanaged_dependencies=(
+            sorted(set(observed.dependencies) - dependencies) if managed is not None else []
+        ),
+        plan_failed=plan_failed,
+    )
