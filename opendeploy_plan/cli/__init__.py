@@ -3,9 +3,10 @@
 Each command lives in its own module under `opendeploy_plan.cli` and is imported only when it
 runs, so `odplan --help` stays fast and never imports the web stack or the planner. A command
 is flags → engine (or ops) → view: it parses its flags, calls `engine`/`ops` for the work and
-hands the result to its view in `render.views`. Command modules never import one another;
-what several share lives in `options` (gateway flags, errors), `planning` (planning flags, one
-planning pass) and `operate` (project flags for the day-two commands).
+hands the result to its view in `cli.views` (one interface, human and JSON implementations).
+Command modules never import one another; what several share lives in `views`, `options`
+(gateway flags, errors), `planning` (planning flags, one planning pass) and `operate` (project
+flags for the day-two commands).
 """
 
 from __future__ import annotations

@@ -96,6 +96,8 @@ async def _apply(
     no_color: bool,
     yes: bool,
 ) -> int:
+    from opendeploy_plan.cli.views.apply import apply_view
+    from opendeploy_plan.cli.views.common import show_note, show_warning
     from opendeploy_plan.engine.execute import execute_plan
     from opendeploy_plan.engine.guest import is_unbound_guest
     from opendeploy_plan.engine.report import bare_report, read_final_report
@@ -106,8 +108,6 @@ async def _apply(
     )
     from opendeploy_plan.gateway import GatewayError, connect, ensure_credential
     from opendeploy_plan.render import use_color
-    from opendeploy_plan.render.views.apply import apply_view
-    from opendeploy_plan.render.views.common import show_note, show_warning
 
     view = apply_view(as_json=as_json, color=not no_color and use_color(sys.stderr))
     settings = choice.settings()

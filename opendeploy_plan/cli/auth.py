@@ -7,7 +7,6 @@ Creating a guest credential needs consent; an existing credential is never overw
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -206,6 +205,7 @@ def _login_token(settings: GatewaySettings, token: str, audit: AuditLog) -> None
 @gateway_options
 def whoami(as_json: bool, gateway_choice: GatewayChoice) -> None:
     """Show the credential in use: its kind, gateway, redacted key and binding URL."""
+    from opendeploy_plan.cli.views.whoami import whoami_view
     from opendeploy_plan.gateway import (
         CredentialStatus,
         GatewayError,
@@ -260,10 +260,7 @@ def whoami(as_json: bool, gateway_choice: GatewayChoice) -> None:
         gateway=settings.url,
         state=state,
     )
-    if as_json:
-        click.echo(json.dumps(info, indent=2))
-    else:
-        _print_whoami(info)
+    whoami_view(as_json=as_json).credential(info)
     if problem is not None:
         fail(f"could not check the credential: {problem.message}", problem.hint)
     if state == "rejected":
@@ -272,32 +269,6 @@ def whoami(as_json: bool, gateway_choice: GatewayChoice) -> None:
             "Rotate it in the dashboard and run `odplan login --token … --force`, or run "
             "`odplan logout` and `odplan login --guest` to start fresh.",
         )
-
-
-_STATE_TEXT = {
-    "dashboard": "dashboard token",
-    "guest pending": "guest credential, not yet linked to an account",
-    "guest bound": "guest credential, linked to an account",
-    "rejected": "rejected by the gateway",
-    "unknown": "unknown",
-}
-
-
-def _print_whoami(info: Mapping[str, Any]) -> None:
-    rows = [
-        ("Gateway", info["gateway"] + (" (local)" if info["local"] else "")),
-        ("Credential", f"{info['key']} from {info['source']}"),
-        ("Kind", _STATE_TEXT.get(str(info["state"]), str(info["state"]))),
-    ]
-    if info["email"]:
-        rows.append(
-            ("Account", f"{info['email']}" + (f" ({info['plan']})" if info["plan"] else ""))
-        )
-    if info["bind_url"]:
-        rows.append(("Bind URL", info["bind_url"]))
-    width = max(len(label) for label, _ in rows) + 1
-    for label, value in rows:
-        click.echo(f"{label + ':':<{width}} {value}")
 
 
 @click.command()

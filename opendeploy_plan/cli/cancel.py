@@ -40,7 +40,7 @@ def cancel(
     Asks first unless --yes. Exit 0 when the deployment ends cancelled or nothing was in
     flight, 1 when it ended otherwise, on refusal or any error, 130 on Ctrl-C.
     """
-    from opendeploy_plan.render.views.operation import operation_view
+    from opendeploy_plan.cli.views.operation import operation_view
 
     prepared = project_flags.load()
     outcome, report = run(_cancel(service_name, project_flags, prepared, gateway_choice, yes))
@@ -57,13 +57,13 @@ async def _cancel(
 ) -> tuple[Outcome, DeployReport]:
     import os
 
+    from opendeploy_plan.cli.views.common import show_note
+    from opendeploy_plan.cli.views.operation import progress_printer
     from opendeploy_plan.engine.guest import unbound_bind_url
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import NothingToCancel, find_in_flight
     from opendeploy_plan.ops.deployments import cancel as do_cancel
     from opendeploy_plan.ops.live import find_service
-    from opendeploy_plan.render.views.common import show_note
-    from opendeploy_plan.render.views.operation import progress_printer
 
     settings = choice.settings()
     audit = choice.audit_log()

@@ -66,11 +66,11 @@ async def _destroy(
     as_json: bool,
     no_color: bool,
 ) -> int:
+    from opendeploy_plan.cli.views.apply import apply_view
+    from opendeploy_plan.cli.views.common import show_note
     from opendeploy_plan.engine.execute import execute_plan
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.render import use_color
-    from opendeploy_plan.render.views.apply import apply_view
-    from opendeploy_plan.render.views.common import show_note
 
     view = apply_view(as_json=as_json, color=not no_color and use_color(sys.stderr))
     settings = choice.settings()

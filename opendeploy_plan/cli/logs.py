@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -81,7 +81,7 @@ async def _logs(
         service = await find_service(client, project, name, flags.environment_for(prepared))
         if not build:
 
-            async def fetch() -> list[object]:
+            async def fetch() -> list[Any]:
                 answer = await client.service_logs(project.id, service.id, tail=tail)
                 return list(answer.logs or [])
 

@@ -49,8 +49,8 @@ class ProjectFlags:
                     "Pass --project NAME (or -f path/to/opendeploy.yaml).",
                 )
             fail(f"no manifest at {self.manifest}", "Pass -f path/to/opendeploy.yaml.")
+        from opendeploy_plan.cli.views.common import show_diagnostics
         from opendeploy_plan.engine.prepare import load
-        from opendeploy_plan.render.views.common import show_diagnostics
 
         prepared = load(self.manifest, self.environment, check_sources=False)  # names only
         if not prepared.load.ok:

@@ -84,13 +84,13 @@ async def _plan(
     detailed_exitcode: bool,
     no_color: bool,
 ) -> int:
+    from opendeploy_plan.cli.views.common import show_note
+    from opendeploy_plan.cli.views.plan import plan_view, show_guest_note
     from opendeploy_plan.engine.guest import is_unbound_guest
     from opendeploy_plan.fsutil import write_atomic
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.plan import save_plan
     from opendeploy_plan.render import use_color
-    from opendeploy_plan.render.views.common import show_note
-    from opendeploy_plan.render.views.plan import plan_view, show_guest_note
 
     view = plan_view(output_format, color=not no_color and use_color(sys.stdout))
     settings = choice.settings()

@@ -123,8 +123,8 @@ def planning_options(func: F) -> F:
 
 def load_or_exit(flags: PlanningFlags, *, check_sources: bool = True) -> Prepared:
     """Read and check the manifest before any network call; exit 1 on errors."""
+    from opendeploy_plan.cli.views.common import show_diagnostics
     from opendeploy_plan.engine.prepare import load
-    from opendeploy_plan.render.views.common import show_diagnostics
 
     prepared = load(flags.manifest, flags.environment, check_sources=check_sources)
     if not prepared.load.ok:
@@ -148,8 +148,8 @@ async def plan_once(
     Commands that upload nothing (plan, graph) pass `reuse_listings=True` to answer unchanged
     folders from the listing cache; anything else walks the source folder afresh (and
     refreshes the cache), so what apply uploads never depends on it."""
+    from opendeploy_plan.cli.views.common import show_diagnostics
     from opendeploy_plan.engine.prepare import prepare
-    from opendeploy_plan.render.views.common import show_diagnostics
 
     await prepare(
         client,

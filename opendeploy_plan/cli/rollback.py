@@ -40,7 +40,7 @@ def rollback(
     Exit 0 when the rollback deployment succeeds, 1 when it fails or on any error, 130 on
     Ctrl-C (the rollback keeps running on the platform).
     """
-    from opendeploy_plan.render.views.operation import operation_view
+    from opendeploy_plan.cli.views.operation import operation_view
 
     prepared = project_flags.load()
     outcome, report = run(
@@ -60,12 +60,12 @@ async def _rollback(
 ) -> tuple[Outcome, DeployReport]:
     import os
 
+    from opendeploy_plan.cli.views.common import show_note
+    from opendeploy_plan.cli.views.operation import progress_printer
     from opendeploy_plan.engine.guest import unbound_bind_url
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import rollback as do_rollback
     from opendeploy_plan.ops.live import find_service
-    from opendeploy_plan.render.views.common import show_note
-    from opendeploy_plan.render.views.operation import progress_printer
 
     settings = choice.settings()
     audit = choice.audit_log()

@@ -23,11 +23,11 @@ def status(project_flags: ProjectFlags, gateway_choice: GatewayChoice, as_json: 
     """
     import os
 
+    from opendeploy_plan.cli.views.common import show_diagnostics, show_warning
+    from opendeploy_plan.cli.views.status import status_view
     from opendeploy_plan.engine.prepare import Prepared
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.project_status import ProjectStatus, read_project_status
-    from opendeploy_plan.render.views.common import show_diagnostics, show_warning
-    from opendeploy_plan.render.views.status import status_view
 
     view = status_view(as_json=as_json)
     prepared = project_flags.load()

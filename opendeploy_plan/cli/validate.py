@@ -5,9 +5,6 @@ Never touches the network. Exit 0 when there is no error (warnings allowed), 1 o
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sized
-
 import click
 
 
@@ -35,34 +32,10 @@ def validate(file: str, environment: str | None, as_json: bool, warnings_as_erro
     Every problem is printed at once as FILE:LINE:COL: SEVERITY: PATH: MESSAGE, sorted by
     position. Platform-side limits (guest-tier caps, name clashes) are checked by `odplan plan`.
     """
+    from opendeploy_plan.cli.views.validate import validate_view
     from opendeploy_plan.manifest import load_manifest
 
     result = load_manifest(file, environment)
-    failed = bool(result.errors) or (warnings_as_errors and bool(result.warnings))
-    if as_json:
-        click.echo(json.dumps([d.to_json() for d in result.diagnostics], indent=2))
-    else:
-        for diagnostic in result.diagnostics:
-            click.echo(diagnostic.format_long(), err=True)
-        if result.manifest is not None:
-            manifest = result.manifest
-            click.echo(
-                f"{file}: valid for {result.environment} "
-                f"(project {manifest.project.name}, {_count(manifest.services, 'service')}, "
-                f"{_count(manifest.dependencies, 'dependency', 'dependencies')}"
-                + (f", {_count(result.warnings, 'warning')}" if result.warnings else "")
-                + ")"
-            )
-        else:
-            click.echo(
-                f"{file}: {_count(result.errors, 'error')}"
-                + (f", {_count(result.warnings, 'warning')}" if result.warnings else ""),
-                err=True,
-            )
-    if failed:
+    validate_view(as_json=as_json).result(file, result)
+    if result.errors or (warnings_as_errors and result.warnings):
         raise SystemExit(1)
-
-
-def _count(items: Sized, singular: str, plural: str | None = None) -> str:
-    number = len(items)
-    return f"{number} {singular if number == 1 else plural or singular + 's'}"

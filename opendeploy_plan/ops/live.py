@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from opendeploy_plan import platform
 from opendeploy_plan.errors import OdplanError
@@ -83,9 +84,22 @@ async def find_service(
     )
 
 
+def created_moment(deployment: Deployment) -> datetime:
+    """`created_at` as a time. As text, RFC 3339 sorts wrong across offsets (`+02:00`) and
+    fraction lengths (`…:05Z` after `…:05.5Z`); an unreadable one counts as oldest."""
+    try:
+        moment = datetime.fromisoformat(deployment.created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return _OLDEST
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
 def newest_first(deployments: Sequence[Deployment]) -> list[Deployment]:
-    """Deployments by `created_at`, newest first (RFC 3339 strings sort by time)."""
-    return sorted(deployments, key=lambda d: d.created_at, reverse=True)
+    """Deployments by creation time, newest first (ties keep the gateway's order)."""
+    return sorted(deployments, key=created_moment, reverse=True)
 
 
 async def service_deployments(

@@ -30,14 +30,18 @@ def test_no_command_module_imports_another_command_module() -> None:
     assert not command_modules & SHARED
     for module in sorted(command_modules):
         path = CLI / f"{module.rsplit('.', 1)[1]}.py"
-        cli_imports = {m for m in _imports(path) if m.startswith("opendeploy_plan.cli")}
+        cli_imports = {
+            m
+            for m in _imports(path)
+            if m.startswith("opendeploy_plan.cli") and not m.startswith("opendeploy_plan.cli.views")
+        }
         assert cli_imports <= SHARED, f"{module} imports {cli_imports - SHARED}"
 
 
 def test_commands_do_not_print_json_themselves() -> None:
-    """JSON documents come from the views (`render.views`), except in the commands still to
+    """JSON documents come from the views (`cli/views/`), except in the commands still to
     move there (listed here so the list only shrinks)."""
-    not_yet = {"auth", "init", "package", "validate"}
+    not_yet = {"init", "package"}
     for path in sorted(CLI.glob("*.py")):
         if path.stem in not_yet:
             continue

@@ -2,7 +2,7 @@
 (Terraform's `internal/command/views`). Commands pick a view once from their flags and hand it
 what the engine produced; they never branch on `--json` or the terminal themselves.
 
-Import the submodule a command needs (`render.views.apply`, …): each pulls in only its own
+Import the submodule a command needs (`cli.views.apply`, …): each pulls in only its own
 dependencies.
 """
 
