@@ -16,7 +16,8 @@ from opendeploy_plan.plan import (
     new_salt,
     save_plan,
 )
-from opendeploy_plan.render import render_dot, render_human, render_json, render_markdown
+from opendeploy_plan.plan import plan_json as render_json
+from opendeploy_plan.render import render_dot, render_human, render_markdown
 from opendeploy_plan.state.model import (
     ObservedProject,
     ObservedService,

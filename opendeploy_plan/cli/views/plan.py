@@ -11,8 +11,7 @@ from typing import Protocol
 import click
 
 from opendeploy_plan import platform
-from opendeploy_plan.plan import Plan
-from opendeploy_plan.plan.document import plan_json
+from opendeploy_plan.plan import Plan, plan_json
 from opendeploy_plan.render.human import render_human
 from opendeploy_plan.render.markdown import render_markdown
 
