@@ -6,16 +6,11 @@ found, or the manifest exists and --force was not given.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from opendeploy_plan import platform
-
-if TYPE_CHECKING:
-    from opendeploy_plan.analyze import Analysis, ServiceAnalysis
 
 
 @click.command()
@@ -41,13 +36,8 @@ def init(path: Path, name: str | None, force: bool, as_json: bool, environment: 
     ambiguous port, a variable without a value) is left as a TODO comment, never guessed.
     Real .env files are read for key names only; their values never reach the manifest.
     """
-    from opendeploy_plan.analyze import (
-        MANIFEST_FILENAME,
-        analysis_to_dict,
-        analyze,
-        dns_label,
-        render_manifest,
-    )
+    from opendeploy_plan.analyze import MANIFEST_FILENAME, analyze, dns_label, render_manifest
+    from opendeploy_plan.cli.views.init import init_view
 
     target = path / MANIFEST_FILENAME
     if target.exists() and not force:
@@ -63,22 +53,16 @@ def init(path: Path, name: str | None, force: bool, as_json: bool, environment: 
             )
         click.echo(f"odplan: project name {name!r} written as {fixed!r} (a DNS label)", err=True)
         name = fixed
+    view = init_view(as_json=as_json)
     analysis = analyze(path, name=name, environment=environment)
     if analysis.refusal is not None:
-        if as_json:
-            click.echo(json.dumps(analysis_to_dict(analysis), indent=2))
+        view.refused(analysis)
         click.echo(f"odplan: refusing to write a manifest: {analysis.refusal}", err=True)
         raise SystemExit(1)
     text = render_manifest(analysis, environment=environment)
     target.write_text(text, encoding="utf-8")
     errors = _validate(target, environment)
-    if as_json:
-        data = analysis_to_dict(analysis)
-        data["manifest"] = str(target)
-        data["validation_errors"] = errors
-        click.echo(json.dumps(data, indent=2))
-    else:
-        _print_summary(analysis, target, errors)
+    view.written(analysis, target, errors)
     if errors:
         raise SystemExit(1)
 
@@ -88,78 +72,3 @@ def _validate(target: Path, environment: str | None) -> list[str]:
 
     result = load_manifest(target, environment)
     return [d.format_long() for d in result.diagnostics if d.severity == "error"]
-
-
-def _port_text(service: ServiceAnalysis) -> str:
-    if service.kind != "web":
-        return "-"
-    if service.port is not None:
-        return str(service.port.port)
-    if service.port_ambiguous:
-        return "ambiguous: " + "/".join(str(c.port) for c in service.port_ambiguous)
-    return "unknown"
-
-
-def _evidence(service: ServiceAnalysis) -> str:
-    files: list[str] = []
-    for fact in (service.framework, service.language):
-        if fact is not None:
-            files.append(fact.file)
-    if service.port is not None:
-        files.append(service.port.file)
-    return ", ".join(dict.fromkeys(files))
-
-
-def _print_summary(analysis: Analysis, target: Path, errors: list[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False, soft_wrap=True)
-    table = Table(title=f"odplan init: {analysis.project_name} ({analysis.layout} layout)")
-    for column in ("service", "type", "language", "framework", "port", "confidence", "evidence"):
-        table.add_column(column)
-    for service in analysis.services:
-        table.add_row(
-            service.name,
-            service.kind,
-            service.language.value if service.language else "unknown",
-            service.framework.value if service.framework else "-",
-            _port_text(service),
-            service.confidence,
-            _evidence(service),
-        )
-    console.print(table)
-    for dep in analysis.dependencies:
-        console.print(f"dependency [bold]{dep.name}[/bold] ({dep.type}): {dep.evidence.file}")
-    todo = _attention(analysis)
-    if todo:
-        console.print("[bold]Needs your attention:[/bold]")
-        for line in todo:
-            console.print(f"  - {line}", markup=False)
-    if analysis.skipped_env_files:
-        console.print(
-            "Read key names only (values never copied) from: "
-            + ", ".join(analysis.skipped_env_files),
-            markup=False,
-        )
-    for error in errors:
-        console.print(error, markup=False)
-    status = "with errors" if errors else "validates"
-    console.print(f"Wrote {target} ({status}). Next: odplan validate && odplan plan", markup=False)
-
-
-def _attention(analysis: Analysis) -> list[str]:
-    from opendeploy_plan.analyze.emit import env_treatment
-
-    lines: list[str] = []
-    for service in analysis.services:
-        if service.kind == "web" and service.port is None and not service.port_ambiguous:
-            lines.append(f"{service.name}: no port could be detected; set `port:`")
-        if service.language is None or service.language.value == "unknown":
-            lines.append(f"{service.name}: language could not be told")
-        required = [v.name for v in service.env if env_treatment(analysis, service, v) == "missing"]
-        if required:
-            lines.append(f"{service.name}: no value for {', '.join(required)}")
-        lines += [f"{service.name}: {note}" for note in service.notes]
-    lines += analysis.notes
-    return lines

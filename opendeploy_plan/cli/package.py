@@ -6,7 +6,6 @@ fine, 1 on a manifest error, a refusal (mining markers, unsafe ZIP) or an unread
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,21 +16,9 @@ import click
 from opendeploy_plan.cli.options import fail
 
 if TYPE_CHECKING:
+    from opendeploy_plan.cli.views.package import PackageView
     from opendeploy_plan.manifest import Manifest
     from opendeploy_plan.source import SelectionWarning
-
-
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"  # pragma: no cover - the loop always returns
-
-
-def _count(number: int, singular: str) -> str:
-    return f"{number} {singular}{'' if number == 1 else 's'}"
 
 
 def _redacted_url(url: str) -> str:
@@ -114,50 +101,45 @@ def package(
     listing and digest to that service's `source`; -o always writes the whole project's
     archive, because that is what the platform receives.
     """
+    from opendeploy_plan.cli.views.package import package_view
     from opendeploy_plan.source import SourceError
 
+    view = package_view(as_json=as_json)
     try:
         if inspect_zip is not None:
-            _inspect(inspect_zip, allow_secrets, as_json, show_list)
+            _inspect(inspect_zip, allow_secrets, view, show_list)
             return
-        _package(service, show_list, output, as_json, file, environment)
+        _package(service, show_list, output, view, file, environment)
     except SourceError as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
 
 
-def _inspect(path: str, allow_secrets: bool, as_json: bool, show_list: bool) -> None:
+def _inspect(path: str, allow_secrets: bool, view: PackageView, show_list: bool) -> None:
     from opendeploy_plan.source import check_user_zip
 
     found = check_user_zip(path, allow_secrets=allow_secrets)
-    if as_json:
-        data: dict[str, Any] = {
-            "zip": path,
-            "digest": found.digest,
-            "file_count": len(found.entries),
-            "approved_secrets": list(found.secrets),
-        }
-        if show_list:
-            data["files"] = list(found.entries)
-        click.echo(json.dumps(data, indent=2))
-        return
+    document: dict[str, Any] = {
+        "zip": path,
+        "digest": found.digest,
+        "file_count": len(found.entries),
+        "approved_secrets": list(found.secrets),
+    }
     if show_list:
-        for entry in found.entries:
-            click.echo(f"  {entry}")
-    click.echo(f"{path}: {_count(len(found.entries), 'file')}, digest {found.digest}")
-    if found.secrets:
-        click.echo(f"approved env/credential files: {', '.join(found.secrets)}", err=True)
+        document["files"] = list(found.entries)
+    view.inspected(document)
 
 
 def _package(
     service: str | None,
     show_list: bool,
     output: str | None,
-    as_json: bool,
+    view: PackageView,
     file: str,
     environment: str | None,
 ) -> None:
+    from opendeploy_plan.cli.views.package import PackageSummary
     from opendeploy_plan.engine.desired import env_file_paths
     from opendeploy_plan.manifest import GitSource
     from opendeploy_plan.source import (
@@ -228,61 +210,39 @@ def _package(
             "size": part.total_size,
         }
 
-    if as_json:
-        data: dict[str, Any] = {
-            "manifest": file,
-            "root": str(root),
-            "digest": project_digest,
-            "file_count": len(selection.files),
-            "size": selection.total_size,
-            "services": services_json,
-            "excluded_secrets": list(selection.excluded_secrets),
-            "warnings": [
-                {"path": w.path, "code": w.code, "message": w.message} for w in selection.warnings
-            ],
-            "archive": None,
-        }
-        if service is not None:
-            data["service"] = service
-        if show_list:
-            data["files"] = [
-                {"path": f.path, "size": f.size, "mode": f"{f.mode:o}"} for f in listed
-            ]
-        if archive is not None:
-            data["archive"] = {
-                "path": str(archive.path),
-                "size": archive.size,
-                "sha256": archive.sha256,
-                "digest": archive.digest,
-            }
-        click.echo(json.dumps(data, indent=2))
-        return
-
+    document: dict[str, Any] = {
+        "manifest": file,
+        "root": str(root),
+        "digest": project_digest,
+        "file_count": len(selection.files),
+        "size": selection.total_size,
+        "services": services_json,
+        "excluded_secrets": list(selection.excluded_secrets),
+        "warnings": [
+            {"path": w.path, "code": w.code, "message": w.message} for w in selection.warnings
+        ],
+        "archive": None,
+    }
+    if service is not None:
+        document["service"] = service
     if show_list:
-        for entry in listed:
-            click.echo(f"{_human_size(entry.size):>10}  {entry.path}")
-    click.echo(
-        f"project source {root}: {_count(len(selection.files), 'file')}, "
-        f"{_human_size(selection.total_size)}, {project_digest}"
-    )
-    for name, info in services_json.items():
-        if info["digest"] is None:
-            click.echo(f"  service {name}: git {info['source']['git']} (nothing uploaded)")
-        else:
-            click.echo(
-                f"  service {name} ({info['source']}): {_count(info['file_count'], 'file')}, "
-                f"{_human_size(info['size'])}, {info['digest']}"
-            )
-    if selection.excluded_secrets:
-        click.echo(
-            f"kept home as secrets ({len(selection.excluded_secrets)}): "
-            + ", ".join(selection.excluded_secrets)
-        )
+        document["files"] = [
+            {"path": f.path, "size": f.size, "mode": f"{f.mode:o}"} for f in listed
+        ]
     if archive is not None:
-        click.echo(
-            f"wrote {output}: {_human_size(archive.size)}, sha256 {archive.sha256}, "
-            f"{_count(archive.file_count, 'file')}"
+        document["archive"] = {
+            "path": str(archive.path),
+            "size": archive.size,
+            "sha256": archive.sha256,
+            "digest": archive.digest,
+        }
+    view.packaged(
+        PackageSummary(
+            document,
+            output=output,
+            archive_file_count=archive.file_count if archive is not None else 0,
         )
+    )
 
 
 def _inside(path: Path, root: Path) -> bool:
