@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from opendeploy_plan.fsutil import ensure_private_dir
 
+__all__ = ["AuditLog", "Level", "default_log_dir", "is_secret_key", "redact_fields"]
+
 Level = Literal["info", "warn", "error"]
 
 # The skill's guard (api_key, bind_sig, password, token, *secret*, *Authorization*), made

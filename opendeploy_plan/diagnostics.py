@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+__all__ = ["Diagnostic", "Severity", "has_errors", "sorted_unique"]
+
 Severity = Literal["error", "warning"]
 
 
