@@ -144,6 +144,8 @@ def gateway_errors() -> Iterator[None]:
         from opendeploy_plan.errors import OdplanError
         from opendeploy_plan.gateway import GatewayError
 
-        if isinstance(exc, GatewayError | OdplanError):
+        if isinstance(exc, OdplanError):
+            fail(exc.user_message(), exc.hint)
+        if isinstance(exc, GatewayError):
             fail(exc.message, exc.hint)
         raise

@@ -36,3 +36,12 @@ def test_a_command_ends_on_an_odplan_error_with_its_message_and_hint() -> None:
     assert "error: Saved plan is stale: x changed" in result.output
     assert "hint: Run `odplan plan --out FILE` again." in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_subclass_that_skips_the_root_init_still_reads_well() -> None:
+    class Refusal(OdplanError):
+        def __init__(self, what: str) -> None:
+            Exception.__init__(self, f"refused: {what}")
+
+    error = Refusal("miner")
+    assert error.user_message() == "refused: miner" and error.hint == ""
