@@ -1,8 +1,9 @@
 """Opening a client for the selected gateway, and the consent-gated credential bootstrap.
 
 `open_client` resolves settings (flag > OD_GATEWAY > auth file > default) and connects;
-`--gateway local` runs the emulator in-process over `httpx.ASGITransport` with its own SQLite
-file and minted token under `~/.opendeploy/local/`, never touching the user's real auth file.
+`--gateway local` talks to an in-process gateway that the caller provides (a `LocalGateway`
+in the settings: this package does not import the emulator), with its own files and minted
+token under `~/.opendeploy/local/`, never touching the user's real auth file.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Literal
 import httpx
 
 from opendeploy_plan.auditlog import AuditLog
-from opendeploy_plan.gateway._client import GatewayClient, RequestRecord, RetryPolicy
+from opendeploy_plan.gateway._client import GatewayClient
 from opendeploy_plan.gateway._credentials import (
     LOCAL_BASE_URL,
     ConsentRequired,
@@ -35,26 +36,16 @@ from opendeploy_plan.gateway._credentials import (
     resolve_settings,
     write_auth_file,
 )
+from opendeploy_plan.gateway._engine import RequestRecord
 from opendeploy_plan.gateway._errors import (
     GatewayError,
     OutcomeUnknown,
     RateLimited,
     Unauthorized,
 )
+from opendeploy_plan.gateway._local import LocalEndpoint, LocalGateway
 from opendeploy_plan.gateway._models import Profile
-
-# Phase timings of the in-process local gateway: short, but never instant, so that watching a
-# deployment locally exercises the same code paths as against the platform.
-LOCAL_TIMINGS: dict[str, float] = {
-    "pending_seconds": 0.2,
-    "analyze_seconds": 0.2,
-    "build_seconds": 1.0,
-    "deploy_seconds": 0.5,
-    "instant_fail_seconds": 0.3,
-    "dependency_ready_seconds": 0.5,
-    "auto_domain_delay_seconds": 0.5,
-    "domain_reconcile_seconds": 0.5,
-}
+from opendeploy_plan.gateway._retry import RetryPolicy
 
 CONSENT_QUESTION = "opendeploy needs a credential to deploy. Create one now?"
 
@@ -107,20 +98,28 @@ async def connect(
 ) -> AsyncIterator[GatewayClient]:
     """A client for `settings` (its credential unless `credential` or `anonymous` says else).
 
-    In local mode the emulator app runs in-process (lifespan entered by hand, since
-    `ASGITransport` does not run it) and, unless `mint_local_token` is false, a dashboard
-    token is minted and saved to `~/.opendeploy/local/auth.json` when none is saved.
+    In local mode the settings' `local_gateway` is started in-process (files under
+    `~/.opendeploy/local/`) and, unless `mint_local_token` is false, a dashboard token is
+    minted and saved to `~/.opendeploy/local/auth.json` when none is saved.
     """
     env = os.environ if env is None else env
     warn = warn or (lambda _message: None)
     chosen = None if anonymous else (credential or settings.credential)
     async with contextlib.AsyncExitStack() as stack:
         if settings.local and transport is None:
-            app = _local_app(env, local_overrides)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            transport = httpx.ASGITransport(app=app)
+            if settings.local_gateway is None:
+                raise GatewayError(
+                    "--gateway local needs the in-process gateway, and this caller gave none",
+                    hint="Run `odplan` itself, or pass a URL with --gateway.",
+                )
+            directory = local_dir(env)
+            ensure_private_dir(directory)
+            endpoint = await stack.enter_async_context(
+                settings.local_gateway(directory, local_overrides)
+            )
+            transport = endpoint.transport
             if not anonymous and mint_local_token:
-                chosen = await _local_credential(app, transport, chosen, env, warn)
+                chosen = await _local_credential(endpoint, chosen, env, warn)
         client = GatewayClient(
             settings.url,
             chosen.api_key if chosen else None,
@@ -149,13 +148,17 @@ async def open_client(
     transport: httpx.AsyncBaseTransport | None = None,
     local_overrides: Mapping[str, Any] | None = None,
     warn: Warn | None = None,
+    local_gateway: LocalGateway | None = None,
 ) -> AsyncIterator[GatewayClient]:
-    """Resolve the gateway and credential, then connect. `gateway` is a URL or `"local"`.
+    """Resolve the gateway and credential, then connect. `gateway` is a URL or `"local"`
+    (which needs `local_gateway`, the in-process gateway to start).
 
     Raises `NoCredential` when none is saved (except locally, where one is minted) and
     `require_credential` is true; `GatewayMismatch` when the saved token is for another gateway.
     """
-    settings = resolve_settings(gateway, env=env, auth_file=auth_file, warn=warn)
+    settings = resolve_settings(
+        gateway, env=env, auth_file=auth_file, warn=warn, local_gateway=local_gateway
+    )
     if require_credential and settings.credential is None and not settings.local:
         raise NoCredential(f"no credential for {settings.url} (looked in {settings.auth_path})")
     async with connect(
@@ -172,30 +175,17 @@ async def open_client(
         yield client
 
 
-def _local_app(env: Mapping[str, str], overrides: Mapping[str, Any] | None) -> Any:
-    from opendeploy_plan.emulator import EmulatorConfig, create_app
-
-    directory = local_dir(env)
-    ensure_private_dir(directory)
-    options: dict[str, Any] = {
-        "db_path": str(directory / "gateway.sqlite3"),
-        "public_url": LOCAL_BASE_URL,
-        **LOCAL_TIMINGS,
-        **(overrides or {}),
-    }
-    return create_app(EmulatorConfig(**options))
-
-
 async def _local_credential(
-    app: Any,
-    transport: httpx.AsyncBaseTransport,
+    endpoint: LocalEndpoint,
     saved: Credential | None,
     env: Mapping[str, str],
     warn: Warn,
 ) -> Credential:
     """The local token: the saved one if the local gateway still accepts it, else a new one."""
     if saved is not None:
-        probe = GatewayClient(LOCAL_BASE_URL, saved.api_key, transport=transport, retry=_NO_RETRY)
+        probe = GatewayClient(
+            LOCAL_BASE_URL, saved.api_key, transport=endpoint.transport, retry=_NO_RETRY
+        )
         try:
             await probe.regions()
             return saved
@@ -203,7 +193,7 @@ async def _local_credential(
             warn("the local gateway no longer knows the saved local token; minting a new one")
         finally:
             await probe.aclose()
-    token = str(app.state.emulator.mint_dashboard_token())
+    token = endpoint.mint_token()
     path = local_auth_file_path(env)
     write_auth_file(path, api_key=token, gateway=LOCAL_BASE_URL)
     return Credential(api_key=token, gateway=LOCAL_BASE_URL, source="local", path=path)

@@ -258,18 +258,14 @@ async def test_finders_reconcile_after_outcome_unknown() -> None:
 @pytest.mark.anyio
 async def test_same_origin_get_redirect_is_followed_with_the_token() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/v1/regions":
-            return httpx.Response(301, headers={"Location": "/api/v1/regions/"})
+        if request.url.path == "/api/v1/profile":
+            return httpx.Response(301, headers={"Location": "/api/v1/profile/"})
         assert request.headers["authorization"] == f"Bearer {TOKEN}"
-        return httpx.Response(200, json=[])
+        return httpx.Response(200, json={"id": "u1", "email": "a@example.com"})
 
     async with make_client(handler) as client:
-        response = await client._send_following_redirects(  # the engine, on a slashless path
-            __import__("opendeploy_plan.gateway._client", fromlist=["_Call"])._Call(
-                "GET", "v1/regions"
-            )
-        )
-    assert response.status_code == 200
+        profile = await client.profile()  # a slashless path, redirected to the slashed form
+    assert profile.id == "u1"
 
 
 @pytest.mark.anyio
@@ -452,14 +448,21 @@ async def test_every_collection_path_ends_with_a_slash() -> None:
     assert all(p.endswith("/") for p in paths), paths
 
 
-def test_path_segments_cannot_change_the_route() -> None:
-    from opendeploy_plan.gateway._client import _seg
+@pytest.mark.anyio
+async def test_path_segments_cannot_change_the_route() -> None:
+    paths: list[str] = []
 
-    with pytest.raises(ValueError):
-        _seg("../admin")
-    with pytest.raises(ValueError):
-        _seg("")
-    assert _seg("a b") == "a%20b"
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path.decode())
+        return httpx.Response(200, json={"id": "p1", "name": "x"})
+
+    async with make_client(handler) as client:
+        with pytest.raises(ValueError):
+            await client.get_project("../admin")
+        with pytest.raises(ValueError):
+            await client.get_project("")
+        await client.get_project("a b")
+    assert paths == ["/api/v1/projects/a%20b"]
 
 
 def test_model_reprs_hide_env_maps_and_secret_fields() -> None:
