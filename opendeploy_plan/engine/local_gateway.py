@@ -1,4 +1,5 @@
-"""`--gateway local`: the emulator app in-process, reached through `httpx.ASGITransport`.
+"""`--gateway local`: the emulator app in-process, reached through an ASGI transport (httpx-ws's,
+so that the build-log WebSocket works in-process too).
 
 The CLI injects `in_process_gateway` into the gateway settings; the gateway client itself
 never imports the emulator.
@@ -11,7 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
+from httpx_ws.transport import ASGIWebSocketTransport
 
 from opendeploy_plan.gateway import LOCAL_BASE_URL, LocalEndpoint
 
@@ -46,9 +47,9 @@ async def in_process_gateway(
         **(overrides or {}),
     }
     app = create_app(EmulatorConfig(**options))
-    async with app.router.lifespan_context(app):
+    async with app.router.lifespan_context(app), ASGIWebSocketTransport(app=app) as transport:
 
         def mint_token() -> str:
             return str(app.state.emulator.mint_dashboard_token())
 
-        yield LocalEndpoint(httpx.ASGITransport(app=app), mint_token)
+        yield LocalEndpoint(transport, mint_token)

@@ -61,6 +61,7 @@ from opendeploy_plan.gateway._errors import (
 from opendeploy_plan.gateway._local import LocalEndpoint, LocalGateway
 from opendeploy_plan.gateway._models import (
     Acknowledgement,
+    BuildLogLine,
     Dependency,
     DependencyStatus,
     Deployment,
@@ -80,7 +81,13 @@ from opendeploy_plan.gateway._models import (
     SubdomainCheck,
     UploadResult,
 )
-from opendeploy_plan.gateway._retry import Failure, RetryDecision, RetryPolicy, decide_retry
+from opendeploy_plan.gateway._retry import (
+    Failure,
+    RetryDecision,
+    RetryNotice,
+    RetryPolicy,
+    decide_retry,
+)
 from opendeploy_plan.gateway._session import (
     CONSENT_QUESTION,
     Consent,
@@ -104,6 +111,7 @@ __all__ = [
     "AuthFileInvalid",
     "AuthFileUnsupported",
     "BindRequired",
+    "BuildLogLine",
     "Conflict",
     "Consent",
     "ConsentRequired",
@@ -147,6 +155,7 @@ __all__ = [
     "RequestRecord",
     "ResponseLost",
     "RetryDecision",
+    "RetryNotice",
     "RetryPolicy",
     "ServerError",
     "Service",

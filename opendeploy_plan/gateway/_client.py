@@ -10,6 +10,7 @@ caller reconciles by reading first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -17,10 +18,12 @@ from urllib.parse import quote
 
 import httpx
 
+from opendeploy_plan.gateway._bodies import omit_unknown, secret_values
 from opendeploy_plan.gateway._engine import Call, RequestEngine, RequestRecord, seekable
 from opendeploy_plan.gateway._errors import GatewayError
 from opendeploy_plan.gateway._models import (
     Acknowledgement,
+    BuildLogLine,
     Dependency,
     DependencyStatus,
     Deployment,
@@ -40,14 +43,8 @@ from opendeploy_plan.gateway._models import (
     SubdomainCheck,
     UploadResult,
 )
-from opendeploy_plan.gateway._retry import RetryPolicy
-
-# Request-body keys whose values are secrets: scrubbed from any error text the gateway echoes.
-_SECRET_BODY_KEYS = frozenset(
-    {"runtime_variables", "build_variables", "variables", "env_vars", "password", "token"}
-)
-# Nested upload fields whose values are secrets.
-_SECRET_FORM_FIELDS = frozenset({"git_token"})
+from opendeploy_plan.gateway._retry import RetryNotice, RetryPolicy
+from opendeploy_plan.gateway._streams import build_log_lines
 
 
 class GatewayClient:
@@ -70,7 +67,10 @@ class GatewayClient:
         bind_url: str | None = None,
         user_agent: str | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_retry: Callable[[RetryNotice], None] | None = None,
     ) -> None:
+        """`on_retry` hears of every retry before its wait (a CLI prints it: the gateway
+        package never prints); `sleep` is injectable so tests need not wait out backoffs."""
         self._engine = RequestEngine(
             base_url,
             api_key,
@@ -82,6 +82,7 @@ class GatewayClient:
             bind_url=bind_url,
             user_agent=user_agent,
             sleep=sleep,
+            on_retry=on_retry,
         )
 
     def __repr__(self) -> str:
@@ -192,7 +193,7 @@ class GatewayClient:
                 "POST",
                 f"v1/projects/{_seg(project_id)}/services/",
                 json_body=dict(spec),
-                secrets=_secret_values(spec),
+                secrets=secret_values(spec),
             )
         )
         return self._engine.parse(response, ServiceCreated)
@@ -211,7 +212,7 @@ class GatewayClient:
                 f"v1/services/{_seg(service_id)}",
                 json_body=dict(fields),
                 idempotent=True,
-                secrets=_secret_values(fields),
+                secrets=secret_values(fields),
             )
         )
         return self._engine.parse(response, Service)
@@ -371,10 +372,12 @@ class GatewayClient:
         """`POST /v1/upload/update-source`: bind the parked archive to the project (required).
 
         Binding the same temp file twice is harmless ("already up to date"), so it retries.
+        Unknown analysis values (`""`, `None`, `port: 0`) are left out, never sent: the docs
+        say to omit what is not known.
         """
         body: dict[str, Any] = {"project_id": project_id, "temp_file_path": temp_file_path}
         if analysis is not None:
-            body["analysis"] = dict(analysis)
+            body["analysis"] = omit_unknown(analysis)
         response = await self._engine.send(
             Call("POST", "v1/upload/update-source", json_body=body, idempotent=True)
         )
@@ -431,11 +434,20 @@ class GatewayClient:
     async def project_deployments(
         self, project_id: str, *, status: str | None = None
     ) -> list[Deployment]:
-        """`GET /v1/projects/:id/deployments/?status=…` (e.g. the last `success` for rollback)."""
+        """`GET /v1/projects/:id/deployments?status=…` (e.g. the last `success` for rollback).
+
+        Slashless, as operate.md writes it (unlike the `/v1/deployments/` collection).
+        """
         params = {"status": status} if status else None
-        return await self._engine.get_list(
-            f"v1/projects/{_seg(project_id)}/deployments/", Deployment, params=params
+        response = await self._engine.send(
+            Call(
+                "GET",
+                f"v1/projects/{_seg(project_id)}/deployments",
+                params=params,
+                operation="listing a project's deployments",
+            )
         )
+        return self._engine.parse_list(response, Deployment)
 
     async def deployment_logs(
         self, deployment_id: str, *, tail: int | None = None, since: str | None = None
@@ -453,6 +465,19 @@ class GatewayClient:
             f"v1/deployments/{_seg(deployment_id)}/logs/stream"
         ):
             yield event
+
+    async def stream_build_logs(self, deployment_id: str) -> AsyncIterator[BuildLogLine]:
+        """`GET /v1/deployments/:id/build-logs/stream`, a WebSocket (the authoritative build
+        log): one line at a time until an end message or the server closes.
+
+        A server that answers the upgrade with plain HTTP (an older gateway serving SSE there)
+        is read again as server-sent events, so either answer works. Consume it to the end or
+        under `contextlib.aclosing`.
+        """
+        path = f"v1/deployments/{_seg(deployment_id)}/build-logs/stream"
+        async with contextlib.aclosing(build_log_lines(self._engine, path)) as lines:
+            async for line in lines:
+                yield line
 
     async def cancel_deployment(self, deployment_id: str) -> Acknowledgement:
         """`POST /v1/deployments/:id/cancel`. Cancelling twice is harmless, so it retries."""
@@ -477,7 +502,13 @@ class GatewayClient:
             params["environment"] = environment
         if type:
             params["type"] = type
-        return await self._engine.get_list("v1/service-domains/", ServiceDomain, params=params)
+        # Slashless, as api-schemas.md 8.2 and domain.md write it.
+        response = await self._engine.send(
+            Call(
+                "GET", "v1/service-domains", params=params, operation="listing a service's domains"
+            )
+        )
+        return self._engine.parse_list(response, ServiceDomain)
 
     async def check_subdomain(self, subdomain: str) -> SubdomainCheck:
         return await self._engine.get_model(
@@ -540,14 +571,3 @@ def _seg(value: str) -> str:
     if not value or "/" in value or value in (".", ".."):
         raise ValueError(f"invalid identifier in a gateway path: {value!r}")
     return quote(value, safe="-._~")
-
-
-def _secret_values(spec: Mapping[str, Any]) -> tuple[str, ...]:
-    values: list[str] = []
-    for key, value in spec.items():
-        if key in _SECRET_BODY_KEYS | _SECRET_FORM_FIELDS:
-            if isinstance(value, Mapping):
-                values.extend(str(v) for v in value.values())
-            elif isinstance(value, str):
-                values.append(value)
-    return tuple(values)

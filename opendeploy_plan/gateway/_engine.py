@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar
 
@@ -27,14 +28,23 @@ from opendeploy_plan.gateway._errors import (
     GatewayTransportError,
     GatewayUnreachable,
     InvalidResponse,
+    NotFound,
     OutcomeUnknown,
     RateLimited,
     RedirectRefused,
     ResponseLost,
+    ServerError,
     api_error_from_response,
 )
 from opendeploy_plan.gateway._models import Acknowledgement, SseEvent
-from opendeploy_plan.gateway._retry import Failure, RetryPolicy, decide_retry
+from opendeploy_plan.gateway._retry import (
+    Failure,
+    RetryDecision,
+    RetryNotice,
+    RetryPolicy,
+    decide_retry,
+)
+from opendeploy_plan.gateway._streams import parse_sse
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -69,11 +79,20 @@ class Call:
     idempotent: bool = False
     retry_rate_limit: bool = True
     secrets: tuple[str, ...] = field(default_factory=tuple)
+    # What the call does, in words ("list a service's domains"), for a 404's message.
+    operation: str = ""
 
     def __post_init__(self) -> None:
         # GET, HEAD, PUT and DELETE are idempotent by definition; POSTs opt in explicitly.
         if self.method in _IDEMPOTENT_METHODS:
             self.idempotent = True
+
+    def identity(self) -> str:
+        """Method, path, query and body: "the same call" for the playbook's one retry."""
+        body = json.dumps(self.json_body, sort_keys=True, default=str)
+        form = json.dumps(dict(self.form or {}), sort_keys=True)
+        raw = f"{self.method} {self.path} {sorted((self.params or {}).items())} {body} {form}"
+        return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class RequestEngine:
@@ -96,8 +115,12 @@ class RequestEngine:
         bind_url: str | None = None,
         user_agent: str | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_retry: Callable[[RetryNotice], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._on_retry = on_retry
+        # Identities of non-idempotent calls that got a 5xx once (see `send`).
+        self._server_errors: set[str] = set()
         self.retry = retry or RetryPolicy()
         self.bind_url = bind_url
         self.api_key = api_key
@@ -135,9 +158,14 @@ class RequestEngine:
         self, path: str, model: type[ModelT], *, params: Mapping[str, str] | None = None
     ) -> list[ModelT]:
         response = await self.send(Call("GET", path, params=params or None, idempotent=True))
+        return self.parse_list(response, model)
+
+    def parse_list(self, response: httpx.Response, model: type[ModelT]) -> list[ModelT]:
         items = unwrap_list(self.json(response))
         if items is None:
-            raise InvalidResponse(f"GET /{path}: expected a list in the gateway's answer")
+            raise InvalidResponse(
+                f"GET {response.request.url.path}: expected a list in the gateway's answer"
+            )
         return [self.validate(item, model, response) for item in items]
 
     # --- sending --------------------------------------------------------------------------------
@@ -145,6 +173,7 @@ class RequestEngine:
     async def send(self, call: Call) -> httpx.Response:
         """One call, retried as `decide_retry` says; a success response or an error."""
         retry_number = 0
+        key = call.identity()
         while True:
             error: GatewayError
             try:
@@ -154,10 +183,15 @@ class RequestEngine:
                 failure = Failure(None, request_sent=transport_error.request_sent)
             else:
                 if response.is_success:
+                    self._server_errors.discard(key)
                     return response
                 error = self.api_error(response, call)
                 retry_after = error.retry_after if isinstance(error, RateLimited) else None
-                failure = Failure(response.status_code, retry_after=retry_after)
+                failure = Failure(
+                    response.status_code,
+                    retry_after=retry_after,
+                    repeated_server_error=key in self._server_errors,
+                )
             decision = decide_retry(
                 self.retry,
                 failure,
@@ -167,17 +201,53 @@ class RequestEngine:
                 draw=self._rng.random(),
             )
             if decision.action == "retry":
+                self._notify(call, error, decision, retry_number + 1)
                 await self._sleep(decision.delay)
                 retry_number += 1
                 continue
             if decision.action == "outcome_unknown":
+                if isinstance(error, ServerError):
+                    # The playbook's one retry of a create: the caller re-sends it after
+                    # reading back; a second 5xx for the same call is then raised as is.
+                    self._server_errors.add(key)
+                if decision.delay > 0:
+                    self._notify(call, error, decision, 1)
+                    await self._sleep(decision.delay)
                 raise OutcomeUnknown(
                     f"{call.method} /{call.path}: outcome unknown ({error.message})",
                     method=call.method,
                     path="/" + call.path,
                     cause=error,
                 ) from error
-            raise error
+            raise self.named(error, call)
+
+    @staticmethod
+    def named(error: GatewayError, call: Call) -> GatewayError:
+        """A 404 of a call that names its operation says which one the gateway lacks."""
+        if isinstance(error, NotFound) and call.operation:
+            error.message = f"{call.operation}: {error.message}"
+            error.hint = (
+                f"Either the id is wrong, or this gateway does not serve {call.operation} at "
+                f"{call.method} /{call.path}, the documented route; check the gateway URL and "
+                "version, or do this step in the dashboard."
+            )
+        return error
+
+    def _notify(self, call: Call, error: GatewayError, decision: RetryDecision, n: int) -> None:
+        if self._on_retry is None:
+            return
+        status = getattr(error, "status_code", None)
+        notice = RetryNotice(
+            method=call.method,
+            path="/" + call.path,
+            reason=f"HTTP {status}" if status else type(error).__name__,
+            delay=decision.delay,
+            retry=n,
+            limit=decision.limit,
+            reconcile=decision.action == "outcome_unknown",
+        )
+        with contextlib.suppress(Exception):
+            self._on_retry(notice)
 
     async def _attempt(self, call: Call, attempt: int) -> httpx.Response:
         started = time.monotonic()
@@ -355,12 +425,13 @@ class RequestEngine:
 
     # --- streams --------------------------------------------------------------------------------
 
-    async def stream_sse(self, path: str) -> AsyncIterator[SseEvent]:
+    async def stream_sse(self, path: str, *, operation: str = "") -> AsyncGenerator[SseEvent, None]:
         """`GET path` as server-sent events, one at a time until the server closes.
 
         A stream is long-lived, so it does not hold one of the `max_in_flight` slots.
         """
-        request = self.build(Call("GET", path), accept="text/event-stream")
+        call = Call("GET", path, operation=operation)
+        request = self.build(call, accept="text/event-stream")
         try:
             response = await self.http.send(request, stream=True)
         except httpx.TransportError as exc:
@@ -373,7 +444,7 @@ class RequestEngine:
                 )
             if not response.is_success:
                 await response.aread()
-                raise self.api_error(response, Call("GET", path))
+                raise self.named(self.api_error(response, call), call)
             async for event in parse_sse(response.aiter_lines()):
                 yield event
         except httpx.TransportError as exc:
@@ -416,28 +487,3 @@ def unwrap_list(payload: Any) -> list[Any] | None:
     if payload is None:
         return []
     return None
-
-
-async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
-    """Server-sent events from a line iterator (the text/event-stream wire format)."""
-    event, event_id = "message", None
-    data: list[str] = []
-    async for raw in lines:
-        line = raw.rstrip("\r")
-        if line == "":
-            if data:
-                yield SseEvent(event=event, data="\n".join(data), id=event_id)
-            event, data = "message", []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value or "message"
-        elif name == "id":
-            event_id = value
-    if data:
-        yield SseEvent(event=event, data="\n".join(data), id=event_id)

@@ -25,13 +25,16 @@ from opendeploy_plan.gateway._credentials import (
     ConsentRequired,
     Credential,
     GatewaySettings,
+    InvalidGatewayUrl,
     NoCredential,
     RegistrationIncomplete,
     RegistrationReplayed,
     Warn,
     ensure_private_dir,
+    is_loopback,
     local_auth_file_path,
     local_dir,
+    normalize_gateway,
     read_auth_file,
     resolve_settings,
     write_auth_file,
@@ -45,7 +48,7 @@ from opendeploy_plan.gateway._errors import (
 )
 from opendeploy_plan.gateway._local import LocalEndpoint, LocalGateway
 from opendeploy_plan.gateway._models import Profile
-from opendeploy_plan.gateway._retry import RetryPolicy
+from opendeploy_plan.gateway._retry import RetryNotice, RetryPolicy
 
 CONSENT_QUESTION = "opendeploy needs a credential to deploy. Create one now?"
 
@@ -95,6 +98,7 @@ async def connect(
     mint_local_token: bool = True,
     env: Mapping[str, str] | None = None,
     warn: Warn | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
 ) -> AsyncIterator[GatewayClient]:
     """A client for `settings` (its credential unless `credential` or `anonymous` says else).
 
@@ -129,6 +133,7 @@ async def connect(
             max_in_flight=max_in_flight,
             on_request=on_request,
             bind_url=chosen.bind_url if chosen else None,
+            on_retry=on_retry,
         )
         stack.push_async_callback(client.aclose)
         yield client
@@ -149,6 +154,7 @@ async def open_client(
     local_overrides: Mapping[str, Any] | None = None,
     warn: Warn | None = None,
     local_gateway: LocalGateway | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
 ) -> AsyncIterator[GatewayClient]:
     """Resolve the gateway and credential, then connect. `gateway` is a URL or `"local"`
     (which needs `local_gateway`, the in-process gateway to start).
@@ -171,6 +177,7 @@ async def open_client(
         local_overrides=local_overrides,
         env=env,
         warn=warn,
+        on_retry=on_retry,
     ) as client:
         yield client
 
@@ -217,11 +224,14 @@ async def register_guest_credential(
     name: str = "opendeploy local deploy",
     source_hint: str | None = None,
     audit: AuditLog | None = None,
+    warn: Warn | None = None,
 ) -> Credential:
     """Register a guest credential and save it to `settings.auth_path`; consent is the caller's.
 
     A 429 is raised as `RateLimited` (never retried); a replay without `api_key` raises
-    `RegistrationReplayed`; nothing is written unless the answer is complete.
+    `RegistrationReplayed`; nothing is written unless the answer is complete. The saved
+    gateway is the one the answer echoes when it is safe (https, or http on loopback), else
+    the one called (with a warning).
     """
     try:
         registration = await client.register_guest(
@@ -259,26 +269,55 @@ async def register_guest_credential(
             audit.error("auth.register", reason="missing_guest_or_bindsig")
         raise RegistrationIncomplete("the registration answer lacked guest_id or bind_sig")
     api_key = registration.api_key.get_secret_value()
-    # The token was issued by the gateway we called: record that one, not the echoed field.
+    # auth.md: persist the `gateway` the answer echoes, the base URL to use from now on.
+    gateway = _echoed_gateway(registration.gateway, settings, warn=warn, audit=audit)
     write_auth_file(
         settings.auth_path,
         api_key=api_key,
-        gateway=settings.url,
+        gateway=gateway,
         guest_id=registration.guest_id,
         bind_sig=bind_sig,
     )
     if audit:
-        audit.info(
-            "auth.register", status="ok", guest_id=registration.guest_id, gateway=settings.url
-        )
+        audit.info("auth.register", status="ok", guest_id=registration.guest_id, gateway=gateway)
     return Credential(
         api_key=api_key,
-        gateway=settings.url,
+        gateway=gateway,
         source="local" if settings.local else "file",
         path=settings.auth_path,
         guest_id=registration.guest_id,
         bind_sig=bind_sig,
     )
+
+
+def _echoed_gateway(
+    echoed: str, settings: GatewaySettings, *, warn: Warn | None, audit: AuditLog | None
+) -> str:
+    """The gateway to save with a new credential: the echoed one if it is a safe URL."""
+    if not echoed.strip() or settings.local:
+        return settings.url
+    try:
+        gateway = normalize_gateway(echoed)
+    except InvalidGatewayUrl:
+        gateway = ""
+    if gateway.startswith("https://") or (
+        gateway.startswith("http://") and is_loopback(httpx.URL(gateway).host)
+    ):
+        return gateway
+    message = (
+        f"the gateway answered with an unsafe base URL {_printable(echoed)!r}; "
+        f"saving the credential for {settings.url}, the URL odplan called"
+    )
+    if warn:
+        warn(message)
+    if audit:
+        audit.warn("auth.register", reason="unsafe_gateway_echo", gateway=settings.url)
+    return settings.url
+
+
+def _printable(text: str) -> str:
+    """At most 100 printable characters of a server-sent string, for a message."""
+    return "".join(c for c in text if c.isprintable())[:100]
 
 
 async def ensure_credential(
@@ -290,6 +329,7 @@ async def ensure_credential(
     audit: AuditLog | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     env: Mapping[str, str] | None = None,
+    warn: Warn | None = None,
 ) -> Credential:
     """The credential to use: the resolved one, or a new guest credential behind consent.
 
@@ -311,7 +351,7 @@ async def ensure_credential(
         raise ConsentRequired("refused to create a credential without explicit consent")
     async with connect(settings, anonymous=True, transport=transport, env=env) as client:
         return await register_guest_credential(
-            client, settings, name=name, source_hint=source_hint, audit=audit
+            client, settings, name=name, source_hint=source_hint, audit=audit, warn=warn
         )
 
 

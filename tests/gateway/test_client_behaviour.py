@@ -28,7 +28,7 @@ from opendeploy_plan.gateway import (
 )
 
 TOKEN = "od_a" + "Q" * 43
-FAST = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01)
+FAST = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01, server_error_delay=0.001)
 BASE = "https://gw.example/api"
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -381,7 +381,7 @@ async def test_documented_variants_are_tolerated() -> None:
             return httpx.Response(
                 200, json={"service_id": "s1", "variables": [{"key": "A", "value": "1"}]}
             )
-        if path == "/api/v1/service-domains/":
+        if path == "/api/v1/service-domains":
             return httpx.Response(200, json=[{"id": "d1", "url": "https://x.opendeploy.run"}])
         return httpx.Response(200, json={"guest_id": "", "agent_id": "g-1", "bind_sig": "ff"})
 
@@ -431,7 +431,10 @@ async def test_log_stream_yields_server_sent_events() -> None:
 
 
 @pytest.mark.anyio
-async def test_every_collection_path_ends_with_a_slash() -> None:
+async def test_every_url_form_is_the_documented_one() -> None:
+    """The forms api-schemas.md, SKILL.md, operate.md and domain.md write: a slash on the
+    collections (`/regions/`, `/projects/`, `/services/`, `/deployments/`), none on the
+    project's deployments and the domain list (issue 14, item 3)."""
     paths: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -445,7 +448,14 @@ async def test_every_collection_path_ends_with_a_slash() -> None:
         await client.list_deployments(project_id="p1")
         await client.project_deployments("p1", status="success")
         await client.list_service_domains("s1")
-    assert all(p.endswith("/") for p in paths), paths
+    assert paths == [
+        "/api/v1/regions/",
+        "/api/v1/projects/",
+        "/api/v1/projects/p1/services/",
+        "/api/v1/deployments/",
+        "/api/v1/projects/p1/deployments",
+        "/api/v1/service-domains",
+    ]
 
 
 @pytest.mark.anyio
