@@ -8,6 +8,7 @@ message is read as a JSON object with `message` or `line` (and optional `timesta
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
@@ -108,38 +109,75 @@ class WebSocketRefused(GatewayError):
 
 async def websocket_texts(engine: RequestEngine, path: str) -> AsyncGenerator[str, None]:
     """`GET path` upgraded to a WebSocket: each text (or UTF-8 binary) message until the
-    server closes. `WebSocketRefused` when the upgrade is answered with plain HTTP. Like the
-    SSE stream it holds no concurrency slot; use it under `contextlib.aclosing`."""
+    server closes. `WebSocketRefused` when the upgrade is answered with plain HTTP (or, in
+    process, closed before it was accepted). Like the SSE stream it holds no concurrency slot;
+    use it under `contextlib.aclosing`.
+
+    The session runs in its own task and hands messages over a queue: httpx-ws keeps a task
+    group open for the session's life, and a generator must not yield from inside one (leaving
+    early would throw into it).
+    """
     headers = {"Authorization": f"Bearer {engine.api_key}"} if engine.api_key else {}
-    try:
+    messages: asyncio.Queue[str | None] = asyncio.Queue()
+    failures: list[GatewayError] = []
+
+    async def pump() -> None:
         opening: AbstractAsyncContextManager[AsyncWebSocketSession] = aconnect_ws(
             path, engine.http, session_class=AsyncWebSocketSession, headers=headers
         )
-        async with opening as socket:
-            while True:
-                try:
-                    event = await socket.receive()
-                except WebSocketDisconnect:
-                    return
-                if isinstance(event, wsproto.events.TextMessage):
-                    yield event.data
-                elif isinstance(event, wsproto.events.BytesMessage):
-                    yield bytes(event.data).decode("utf-8", "replace")
-    except WebSocketUpgradeError as exc:
-        status = exc.response.status_code
-        raise WebSocketRefused(
-            f"GET /{path}: the gateway answered HTTP {status} instead of a WebSocket",
-            status_code=status,
-        ) from None
-    except WebSocketNetworkError as exc:
-        raise ResponseLost(
-            f"GET {engine.base_url}/{path}: the WebSocket broke ({exc})",
-            method="GET",
-            path="/" + path,
-            request_sent=True,
-        ) from exc
-    except httpx.TransportError as exc:
-        raise engine.transport_error(exc, "GET", path) from exc
+        try:
+            async with opening as socket:
+                while True:
+                    try:
+                        event = await socket.receive()
+                    except WebSocketDisconnect:
+                        return
+                    except WebSocketNetworkError as exc:
+                        failures.append(
+                            ResponseLost(
+                                f"GET {engine.base_url}/{path}: the WebSocket broke ({exc})",
+                                method="GET",
+                                path="/" + path,
+                                request_sent=True,
+                            )
+                        )
+                        return
+                    if isinstance(event, wsproto.events.TextMessage):
+                        messages.put_nowait(event.data)
+                    elif isinstance(event, wsproto.events.BytesMessage):
+                        messages.put_nowait(bytes(event.data).decode("utf-8", "replace"))
+        except WebSocketUpgradeError as exc:
+            status = exc.response.status_code
+            failures.append(
+                WebSocketRefused(
+                    f"GET /{path}: the gateway answered HTTP {status} instead of a WebSocket",
+                    status_code=status,
+                )
+            )
+        except WebSocketDisconnect:
+            failures.append(
+                WebSocketRefused(
+                    f"GET /{path}: the gateway closed the WebSocket before accepting it",
+                    status_code=403,
+                )
+            )
+        except httpx.TransportError as exc:
+            failures.append(engine.transport_error(exc, "GET", path))
+        finally:
+            messages.put_nowait(None)
+
+    task = asyncio.create_task(pump())
+    try:
+        while (message := await messages.get()) is not None:
+            yield message
+        await task
+        if failures:
+            raise failures[0]
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def build_log_lines(engine: RequestEngine, path: str) -> AsyncGenerator[BuildLogLine, None]:
