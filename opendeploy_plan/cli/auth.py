@@ -167,7 +167,9 @@ def _login_guest(
 
     async def register() -> Any:
         async with connect(settings, anonymous=True, env=env, warn=warn) as client:
-            return await register_guest_credential(client, settings, name=name, audit=audit)
+            return await register_guest_credential(
+                client, settings, name=name, audit=audit, warn=warn
+            )
 
     credential = asyncio.run(register())
     click.echo(f"Saved a guest credential ({credential.redacted}) to {settings.auth_path}.")
