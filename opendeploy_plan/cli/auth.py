@@ -45,14 +45,16 @@ def _login_settings(choice: GatewayChoice, env: Mapping[str, str]) -> GatewaySet
     from opendeploy_plan.gateway import (
         LOCAL_BASE_URL,
         GatewaySettings,
+        migrate_legacy_auth,
         normalize_gateway,
         read_auth_file,
     )
-    from opendeploy_plan.gateway._credentials import migrate_legacy_auth
 
     path = _auth_path(choice, env)
     if choice.is_local(env):
-        return GatewaySettings(LOCAL_BASE_URL, True, path, None)
+        from opendeploy_plan.engine.local_gateway import in_process_gateway
+
+        return GatewaySettings(LOCAL_BASE_URL, True, path, None, in_process_gateway)
     if choice.auth_file is None:
         migrate_legacy_auth(env, Path.cwd(), warn=warn)
     selected = choice.resolved_gateway(env)
@@ -160,7 +162,9 @@ def _login_guest(
 
     async def register() -> Any:
         async with connect(settings, anonymous=True, env=env, warn=warn) as client:
-            return await register_guest_credential(client, settings, name=name, audit=audit)
+            return await register_guest_credential(
+                client, settings, name=name, audit=audit, warn=warn
+            )
 
     credential = asyncio.run(register())
     click.echo(f"Saved a guest credential ({credential.redacted}) to {settings.auth_path}.")

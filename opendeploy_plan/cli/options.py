@@ -49,9 +49,16 @@ class GatewayChoice:
 
     def settings(self, env: Mapping[str, str] | None = None) -> GatewaySettings:
         """Resolve gateway and credential (raises `GatewayMismatch`, `AuthFileUnsupported`, …)."""
+        from opendeploy_plan.engine.local_gateway import in_process_gateway
         from opendeploy_plan.gateway import resolve_settings
 
-        return resolve_settings(self.gateway, env=env, auth_file=self.auth_file, warn=warn)
+        return resolve_settings(
+            self.gateway,
+            env=env,
+            auth_file=self.auth_file,
+            warn=warn,
+            local_gateway=in_process_gateway,
+        )
 
     def audit_log(self, env: Mapping[str, str] | None = None) -> AuditLog:
         """The audit log for this choice: `~/.opendeploy/local/logs` for the local gateway."""

@@ -1,12 +1,13 @@
 """The one place odplan talks to the opendeploy gateway: client, typed answers, errors, credential.
 
-Public surface only; the implementation lives in private modules (`_client`, `_models`,
-`_errors`, `_credentials`, `_session`).
+Public surface only; the implementation lives in private modules: `_client` (the endpoints),
+`_engine` (sending, redirects, parsing), `_retry` (the retry rules), `_models`, `_errors`,
+`_credentials`, `_local` (the seam for an in-process gateway) and `_session`.
 """
 
 from __future__ import annotations
 
-from opendeploy_plan.gateway._client import GatewayClient, RequestRecord, RetryPolicy
+from opendeploy_plan.gateway._client import GatewayClient
 from opendeploy_plan.gateway._credentials import (
     LOCAL,
     LOCAL_BASE_URL,
@@ -24,14 +25,17 @@ from opendeploy_plan.gateway._credentials import (
     RegistrationReplayed,
     auth_file_path,
     delete_auth_file,
+    is_loopback,
     local_auth_file_path,
     local_dir,
+    migrate_legacy_auth,
     normalize_gateway,
     read_auth_file,
     redact,
     resolve_settings,
     write_auth_file,
 )
+from opendeploy_plan.gateway._engine import RequestRecord
 from opendeploy_plan.gateway._errors import (
     ApiError,
     BindRequired,
@@ -54,8 +58,10 @@ from opendeploy_plan.gateway._errors import (
     Unauthorized,
     scrub,
 )
+from opendeploy_plan.gateway._local import LocalEndpoint, LocalGateway
 from opendeploy_plan.gateway._models import (
     Acknowledgement,
+    BuildLogLine,
     Dependency,
     DependencyStatus,
     Deployment,
@@ -74,6 +80,13 @@ from opendeploy_plan.gateway._models import (
     SseEvent,
     SubdomainCheck,
     UploadResult,
+)
+from opendeploy_plan.gateway._retry import (
+    Failure,
+    RetryDecision,
+    RetryNotice,
+    RetryPolicy,
+    decide_retry,
 )
 from opendeploy_plan.gateway._session import (
     CONSENT_QUESTION,
@@ -98,6 +111,7 @@ __all__ = [
     "AuthFileInvalid",
     "AuthFileUnsupported",
     "BindRequired",
+    "BuildLogLine",
     "Conflict",
     "Consent",
     "ConsentRequired",
@@ -110,6 +124,7 @@ __all__ = [
     "Deployment",
     "DeploymentLogs",
     "EnvVars",
+    "Failure",
     "Forbidden",
     "GatewayClient",
     "GatewayError",
@@ -123,6 +138,8 @@ __all__ = [
     "InvalidGatewayUrl",
     "InvalidRequest",
     "InvalidResponse",
+    "LocalEndpoint",
+    "LocalGateway",
     "NoCredential",
     "NotFound",
     "OutcomeUnknown",
@@ -137,6 +154,8 @@ __all__ = [
     "RegistrationReplayed",
     "RequestRecord",
     "ResponseLost",
+    "RetryDecision",
+    "RetryNotice",
     "RetryPolicy",
     "ServerError",
     "Service",
@@ -152,10 +171,13 @@ __all__ = [
     "auth_file_path",
     "connect",
     "consent_body",
+    "decide_retry",
     "delete_auth_file",
     "ensure_credential",
+    "is_loopback",
     "local_auth_file_path",
     "local_dir",
+    "migrate_legacy_auth",
     "normalize_gateway",
     "open_client",
     "probe_credential",

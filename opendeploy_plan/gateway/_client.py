@@ -1,45 +1,29 @@
-"""The async gateway client: every endpoint odplan uses, retries, redirects, a concurrency cap.
+"""The gateway's API as methods: one per documented route, typed in and out.
 
-Idempotent requests (GET, PUT, DELETE and the few POSTs that are safe to repeat) retry on
-transport errors and 5xx with jittered exponential backoff; creates never retry after an
-ambiguous failure and raise `OutcomeUnknown` so the caller reconciles by reading first.
-Redirects are never followed automatically: only a GET to the same origin is re-issued, so the
-`Authorization` header can only ever reach the configured gateway.
+This room is an index of the API and nothing else: how a request is sent, retried,
+redirected, authorized and parsed lives in `_engine`, and whether to retry in `_retry`.
+Idempotent requests (GET, PUT, DELETE and the few POSTs that are safe to repeat) are marked as
+such here; creates never retry after an ambiguous failure and raise `OutcomeUnknown` so the
+caller reconciles by reading first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
-from opendeploy_plan import __version__
-from opendeploy_plan.gateway._errors import (
-    ApiError,
-    GatewayError,
-    GatewayTimeout,
-    GatewayTransportError,
-    GatewayUnreachable,
-    InvalidResponse,
-    OutcomeUnknown,
-    RateLimited,
-    RedirectRefused,
-    ResponseLost,
-    ServerError,
-    api_error_from_response,
-)
+from opendeploy_plan.gateway._bodies import omit_unknown, secret_values
+from opendeploy_plan.gateway._engine import Call, RequestEngine, RequestRecord, seekable
+from opendeploy_plan.gateway._errors import GatewayError
 from opendeploy_plan.gateway._models import (
     Acknowledgement,
+    BuildLogLine,
     Dependency,
     DependencyStatus,
     Deployment,
@@ -59,72 +43,8 @@ from opendeploy_plan.gateway._models import (
     SubdomainCheck,
     UploadResult,
 )
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_MAX_REDIRECTS = 3
-_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-# Request-body keys whose values are secrets: scrubbed from any error text the gateway echoes.
-_SECRET_BODY_KEYS = frozenset(
-    {"runtime_variables", "build_variables", "variables", "env_vars", "password", "token"}
-)
-# Nested upload fields whose values are secrets.
-_SECRET_FORM_FIELDS = frozenset({"git_token"})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How idempotent requests retry: at most `max_retries` extra attempts.
-
-    The n-th retry waits `min(max_delay, base_delay * 2**n)`, scaled by a random factor in
-    `[1 - jitter, 1 + jitter]`. A 429's `Retry-After` is honoured when it is at most
-    `max_retry_after` seconds; a longer wait is surfaced as `RateLimited` instead.
-    """
-
-    max_retries: int = 2
-    base_delay: float = 2.5
-    max_delay: float = 30.0
-    jitter: float = 0.5
-    max_retry_after: float = 120.0
-
-    def delay(self, retry_number: int, rng: random.Random) -> float:
-        """Seconds to wait before the `retry_number`-th retry (0-based)."""
-        raw = min(self.max_delay, self.base_delay * (2**retry_number))
-        return float(max(0.0, raw * rng.uniform(1 - self.jitter, 1 + self.jitter)))
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One HTTP attempt, reported to `on_request` (for the audit log, counters, benchmarks)."""
-
-    method: str
-    path: str
-    attempt: int
-    status_code: int | None
-    elapsed: float
-    error: str | None = None
-
-
-@dataclass
-class _Call:
-    """A request to make, rebuilt for each attempt (a file body is rewound first)."""
-
-    method: str
-    path: str
-    params: Mapping[str, str] | None = None
-    json_body: Any = None
-    form: Mapping[str, str] | None = None
-    file_field: tuple[str, str, IO[bytes]] | None = None
-    anonymous: bool = False
-    idempotent: bool = False
-    retry_rate_limit: bool = True
-    secrets: tuple[str, ...] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        # GET, HEAD, PUT and DELETE are idempotent by definition; POSTs opt in explicitly.
-        if self.method in _IDEMPOTENT_METHODS:
-            self.idempotent = True
+from opendeploy_plan.gateway._retry import RetryNotice, RetryPolicy
+from opendeploy_plan.gateway._streams import build_log_lines
 
 
 class GatewayClient:
@@ -147,36 +67,46 @@ class GatewayClient:
         bind_url: str | None = None,
         user_agent: str | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_retry: Callable[[RetryNotice], None] | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.retry = retry or RetryPolicy()
-        self.bind_url = bind_url
-        self._api_key = api_key
-        self._on_request = on_request
-        self._sleep = sleep
-        self._rng = random.Random()
-        self._slots = asyncio.Semaphore(max_in_flight)
-        self.max_in_flight = max_in_flight
-        self._origin = _origin(httpx.URL(self.base_url))
-        headers = {
-            "User-Agent": user_agent or f"odplan/{__version__}",
-            "Accept": "application/json",
-        }
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url + "/",
-            headers=headers,
+        """`on_retry` hears of every retry before its wait (a CLI prints it: the gateway
+        package never prints); `sleep` is injectable so tests need not wait out backoffs."""
+        self._engine = RequestEngine(
+            base_url,
+            api_key,
             transport=transport,
             timeout=timeout,
-            follow_redirects=False,
-            trust_env=False,
+            retry=retry,
+            max_in_flight=max_in_flight,
+            on_request=on_request,
+            bind_url=bind_url,
+            user_agent=user_agent,
+            sleep=sleep,
+            on_retry=on_retry,
         )
 
     def __repr__(self) -> str:
         return f"GatewayClient({self.base_url!r})"
 
     @property
+    def base_url(self) -> str:
+        return self._engine.base_url
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._engine.retry
+
+    @property
+    def bind_url(self) -> str | None:
+        return self._engine.bind_url
+
+    @property
+    def max_in_flight(self) -> int:
+        return self._engine.max_in_flight
+
+    @property
     def has_credential(self) -> bool:
-        return bool(self._api_key)
+        return bool(self._engine.api_key)
 
     async def __aenter__(self) -> GatewayClient:
         return self
@@ -185,13 +115,13 @@ class GatewayClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._engine.aclose()
 
     # --- preamble, credentials ------------------------------------------------------------------
 
     async def regions(self) -> list[Region]:
         """`GET /v1/regions/`: the auth sanity check that works for every token kind."""
-        return await self._get_list("v1/regions/", Region)
+        return await self._engine.get_list("v1/regions/", Region)
 
     async def active_region(self) -> Region:
         """The first `active` region; `GatewayError` when there is none."""
@@ -204,14 +134,14 @@ class GatewayClient:
 
     async def profile(self) -> Profile:
         """`GET /v1/profile`: 200 for dashboard and account-bound tokens, 401 for pending guests."""
-        return await self._get_model("v1/profile", Profile)
+        return await self._engine.get_model("v1/profile", Profile)
 
     async def register_guest(
         self, *, source_hint: str, name: str = "opendeploy local deploy"
     ) -> GuestRegistration:
         """`POST /v1/client-guests/register` (anonymous). A 429 is raised, never retried."""
-        response = await self._send(
-            _Call(
+        response = await self._engine.send(
+            Call(
                 "POST",
                 "v1/client-guests/register",
                 json_body={"source_hint": source_hint, "name": name},
@@ -219,15 +149,15 @@ class GatewayClient:
                 retry_rate_limit=False,
             )
         )
-        return self._parse(response, GuestRegistration)
+        return self._engine.parse(response, GuestRegistration)
 
     # --- projects -------------------------------------------------------------------------------
 
     async def list_projects(self) -> list[Project]:
-        return await self._get_list("v1/projects/", Project)
+        return await self._engine.get_list("v1/projects/", Project)
 
     async def get_project(self, project_id: str) -> Project:
-        return await self._get_model(f"v1/projects/{_seg(project_id)}", Project)
+        return await self._engine.get_model(f"v1/projects/{_seg(project_id)}", Project)
 
     async def create_project(
         self,
@@ -248,51 +178,51 @@ class GatewayClient:
         )
         if description is not None:
             body["description"] = description
-        response = await self._send(_Call("POST", "v1/projects/", json_body=body))
-        return self._parse(response, Project)
+        response = await self._engine.send(Call("POST", "v1/projects/", json_body=body))
+        return self._engine.parse(response, Project)
 
     async def delete_project(self, project_id: str) -> None:
-        await self._send(_Call("DELETE", f"v1/projects/{_seg(project_id)}", idempotent=True))
+        await self._engine.send(Call("DELETE", f"v1/projects/{_seg(project_id)}", idempotent=True))
 
     # --- services -------------------------------------------------------------------------------
 
     async def create_service(self, project_id: str, spec: Mapping[str, Any]) -> ServiceCreated:
         """`POST /v1/projects/:id/services/` with the full spec (env pre-merged)."""
-        response = await self._send(
-            _Call(
+        response = await self._engine.send(
+            Call(
                 "POST",
                 f"v1/projects/{_seg(project_id)}/services/",
                 json_body=dict(spec),
-                secrets=_secret_values(spec),
+                secrets=secret_values(spec),
             )
         )
-        return self._parse(response, ServiceCreated)
+        return self._engine.parse(response, ServiceCreated)
 
     async def list_services(self, project_id: str) -> list[Service]:
-        return await self._get_list(f"v1/projects/{_seg(project_id)}/services/", Service)
+        return await self._engine.get_list(f"v1/projects/{_seg(project_id)}/services/", Service)
 
     async def get_service(self, service_id: str) -> Service:
-        return await self._get_model(f"v1/services/{_seg(service_id)}", Service)
+        return await self._engine.get_model(f"v1/services/{_seg(service_id)}", Service)
 
     async def update_service(self, service_id: str, fields: Mapping[str, Any]) -> Service:
         """`PUT /v1/services/:id`: partial update, e.g. resources (no redeploy needed)."""
-        response = await self._send(
-            _Call(
+        response = await self._engine.send(
+            Call(
                 "PUT",
                 f"v1/services/{_seg(service_id)}",
                 json_body=dict(fields),
                 idempotent=True,
-                secrets=_secret_values(fields),
+                secrets=secret_values(fields),
             )
         )
-        return self._parse(response, Service)
+        return self._engine.parse(response, Service)
 
     async def delete_service(self, service_id: str) -> None:
         """`DELETE /v1/services/:id` (not in the skill's docs; needed to replace a service)."""
-        await self._send(_Call("DELETE", f"v1/services/{_seg(service_id)}", idempotent=True))
+        await self._engine.send(Call("DELETE", f"v1/services/{_seg(service_id)}", idempotent=True))
 
     async def get_env(self, project_id: str, service_id: str) -> EnvVars:
-        return await self._get_model(
+        return await self._engine.get_model(
             f"v1/projects/{_seg(project_id)}/services/{_seg(service_id)}/env", EnvVars
         )
 
@@ -300,8 +230,8 @@ class GatewayClient:
         self, project_id: str, service_id: str, variables: Mapping[str, str]
     ) -> EnvVars:
         """`PUT …/env`: a full replace; keys missing from `variables` are removed."""
-        response = await self._send(
-            _Call(
+        response = await self._engine.send(
+            Call(
                 "PUT",
                 f"v1/projects/{_seg(project_id)}/services/{_seg(service_id)}/env",
                 json_body={"variables": dict(variables)},
@@ -309,24 +239,24 @@ class GatewayClient:
                 secrets=tuple(variables.values()),
             )
         )
-        return self._parse(response, EnvVars)
+        return self._engine.parse(response, EnvVars)
 
     async def service_logs(
         self, project_id: str, service_id: str, *, tail: int | None = None
     ) -> ServiceLogs:
         params = {"tail": str(tail)} if tail is not None else None
-        response = await self._send(
-            _Call(
+        response = await self._engine.send(
+            Call(
                 "GET",
                 f"v1/projects/{_seg(project_id)}/services/{_seg(service_id)}/logs",
                 params=params,
                 idempotent=True,
             )
         )
-        payload = self._json(response)
+        payload = self._engine.json(response)
         if isinstance(payload, list):
             payload = {"logs": payload}
-        return self._validate(payload, ServiceLogs, response)
+        return self._engine.validate(payload, ServiceLogs, response)
 
     # --- dependencies ---------------------------------------------------------------------------
 
@@ -351,21 +281,21 @@ class GatewayClient:
             "username": username,
         }
         body.update({k: v for k, v in optional.items() if v is not None})
-        response = await self._send(_Call("POST", "v1/dependencies/create", json_body=body))
-        return self._parse(response, Dependency)
+        response = await self._engine.send(Call("POST", "v1/dependencies/create", json_body=body))
+        return self._engine.parse(response, Dependency)
 
     async def dependency_status(self, project_id: str) -> DependencyStatus:
-        response = await self._send(
-            _Call("GET", f"v1/dependencies/status/{_seg(project_id)}", idempotent=True)
+        response = await self._engine.send(
+            Call("GET", f"v1/dependencies/status/{_seg(project_id)}", idempotent=True)
         )
-        payload = self._json(response)
+        payload = self._engine.json(response)
         if isinstance(payload, list):
             payload = {"dependencies": payload}
-        return self._validate(payload, DependencyStatus, response)
+        return self._engine.validate(payload, DependencyStatus, response)
 
     async def delete_dependency(self, project_id: str, dependency_instance_id: str) -> None:
-        await self._send(
-            _Call(
+        await self._engine.send(
+            Call(
                 "DELETE",
                 f"v1/dependencies/{_seg(project_id)}/{_seg(dependency_instance_id)}",
                 idempotent=True,
@@ -398,9 +328,9 @@ class GatewayClient:
         return await self._upload(form, name, archive)
 
     async def _upload(self, form: dict[str, str], filename: str, handle: IO[bytes]) -> UploadResult:
-        rewindable = _seekable(handle)
-        response = await self._send(
-            _Call(
+        rewindable = seekable(handle)
+        response = await self._engine.send(
+            Call(
                 "POST",
                 "v1/upload/upload-only",
                 form=form,
@@ -408,7 +338,7 @@ class GatewayClient:
                 idempotent=rewindable,
             )
         )
-        return self._parse(response, UploadResult)
+        return self._engine.parse(response, UploadResult)
 
     async def upload_git(
         self,
@@ -425,8 +355,8 @@ class GatewayClient:
             form["branch"] = branch
         if git_token:
             form["git_token"] = git_token
-        response = await self._send(
-            _Call(
+        response = await self._engine.send(
+            Call(
                 "POST",
                 "v1/upload/upload-only",
                 form=form,
@@ -434,7 +364,7 @@ class GatewayClient:
                 secrets=(git_token,) if git_token else (),
             )
         )
-        return self._parse(response, UploadResult)
+        return self._engine.parse(response, UploadResult)
 
     async def update_source(
         self, project_id: str, temp_file_path: str, *, analysis: Mapping[str, Any] | None = None
@@ -442,14 +372,16 @@ class GatewayClient:
         """`POST /v1/upload/update-source`: bind the parked archive to the project (required).
 
         Binding the same temp file twice is harmless ("already up to date"), so it retries.
+        Unknown analysis values (`""`, `None`, `port: 0`) are left out, never sent: the docs
+        say to omit what is not known.
         """
         body: dict[str, Any] = {"project_id": project_id, "temp_file_path": temp_file_path}
         if analysis is not None:
-            body["analysis"] = dict(analysis)
-        response = await self._send(
-            _Call("POST", "v1/upload/update-source", json_body=body, idempotent=True)
+            body["analysis"] = omit_unknown(analysis)
+        response = await self._engine.send(
+            Call("POST", "v1/upload/update-source", json_body=body, idempotent=True)
         )
-        return self._parse(response, SourceUpdate)
+        return self._engine.parse(response, SourceUpdate)
 
     # --- deployments ----------------------------------------------------------------------------
 
@@ -482,19 +414,19 @@ class GatewayClient:
             body["branch"] = branch
         if strategy is not None:
             body["strategy"] = strategy
-        response = await self._send(_Call("POST", "v1/deployments/", json_body=body))
-        return self._parse(response, Deployment)
+        response = await self._engine.send(Call("POST", "v1/deployments/", json_body=body))
+        return self._engine.parse(response, Deployment)
 
     async def get_deployment(self, deployment_id: str) -> Deployment:
         """`GET /v1/deployments/:id`, the canonical status poll (the `/status` alias 404s)."""
-        return await self._get_model(f"v1/deployments/{_seg(deployment_id)}", Deployment)
+        return await self._engine.get_model(f"v1/deployments/{_seg(deployment_id)}", Deployment)
 
     async def list_deployments(
         self, *, project_id: str | None = None, service_id: str | None = None
     ) -> list[Deployment]:
         """`GET /v1/deployments/?project_id=…` (records wrapped under `.data[]`)."""
         params = {k: v for k, v in (("project_id", project_id), ("service_id", service_id)) if v}
-        deployments = await self._get_list("v1/deployments/", Deployment, params=params)
+        deployments = await self._engine.get_list("v1/deployments/", Deployment, params=params)
         if service_id:
             deployments = [d for d in deployments if d.service_id in ("", service_id)]
         return deployments
@@ -502,59 +434,63 @@ class GatewayClient:
     async def project_deployments(
         self, project_id: str, *, status: str | None = None
     ) -> list[Deployment]:
-        """`GET /v1/projects/:id/deployments/?status=…` (e.g. the last `success` for rollback)."""
+        """`GET /v1/projects/:id/deployments?status=…` (e.g. the last `success` for rollback).
+
+        Slashless, as operate.md writes it (unlike the `/v1/deployments/` collection).
+        """
         params = {"status": status} if status else None
-        return await self._get_list(
-            f"v1/projects/{_seg(project_id)}/deployments/", Deployment, params=params
+        response = await self._engine.send(
+            Call(
+                "GET",
+                f"v1/projects/{_seg(project_id)}/deployments",
+                params=params,
+                operation="listing a project's deployments",
+            )
         )
+        return self._engine.parse_list(response, Deployment)
 
     async def deployment_logs(
         self, deployment_id: str, *, tail: int | None = None, since: str | None = None
     ) -> DeploymentLogs:
         params = {k: v for k, v in (("tail", tail), ("since", since)) if v is not None}
-        return await self._get_model(
+        return await self._engine.get_model(
             f"v1/deployments/{_seg(deployment_id)}/logs",
             DeploymentLogs,
             params={k: str(v) for k, v in params.items()},
         )
 
     async def stream_deployment_logs(self, deployment_id: str) -> AsyncIterator[SseEvent]:
-        """`GET /v1/deployments/:id/logs/stream` (SSE), one event at a time until it closes.
+        """`GET /v1/deployments/:id/logs/stream` (SSE), one event at a time until it closes."""
+        async for event in self._engine.stream_sse(
+            f"v1/deployments/{_seg(deployment_id)}/logs/stream"
+        ):
+            yield event
 
-        A stream is long-lived, so it does not hold one of the `max_in_flight` slots.
+    async def stream_build_logs(self, deployment_id: str) -> AsyncIterator[BuildLogLine]:
+        """`GET /v1/deployments/:id/build-logs/stream`, a WebSocket (the authoritative build
+        log): one line at a time until an end message or the server closes.
+
+        A server that answers the upgrade with plain HTTP (an older gateway serving SSE there)
+        is read again as server-sent events, so either answer works. Consume it to the end or
+        under `contextlib.aclosing`.
         """
-        path = f"v1/deployments/{_seg(deployment_id)}/logs/stream"
-        request = self._build(_Call("GET", path), accept="text/event-stream")
-        try:
-            response = await self._http.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise self._transport_error(exc, "GET", path) from exc
-        try:
-            if response.status_code in _REDIRECT_STATUSES:
-                raise RedirectRefused(
-                    f"GET /{path} was redirected; odplan does not follow stream redirects",
-                    location=response.headers.get("location", ""),
-                )
-            if not response.is_success:
-                await response.aread()
-                raise self._api_error(response, _Call("GET", path))
-            async for event in _parse_sse(response.aiter_lines()):
-                yield event
-        except httpx.TransportError as exc:
-            raise self._transport_error(exc, "GET", path) from exc
-        finally:
-            await response.aclose()
+        path = f"v1/deployments/{_seg(deployment_id)}/build-logs/stream"
+        async with contextlib.aclosing(build_log_lines(self._engine, path)) as lines:
+            async for line in lines:
+                yield line
 
     async def cancel_deployment(self, deployment_id: str) -> Acknowledgement:
         """`POST /v1/deployments/:id/cancel`. Cancelling twice is harmless, so it retries."""
-        response = await self._send(
-            _Call("POST", f"v1/deployments/{_seg(deployment_id)}/cancel", idempotent=True)
+        response = await self._engine.send(
+            Call("POST", f"v1/deployments/{_seg(deployment_id)}/cancel", idempotent=True)
         )
-        return self._parse_ack(response)
+        return self._engine.parse_ack(response)
 
     async def rollback_deployment(self, deployment_id: str) -> Acknowledgement:
-        response = await self._send(_Call("POST", f"v1/deployments/{_seg(deployment_id)}/rollback"))
-        return self._parse_ack(response)
+        response = await self._engine.send(
+            Call("POST", f"v1/deployments/{_seg(deployment_id)}/rollback")
+        )
+        return self._engine.parse_ack(response)
 
     # --- domains --------------------------------------------------------------------------------
 
@@ -566,33 +502,39 @@ class GatewayClient:
             params["environment"] = environment
         if type:
             params["type"] = type
-        return await self._get_list("v1/service-domains/", ServiceDomain, params=params)
+        # Slashless, as api-schemas.md 8.2 and domain.md write it.
+        response = await self._engine.send(
+            Call(
+                "GET", "v1/service-domains", params=params, operation="listing a service's domains"
+            )
+        )
+        return self._engine.parse_list(response, ServiceDomain)
 
     async def check_subdomain(self, subdomain: str) -> SubdomainCheck:
-        return await self._get_model(
+        return await self._engine.get_model(
             f"v1/service-domains/check-subdomain/{_seg(subdomain)}", SubdomainCheck
         )
 
     async def rename_subdomain(self, domain_id: str, subdomain: str) -> ServiceDomain:
         """`PUT /v1/service-domains/:id/subdomain` (no redeploy needed)."""
-        response = await self._send(
-            _Call(
+        response = await self._engine.send(
+            Call(
                 "PUT",
                 f"v1/service-domains/{_seg(domain_id)}/subdomain",
                 json_body={"subdomain": subdomain},
                 idempotent=True,
             )
         )
-        return self._parse(response, ServiceDomain)
+        return self._engine.parse(response, ServiceDomain)
 
     async def retry_domain(self, domain_id: str) -> Acknowledgement:
-        response = await self._send(
-            _Call("POST", f"v1/service-domains/{_seg(domain_id)}/retry", idempotent=True)
+        response = await self._engine.send(
+            Call("POST", f"v1/service-domains/{_seg(domain_id)}/retry", idempotent=True)
         )
-        return self._parse_ack(response)
+        return self._engine.parse_ack(response)
 
     async def billing_quota(self) -> Quota:
-        return await self._get_model("v1/billing/quota", Quota)
+        return await self._engine.get_model("v1/billing/quota", Quota)
 
     # --- finders: reconcile by reading after an ambiguous create --------------------------------
 
@@ -623,313 +565,9 @@ class GatewayClient:
         matching.sort(key=lambda d: d.created_at, reverse=True)
         return matching[0] if matching else None
 
-    # --- the request engine ---------------------------------------------------------------------
-
-    async def _get_model(
-        self, path: str, model: type[ModelT], *, params: Mapping[str, str] | None = None
-    ) -> ModelT:
-        response = await self._send(_Call("GET", path, params=params, idempotent=True))
-        return self._parse(response, model)
-
-    async def _get_list(
-        self, path: str, model: type[ModelT], *, params: Mapping[str, str] | None = None
-    ) -> list[ModelT]:
-        response = await self._send(_Call("GET", path, params=params or None, idempotent=True))
-        items = _unwrap_list(self._json(response))
-        if items is None:
-            raise InvalidResponse(f"GET /{path}: expected a list in the gateway's answer")
-        return [self._validate(item, model, response) for item in items]
-
-    async def _send(self, call: _Call) -> httpx.Response:
-        retry_number = 0
-        while True:
-            try:
-                response = await self._attempt(call, retry_number)
-            except GatewayTransportError as error:
-                retry_safe = call.idempotent or not error.request_sent
-                if retry_safe and retry_number < self.retry.max_retries:
-                    await self._sleep(self.retry.delay(retry_number, self._rng))
-                    retry_number += 1
-                    continue
-                if not retry_safe:
-                    raise OutcomeUnknown(
-                        f"{call.method} /{call.path}: outcome unknown ({error.message})",
-                        method=call.method,
-                        path="/" + call.path,
-                        cause=error,
-                    ) from error
-                raise
-            if response.is_success:
-                return response
-            api_error = self._api_error(response, call)
-            if isinstance(api_error, RateLimited) and call.retry_rate_limit:
-                wait = api_error.retry_after
-                if retry_number < self.retry.max_retries and (
-                    wait is None or wait <= self.retry.max_retry_after
-                ):
-                    await self._sleep(
-                        wait if wait is not None else self.retry.delay(retry_number, self._rng)
-                    )
-                    retry_number += 1
-                    continue
-            if isinstance(api_error, ServerError):
-                if call.idempotent and retry_number < self.retry.max_retries:
-                    await self._sleep(self.retry.delay(retry_number, self._rng))
-                    retry_number += 1
-                    continue
-                if not call.idempotent:
-                    raise OutcomeUnknown(
-                        f"{call.method} /{call.path}: outcome unknown ({api_error.message})",
-                        method=call.method,
-                        path="/" + call.path,
-                        cause=api_error,
-                    ) from api_error
-            raise api_error
-
-    async def _attempt(self, call: _Call, attempt: int) -> httpx.Response:
-        started = time.monotonic()
-        status: int | None = None
-        failure: str | None = None
-        try:
-            async with self._slots:
-                response = await self._send_following_redirects(call)
-            status = response.status_code
-            return response
-        except GatewayError as error:
-            failure = type(error).__name__
-            raise
-        finally:
-            if self._on_request is not None:
-                record = RequestRecord(
-                    method=call.method,
-                    path="/" + call.path,
-                    attempt=attempt,
-                    status_code=status,
-                    elapsed=time.monotonic() - started,
-                    error=failure,
-                )
-                with contextlib.suppress(Exception):
-                    self._on_request(record)
-
-    async def _send_following_redirects(self, call: _Call) -> httpx.Response:
-        request = self._build(call)
-        for _ in range(_MAX_REDIRECTS + 1):
-            try:
-                response = await self._http.send(request)
-            except httpx.TransportError as exc:
-                raise self._transport_error(exc, call.method, call.path) from exc
-            if response.status_code not in _REDIRECT_STATUSES:
-                return response
-            location = response.headers.get("location", "")
-            target = response.url.join(location)
-            await response.aclose()
-            if call.method not in ("GET", "HEAD"):
-                raise RedirectRefused(
-                    f"{call.method} /{call.path} was redirected (HTTP {response.status_code}) "
-                    f"to {_safe_url(target)}; odplan does not re-send a request body",
-                    location=_safe_url(target),
-                )
-            if _origin(target) != self._origin:
-                raise RedirectRefused(
-                    f"GET /{call.path} was redirected to another origin "
-                    f"({_safe_url(target)}); not followed, the token was not sent there",
-                    location=_safe_url(target),
-                )
-            request = self._http.build_request(call.method, target)
-            if call.anonymous:
-                request.headers.pop("Authorization", None)
-            else:
-                self._authorize(request)
-        raise RedirectRefused(
-            f"{call.method} /{call.path}: more than {_MAX_REDIRECTS} redirects",
-            location=_safe_url(request.url),
-        )
-
-    def _build(self, call: _Call, *, accept: str | None = None) -> httpx.Request:
-        files: list[tuple[str, Any]] | None = None
-        data = call.form
-        if call.form is not None:
-            # The upload endpoint is multipart/form-data even without a file (the Git form):
-            # `(None, value)` parts make httpx encode plain fields as multipart too.
-            files = [(name, (None, value)) for name, value in call.form.items()]
-            data = None
-        if call.file_field is not None:
-            field_name, filename, handle = call.file_field
-            if _seekable(handle):
-                handle.seek(0)
-            files = [*(files or []), (field_name, (filename, handle, "application/zip"))]
-        request = self._http.build_request(
-            call.method,
-            call.path,
-            params=call.params,
-            json=call.json_body if call.json_body is not None else None,
-            data=data,
-            files=files,
-        )
-        if accept:
-            request.headers["Accept"] = accept
-        if not call.anonymous:
-            self._authorize(request)
-        return request
-
-    def _authorize(self, request: httpx.Request) -> None:
-        if self._api_key and _origin(request.url) == self._origin:
-            request.headers["Authorization"] = f"Bearer {self._api_key}"
-
-    def _transport_error(
-        self, exc: httpx.TransportError, method: str, path: str
-    ) -> GatewayTransportError:
-        where = f"{method} {self.base_url}/{path.lstrip('/')}"
-        not_sent = (
-            httpx.ConnectError,
-            httpx.ConnectTimeout,
-            httpx.PoolTimeout,
-            httpx.UnsupportedProtocol,
-            httpx.ProxyError,
-        )
-        sent = not isinstance(exc, not_sent)
-        kind = type(exc).__name__
-        if isinstance(exc, httpx.TimeoutException):
-            return GatewayTimeout(
-                f"{where}: timed out ({kind})", method=method, path="/" + path, request_sent=sent
-            )
-        if sent:
-            return ResponseLost(
-                f"{where}: the connection broke before a response arrived ({kind})",
-                method=method,
-                path="/" + path,
-                request_sent=True,
-            )
-        return GatewayUnreachable(
-            f"{where}: cannot connect ({kind})", method=method, path="/" + path, request_sent=False
-        )
-
-    def _api_error(self, response: httpx.Response, call: _Call) -> ApiError:
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = None
-        secrets = (*call.secrets, *((self._api_key,) if self._api_key else ()))
-        return api_error_from_response(
-            status_code=response.status_code,
-            body=body,
-            text=response.text,
-            headers=response.headers,
-            method=call.method,
-            path="/" + call.path,
-            secrets=secrets,
-            bind_url=self.bind_url,
-        )
-
-    def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except (ValueError, json.JSONDecodeError) as exc:
-            raise InvalidResponse(
-                f"{response.request.method} {response.request.url.path}: the gateway answered "
-                f"HTTP {response.status_code} with a body that is not JSON"
-            ) from exc
-
-    def _parse(self, response: httpx.Response, model: type[ModelT]) -> ModelT:
-        return self._validate(self._json(response), model, response)
-
-    def _parse_ack(self, response: httpx.Response) -> Acknowledgement:
-        if not response.content:
-            return Acknowledgement()
-        payload = self._json(response)
-        return self._validate(
-            payload if isinstance(payload, dict) else {}, Acknowledgement, response
-        )
-
-    def _validate(self, payload: Any, model: type[ModelT], response: httpx.Response) -> ModelT:
-        try:
-            return model.model_validate(payload)
-        except ValidationError as exc:
-            # Never include input values: an env map could be among them.
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
-                for e in exc.errors(include_input=False, include_url=False)[:5]
-            )
-            raise InvalidResponse(
-                f"{response.request.method} {response.request.url.path}: unexpected answer "
-                f"({problems})"
-            ) from None
-
 
 def _seg(value: str) -> str:
     """One URL path segment: refuses `/` and empty ids so a bad id cannot change the route."""
     if not value or "/" in value or value in (".", ".."):
         raise ValueError(f"invalid identifier in a gateway path: {value!r}")
     return quote(value, safe="-._~")
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default_port = {"http": 80, "https": 443}.get(url.scheme)
-    return (url.scheme, url.host, url.port or default_port)
-
-
-def _safe_url(url: httpx.URL) -> str:
-    """A URL without userinfo or query, fit for a message."""
-    return str(url.copy_with(query=None, fragment=None, username=None, password=None))
-
-
-def _seekable(handle: IO[bytes]) -> bool:
-    try:
-        return bool(handle.seekable())
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-def _secret_values(spec: Mapping[str, Any]) -> tuple[str, ...]:
-    values: list[str] = []
-    for key, value in spec.items():
-        if key in _SECRET_BODY_KEYS | _SECRET_FORM_FIELDS:
-            if isinstance(value, Mapping):
-                values.extend(str(v) for v in value.values())
-            elif isinstance(value, str):
-                values.append(value)
-    return tuple(values)
-
-
-def _unwrap_list(payload: Any) -> list[Any] | None:
-    """A list answer, bare or wrapped (`.data`, `.items`, or a single list-valued key)."""
-    if isinstance(payload, list):
-        return payload
-    if isinstance(payload, dict):
-        for key in ("data", "items", "results"):
-            value = payload.get(key)
-            if isinstance(value, list):
-                return value
-            if value is None and key in payload:
-                return []
-        lists = [v for v in payload.values() if isinstance(v, list)]
-        if len(lists) == 1:
-            return lists[0]
-    if payload is None:
-        return []
-    return None
-
-
-async def _parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
-    """Server-sent events from a line iterator (the text/event-stream wire format)."""
-    event, event_id = "message", None
-    data: list[str] = []
-    async for raw in lines:
-        line = raw.rstrip("\r")
-        if line == "":
-            if data:
-                yield SseEvent(event=event, data="\n".join(data), id=event_id)
-            event, data = "message", []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value or "message"
-        elif name == "id":
-            event_id = value
-    if data:
-        yield SseEvent(event=event, data="\n".join(data), id=event_id)

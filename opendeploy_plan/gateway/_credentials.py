@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from opendeploy_plan import platform
 from opendeploy_plan.gateway._errors import GatewayError
+from opendeploy_plan.gateway._local import LocalGateway
 
 AUTH_FILE_VERSION = 1
 LOCAL = "local"
@@ -176,7 +177,7 @@ def normalize_gateway(url: str) -> str:
         raise InvalidGatewayUrl(
             f"invalid gateway URL {url!r}: no credentials, query or fragment allowed"
         )
-    if scheme == "http" and not _is_loopback(host) and text != LOCAL_BASE_URL:
+    if scheme == "http" and not is_loopback(host) and text != LOCAL_BASE_URL:
         raise InvalidGatewayUrl(
             f"refusing plain http to {host}: the token would travel unencrypted",
             hint="Use https://, or http:// only for 127.0.0.1 / localhost.",
@@ -187,7 +188,8 @@ def normalize_gateway(url: str) -> str:
     return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for `localhost`, `*.localhost` and loopback addresses (bracketed IPv6 too)."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -359,6 +361,13 @@ class GatewaySettings:
     local: bool
     auth_path: Path
     credential: Credential | None
+    # How to start the in-process gateway for `--gateway local`, injected by the caller (the
+    # CLI) so that this package never imports the emulator.
+    local_gateway: LocalGateway | None = field(default=None, compare=False, repr=False)
+
+    def with_local_gateway(self, local_gateway: LocalGateway | None) -> GatewaySettings:
+        """The same settings with a way to start the local gateway (used when `local`)."""
+        return replace(self, local_gateway=local_gateway)
 
     def with_credential(self, credential: Credential) -> GatewaySettings:
         """The same settings with `credential` (e.g. the one `ensure_credential` created)."""
@@ -372,6 +381,7 @@ def resolve_settings(
     auth_file: Path | None = None,
     cwd: Path | None = None,
     warn: Warn | None = None,
+    local_gateway: LocalGateway | None = None,
 ) -> GatewaySettings:
     """Resolve the gateway and credential: `--gateway` > OD_GATEWAY > file > default.
 
@@ -397,7 +407,7 @@ def resolve_settings(
             if saved
             else None
         )
-        return GatewaySettings(LOCAL_BASE_URL, True, path, credential)
+        return GatewaySettings(LOCAL_BASE_URL, True, path, credential, local_gateway)
 
     env_key = (env.get("OD_API_KEY") or "").strip()
     path = auth_file if auth_file is not None else auth_file_path(env)

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from opendeploy_plan.auditlog import is_secret_key
 
@@ -34,21 +42,44 @@ class GatewayModel(BaseModel):
 
 
 def _env_map(value: Any) -> dict[str, str]:
-    """Env as `{key: value}` from a map or a list of `{key|name, value}` rows."""
+    """Env as `{key: value}`. The docs show `variables: [...]` without the item shape, so every
+    reading form is accepted: a map, `[{key|name, value}]` rows and `["KEY=value"]` strings.
+
+    Anything else raises "unreadable env" (never an empty map: unknown is not empty, and an
+    empty env would make the next apply replace the live one). No value is ever quoted.
+    """
     if value is None:
         return {}
     if isinstance(value, dict):
-        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        if all(isinstance(v, str | int | float | bool) or v is None for v in value.values()):
+            return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        raise ValueError("unreadable env: a map whose values are not plain strings")
     if isinstance(value, list):
         result: dict[str, str] = {}
-        for row in value:
-            if isinstance(row, dict):
-                key = row.get("key", row.get("name"))
-                if key is not None:
-                    raw = row.get("value")
-                    result[str(key)] = "" if raw is None else str(raw)
+        for index, row in enumerate(value):
+            key, raw = _env_row(row)
+            if key is None:
+                raise ValueError(
+                    f'unreadable env: item {index} is neither {{key|name, value}} nor "KEY=value"'
+                )
+            result[key] = raw
         return result
-    raise ValueError("expected a map or a list of {key, value} rows")
+    raise ValueError("unreadable env: expected a map or a list of variables")
+
+
+def _env_row(row: Any) -> tuple[str | None, str]:
+    """One list item: `{key|name, value}` or `"KEY=value"`; `(None, "")` when it is neither."""
+    if isinstance(row, dict):
+        key = row.get("key", row.get("name"))
+        raw = row.get("value")
+        if not isinstance(key, str) or not key or isinstance(raw, dict | list):
+            return None, ""
+        return key, "" if raw is None else str(raw)
+    if isinstance(row, str):
+        key, sep, raw = row.partition("=")
+        if sep and key.strip():
+            return key.strip(), raw
+    return None, ""
 
 
 class Region(GatewayModel):
@@ -126,7 +157,10 @@ class Service(GatewayModel):
 
 
 class EnvVars(GatewayModel):
-    """Runtime variables of a service; `variables` normalised to a map."""
+    """Runtime variables of a service; `variables` normalised to a map.
+
+    An answer without `variables` while `count` says there are some is unreadable, not empty.
+    """
 
     service_id: str = ""
     variables: dict[str, str] = Field(default_factory=dict, repr=False)
@@ -136,6 +170,12 @@ class EnvVars(GatewayModel):
     @classmethod
     def _variables(cls, value: Any) -> dict[str, str]:
         return _env_map(value)
+
+    @model_validator(mode="after")
+    def _count_matches(self) -> EnvVars:
+        if "variables" not in self.model_fields_set and self.count:
+            raise ValueError(f"unreadable env: count is {self.count} but no variables were sent")
+        return self
 
 
 class Dependency(GatewayModel):
@@ -255,6 +295,15 @@ class Acknowledgement(GatewayModel):
 
 class Quota(GatewayModel):
     """`GET /v1/billing/quota`: undocumented shape; every field is kept as extra."""
+
+
+class BuildLogLine(GatewayModel):
+    """One line of the build log (`build-logs/stream`, a WebSocket, or its SSE fallback)."""
+
+    message: str
+    timestamp: str | None = None
+    level: str | None = None
+    phase: str | None = None
 
 
 class SseEvent(GatewayModel):

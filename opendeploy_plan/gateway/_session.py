@@ -1,8 +1,9 @@
 """Opening a client for the selected gateway, and the consent-gated credential bootstrap.
 
 `open_client` resolves settings (flag > OD_GATEWAY > auth file > default) and connects;
-`--gateway local` runs the emulator in-process over `httpx.ASGITransport` with its own SQLite
-file and minted token under `~/.opendeploy/local/`, never touching the user's real auth file.
+`--gateway local` talks to an in-process gateway that the caller provides (a `LocalGateway`
+in the settings: this package does not import the emulator), with its own files and minted
+token under `~/.opendeploy/local/`, never touching the user's real auth file.
 """
 
 from __future__ import annotations
@@ -18,43 +19,36 @@ from typing import Any, Literal
 import httpx
 
 from opendeploy_plan.auditlog import AuditLog
-from opendeploy_plan.gateway._client import GatewayClient, RequestRecord, RetryPolicy
+from opendeploy_plan.gateway._client import GatewayClient
 from opendeploy_plan.gateway._credentials import (
     LOCAL_BASE_URL,
     ConsentRequired,
     Credential,
     GatewaySettings,
+    InvalidGatewayUrl,
     NoCredential,
     RegistrationIncomplete,
     RegistrationReplayed,
     Warn,
     ensure_private_dir,
+    is_loopback,
     local_auth_file_path,
     local_dir,
+    normalize_gateway,
     read_auth_file,
     resolve_settings,
     write_auth_file,
 )
+from opendeploy_plan.gateway._engine import RequestRecord
 from opendeploy_plan.gateway._errors import (
     GatewayError,
     OutcomeUnknown,
     RateLimited,
     Unauthorized,
 )
+from opendeploy_plan.gateway._local import LocalEndpoint, LocalGateway
 from opendeploy_plan.gateway._models import Profile
-
-# Phase timings of the in-process local gateway: short, but never instant, so that watching a
-# deployment locally exercises the same code paths as against the platform.
-LOCAL_TIMINGS: dict[str, float] = {
-    "pending_seconds": 0.2,
-    "analyze_seconds": 0.2,
-    "build_seconds": 1.0,
-    "deploy_seconds": 0.5,
-    "instant_fail_seconds": 0.3,
-    "dependency_ready_seconds": 0.5,
-    "auto_domain_delay_seconds": 0.5,
-    "domain_reconcile_seconds": 0.5,
-}
+from opendeploy_plan.gateway._retry import RetryNotice, RetryPolicy
 
 CONSENT_QUESTION = "opendeploy needs a credential to deploy. Create one now?"
 
@@ -104,23 +98,32 @@ async def connect(
     mint_local_token: bool = True,
     env: Mapping[str, str] | None = None,
     warn: Warn | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
 ) -> AsyncIterator[GatewayClient]:
     """A client for `settings` (its credential unless `credential` or `anonymous` says else).
 
-    In local mode the emulator app runs in-process (lifespan entered by hand, since
-    `ASGITransport` does not run it) and, unless `mint_local_token` is false, a dashboard
-    token is minted and saved to `~/.opendeploy/local/auth.json` when none is saved.
+    In local mode the settings' `local_gateway` is started in-process (files under
+    `~/.opendeploy/local/`) and, unless `mint_local_token` is false, a dashboard token is
+    minted and saved to `~/.opendeploy/local/auth.json` when none is saved.
     """
     env = os.environ if env is None else env
     warn = warn or (lambda _message: None)
     chosen = None if anonymous else (credential or settings.credential)
     async with contextlib.AsyncExitStack() as stack:
         if settings.local and transport is None:
-            app = _local_app(env, local_overrides)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            transport = httpx.ASGITransport(app=app)
+            if settings.local_gateway is None:
+                raise GatewayError(
+                    "--gateway local needs the in-process gateway, and this caller gave none",
+                    hint="Run `odplan` itself, or pass a URL with --gateway.",
+                )
+            directory = local_dir(env)
+            ensure_private_dir(directory)
+            endpoint = await stack.enter_async_context(
+                settings.local_gateway(directory, local_overrides)
+            )
+            transport = endpoint.transport
             if not anonymous and mint_local_token:
-                chosen = await _local_credential(app, transport, chosen, env, warn)
+                chosen = await _local_credential(endpoint, chosen, env, warn)
         client = GatewayClient(
             settings.url,
             chosen.api_key if chosen else None,
@@ -130,6 +133,7 @@ async def connect(
             max_in_flight=max_in_flight,
             on_request=on_request,
             bind_url=chosen.bind_url if chosen else None,
+            on_retry=on_retry,
         )
         stack.push_async_callback(client.aclose)
         yield client
@@ -149,13 +153,18 @@ async def open_client(
     transport: httpx.AsyncBaseTransport | None = None,
     local_overrides: Mapping[str, Any] | None = None,
     warn: Warn | None = None,
+    local_gateway: LocalGateway | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
 ) -> AsyncIterator[GatewayClient]:
-    """Resolve the gateway and credential, then connect. `gateway` is a URL or `"local"`.
+    """Resolve the gateway and credential, then connect. `gateway` is a URL or `"local"`
+    (which needs `local_gateway`, the in-process gateway to start).
 
     Raises `NoCredential` when none is saved (except locally, where one is minted) and
     `require_credential` is true; `GatewayMismatch` when the saved token is for another gateway.
     """
-    settings = resolve_settings(gateway, env=env, auth_file=auth_file, warn=warn)
+    settings = resolve_settings(
+        gateway, env=env, auth_file=auth_file, warn=warn, local_gateway=local_gateway
+    )
     if require_credential and settings.credential is None and not settings.local:
         raise NoCredential(f"no credential for {settings.url} (looked in {settings.auth_path})")
     async with connect(
@@ -168,34 +177,22 @@ async def open_client(
         local_overrides=local_overrides,
         env=env,
         warn=warn,
+        on_retry=on_retry,
     ) as client:
         yield client
 
 
-def _local_app(env: Mapping[str, str], overrides: Mapping[str, Any] | None) -> Any:
-    from opendeploy_plan.emulator import EmulatorConfig, create_app
-
-    directory = local_dir(env)
-    ensure_private_dir(directory)
-    options: dict[str, Any] = {
-        "db_path": str(directory / "gateway.sqlite3"),
-        "public_url": LOCAL_BASE_URL,
-        **LOCAL_TIMINGS,
-        **(overrides or {}),
-    }
-    return create_app(EmulatorConfig(**options))
-
-
 async def _local_credential(
-    app: Any,
-    transport: httpx.AsyncBaseTransport,
+    endpoint: LocalEndpoint,
     saved: Credential | None,
     env: Mapping[str, str],
     warn: Warn,
 ) -> Credential:
     """The local token: the saved one if the local gateway still accepts it, else a new one."""
     if saved is not None:
-        probe = GatewayClient(LOCAL_BASE_URL, saved.api_key, transport=transport, retry=_NO_RETRY)
+        probe = GatewayClient(
+            LOCAL_BASE_URL, saved.api_key, transport=endpoint.transport, retry=_NO_RETRY
+        )
         try:
             await probe.regions()
             return saved
@@ -203,7 +200,7 @@ async def _local_credential(
             warn("the local gateway no longer knows the saved local token; minting a new one")
         finally:
             await probe.aclose()
-    token = str(app.state.emulator.mint_dashboard_token())
+    token = endpoint.mint_token()
     path = local_auth_file_path(env)
     write_auth_file(path, api_key=token, gateway=LOCAL_BASE_URL)
     return Credential(api_key=token, gateway=LOCAL_BASE_URL, source="local", path=path)
@@ -227,11 +224,14 @@ async def register_guest_credential(
     name: str = "opendeploy local deploy",
     source_hint: str | None = None,
     audit: AuditLog | None = None,
+    warn: Warn | None = None,
 ) -> Credential:
     """Register a guest credential and save it to `settings.auth_path`; consent is the caller's.
 
     A 429 is raised as `RateLimited` (never retried); a replay without `api_key` raises
-    `RegistrationReplayed`; nothing is written unless the answer is complete.
+    `RegistrationReplayed`; nothing is written unless the answer is complete. The saved
+    gateway is the one the answer echoes when it is safe (https, or http on loopback), else
+    the one called (with a warning).
     """
     try:
         registration = await client.register_guest(
@@ -269,26 +269,55 @@ async def register_guest_credential(
             audit.error("auth.register", reason="missing_guest_or_bindsig")
         raise RegistrationIncomplete("the registration answer lacked guest_id or bind_sig")
     api_key = registration.api_key.get_secret_value()
-    # The token was issued by the gateway we called: record that one, not the echoed field.
+    # auth.md: persist the `gateway` the answer echoes, the base URL to use from now on.
+    gateway = _echoed_gateway(registration.gateway, settings, warn=warn, audit=audit)
     write_auth_file(
         settings.auth_path,
         api_key=api_key,
-        gateway=settings.url,
+        gateway=gateway,
         guest_id=registration.guest_id,
         bind_sig=bind_sig,
     )
     if audit:
-        audit.info(
-            "auth.register", status="ok", guest_id=registration.guest_id, gateway=settings.url
-        )
+        audit.info("auth.register", status="ok", guest_id=registration.guest_id, gateway=gateway)
     return Credential(
         api_key=api_key,
-        gateway=settings.url,
+        gateway=gateway,
         source="local" if settings.local else "file",
         path=settings.auth_path,
         guest_id=registration.guest_id,
         bind_sig=bind_sig,
     )
+
+
+def _echoed_gateway(
+    echoed: str, settings: GatewaySettings, *, warn: Warn | None, audit: AuditLog | None
+) -> str:
+    """The gateway to save with a new credential: the echoed one if it is a safe URL."""
+    if not echoed.strip() or settings.local:
+        return settings.url
+    try:
+        gateway = normalize_gateway(echoed)
+    except InvalidGatewayUrl:
+        gateway = ""
+    if gateway.startswith("https://") or (
+        gateway.startswith("http://") and is_loopback(httpx.URL(gateway).host)
+    ):
+        return gateway
+    message = (
+        f"the gateway answered with an unsafe base URL {_printable(echoed)!r}; "
+        f"saving the credential for {settings.url}, the URL odplan called"
+    )
+    if warn:
+        warn(message)
+    if audit:
+        audit.warn("auth.register", reason="unsafe_gateway_echo", gateway=settings.url)
+    return settings.url
+
+
+def _printable(text: str) -> str:
+    """At most 100 printable characters of a server-sent string, for a message."""
+    return "".join(c for c in text if c.isprintable())[:100]
 
 
 async def ensure_credential(
@@ -300,6 +329,7 @@ async def ensure_credential(
     audit: AuditLog | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     env: Mapping[str, str] | None = None,
+    warn: Warn | None = None,
 ) -> Credential:
     """The credential to use: the resolved one, or a new guest credential behind consent.
 
@@ -321,7 +351,7 @@ async def ensure_credential(
         raise ConsentRequired("refused to create a credential without explicit consent")
     async with connect(settings, anonymous=True, transport=transport, env=env) as client:
         return await register_guest_credential(
-            client, settings, name=name, source_hint=source_hint, audit=audit
+            client, settings, name=name, source_hint=source_hint, audit=audit, warn=warn
         )
 
 

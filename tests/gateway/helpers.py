@@ -10,7 +10,7 @@ import httpx
 
 from opendeploy_plan.gateway import GatewayClient, RetryPolicy
 
-FAST = RetryPolicy(max_retries=2, base_delay=0.001, max_delay=0.01)
+FAST = RetryPolicy(max_retries=2, base_delay=0.001, max_delay=0.01, server_error_delay=0.001)
 
 
 def client_for(live: Any, token: str | None = None, **kwargs: Any) -> GatewayClient:

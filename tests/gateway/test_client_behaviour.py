@@ -28,7 +28,7 @@ from opendeploy_plan.gateway import (
 )
 
 TOKEN = "od_a" + "Q" * 43
-FAST = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01)
+FAST = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.01, server_error_delay=0.001)
 BASE = "https://gw.example/api"
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -258,18 +258,14 @@ async def test_finders_reconcile_after_outcome_unknown() -> None:
 @pytest.mark.anyio
 async def test_same_origin_get_redirect_is_followed_with_the_token() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/v1/regions":
-            return httpx.Response(301, headers={"Location": "/api/v1/regions/"})
+        if request.url.path == "/api/v1/profile":
+            return httpx.Response(301, headers={"Location": "/api/v1/profile/"})
         assert request.headers["authorization"] == f"Bearer {TOKEN}"
-        return httpx.Response(200, json=[])
+        return httpx.Response(200, json={"id": "u1", "email": "a@example.com"})
 
     async with make_client(handler) as client:
-        response = await client._send_following_redirects(  # the engine, on a slashless path
-            __import__("opendeploy_plan.gateway._client", fromlist=["_Call"])._Call(
-                "GET", "v1/regions"
-            )
-        )
-    assert response.status_code == 200
+        profile = await client.profile()  # a slashless path, redirected to the slashed form
+    assert profile.id == "u1"
 
 
 @pytest.mark.anyio
@@ -385,7 +381,7 @@ async def test_documented_variants_are_tolerated() -> None:
             return httpx.Response(
                 200, json={"service_id": "s1", "variables": [{"key": "A", "value": "1"}]}
             )
-        if path == "/api/v1/service-domains/":
+        if path == "/api/v1/service-domains":
             return httpx.Response(200, json=[{"id": "d1", "url": "https://x.opendeploy.run"}])
         return httpx.Response(200, json={"guest_id": "", "agent_id": "g-1", "bind_sig": "ff"})
 
@@ -435,7 +431,10 @@ async def test_log_stream_yields_server_sent_events() -> None:
 
 
 @pytest.mark.anyio
-async def test_every_collection_path_ends_with_a_slash() -> None:
+async def test_every_url_form_is_the_documented_one() -> None:
+    """The forms api-schemas.md, SKILL.md, operate.md and domain.md write: a slash on the
+    collections (`/regions/`, `/projects/`, `/services/`, `/deployments/`), none on the
+    project's deployments and the domain list (issue 14, item 3)."""
     paths: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -449,17 +448,31 @@ async def test_every_collection_path_ends_with_a_slash() -> None:
         await client.list_deployments(project_id="p1")
         await client.project_deployments("p1", status="success")
         await client.list_service_domains("s1")
-    assert all(p.endswith("/") for p in paths), paths
+    assert paths == [
+        "/api/v1/regions/",
+        "/api/v1/projects/",
+        "/api/v1/projects/p1/services/",
+        "/api/v1/deployments/",
+        "/api/v1/projects/p1/deployments",
+        "/api/v1/service-domains",
+    ]
 
 
-def test_path_segments_cannot_change_the_route() -> None:
-    from opendeploy_plan.gateway._client import _seg
+@pytest.mark.anyio
+async def test_path_segments_cannot_change_the_route() -> None:
+    paths: list[str] = []
 
-    with pytest.raises(ValueError):
-        _seg("../admin")
-    with pytest.raises(ValueError):
-        _seg("")
-    assert _seg("a b") == "a%20b"
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path.decode())
+        return httpx.Response(200, json={"id": "p1", "name": "x"})
+
+    async with make_client(handler) as client:
+        with pytest.raises(ValueError):
+            await client.get_project("../admin")
+        with pytest.raises(ValueError):
+            await client.get_project("")
+        await client.get_project("a b")
+    assert paths == ["/api/v1/projects/a%20b"]
 
 
 def test_model_reprs_hide_env_maps_and_secret_fields() -> None:

@@ -16,13 +16,13 @@ from opendeploy_plan.gateway import (
     AuthFileUnsupported,
     GatewayMismatch,
     InvalidGatewayUrl,
+    migrate_legacy_auth,
     normalize_gateway,
     read_auth_file,
     redact,
     resolve_settings,
     write_auth_file,
 )
-from opendeploy_plan.gateway._credentials import migrate_legacy_auth
 
 KEY = "od_a" + "C" * 43
 OTHER = "https://other.example/api"

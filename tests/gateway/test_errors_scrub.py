@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from opendeploy_plan.gateway._errors import scrub
+from opendeploy_plan.gateway import scrub
 
 
 @pytest.mark.parametrize(

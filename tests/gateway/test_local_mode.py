@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from opendeploy_plan.cli import main
+from opendeploy_plan.engine.local_gateway import in_process_gateway
 from opendeploy_plan.gateway import open_client
 from tests.gateway.helpers import make_zip
 
@@ -43,7 +44,7 @@ def assert_real_auth_untouched(home: Path) -> None:
 
 
 async def deploy_locally(archive: Path) -> tuple[str, list[str]]:
-    async with open_client("local") as client:
+    async with open_client("local", local_gateway=in_process_gateway) as client:
         region = await client.active_region()
         project = await client.create_project("local-app", region_id=region.id)
         created = await client.create_service(
@@ -68,7 +69,7 @@ async def deploy_locally(archive: Path) -> tuple[str, list[str]]:
 
 
 async def project_names() -> list[str]:
-    async with open_client("local") as client:
+    async with open_client("local", local_gateway=in_process_gateway) as client:
         return [p.name for p in await client.list_projects()]
 
 
@@ -111,3 +112,14 @@ def test_a_stale_local_token_is_replaced(home: Path) -> None:
     assert asyncio.run(project_names()) == []
     assert json.loads(stale.read_text())["api_key"] != "od_k" + "S" * 43
     assert_real_auth_untouched(home)
+
+
+def test_local_mode_without_an_injected_gateway_fails_clearly(home: Path) -> None:
+    from opendeploy_plan.gateway import GatewayError
+
+    async def attempt() -> None:
+        async with open_client("local"):
+            pass
+
+    with pytest.raises(GatewayError, match="in-process gateway"):
+        asyncio.run(attempt())
