@@ -7,11 +7,19 @@ Deployment `progress` is left out: it moves while nothing the planner decides on
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from opendeploy_plan.plan.model import keyed_digest
 from opendeploy_plan.state.model import ObservedState
+
+
+def keyed_digest(salt: bytes, payload: object) -> str:
+    """HMAC-SHA256 of canonical JSON: stable across runs for equal payloads and salt."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hmac.new(salt, text.encode(), hashlib.sha256).hexdigest()
 
 
 def _reveal(values: Mapping[str, Any]) -> dict[str, str]:
