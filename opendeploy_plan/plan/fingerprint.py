@@ -41,8 +41,7 @@ def fingerprint_parts(observed: ObservedState, salt: bytes) -> dict[str, str]:
         parts[f"service.{name}"] = keyed_digest(salt, settings)
         parts[f"service.{name}.env"] = keyed_digest(salt, _reveal(svc.env))
         deployments = sorted(
-            (d.id, d.status, d.description or "", d.created_at.isoformat() if d.created_at else "")
-            for d in svc.deployments
+            (d.id, d.status, d.description or "", str(d.created_at or "")) for d in svc.deployments
         )
         parts[f"service.{name}.deployment"] = keyed_digest(salt, deployments)
         domain = svc.domain.model_dump() if svc.domain else None

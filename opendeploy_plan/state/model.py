@@ -116,8 +116,9 @@ class ObservedDeployment(BaseModel):
         return parse_timestamp(value)
 
     def created_at_sort_key(self) -> datetime:
-        """`created_at` for ordering; a deployment without a readable time sorts first."""
-        return self.created_at or _EARLIEST
+        """`created_at` for ordering; a deployment without a readable time sorts first.
+        (Parsed again: `model_copy(update=...)` skips validation and may leave text here.)"""
+        return timestamp_order(self.created_at)
 
 
 class ObservedDomain(BaseModel):
