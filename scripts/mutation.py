@@ -97,6 +97,22 @@ def _existing(globs: tuple[str, ...]) -> list[str]:
     return found
 
 
+def _refresh_unmutated(work: Path, mutated: set[str]) -> None:
+    """mutmut copies the code into `mutants/` once and keeps it: bring the files it does not
+    mutate up to date there (those it mutates, it regenerates itself when they change)."""
+    copy = work / "mutants"
+    if not copy.is_dir():
+        return
+    for source in (ROOT / "opendeploy_plan").rglob("*.py"):
+        relative = str(source.relative_to(ROOT))
+        target = copy / relative
+        if relative not in mutated and (
+            not target.exists() or target.read_bytes() != source.read_bytes()
+        ):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
 def _prepare(name: str, room: Room) -> Path | None:
     """The room's scratch copy with its mutmut config; None when it has nothing to mutate."""
     mutate = [m for m in _existing(room.mutate) if m.endswith(".py")]
@@ -111,6 +127,7 @@ def _prepare(name: str, room: Room) -> Path | None:
             shutil.copytree(source, target, ignore=_IGNORED, dirs_exist_ok=True)
         elif source.exists():
             shutil.copy2(source, target)
+    _refresh_unmutated(work, set(mutate))
     config = {
         "source_paths": ["opendeploy_plan"],
         "only_mutate": mutate,
@@ -129,26 +146,41 @@ def _prepare(name: str, room: Room) -> Path | None:
     return work
 
 
-def _run(work: Path, room: Room, children: int, deadline: float) -> str:
-    """`mutmut run` in `work` until done or `deadline`: "finished", "stopped" or "failed"."""
-    command = [str(MUTMUT), "run", "--max-children", str(children)]
-    log = (work / "mutmut-run.log").open("w")
-    process = subprocess.Popen(
-        command, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        process.wait(timeout=max(1.0, deadline - time.monotonic()))
-        return "finished" if process.returncode == 0 else "failed"
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGTERM)  # the session this script started
+def _mutmut(work: Path, arguments: list[str], deadline: float) -> str:
+    """One `mutmut run` in `work` until done or `deadline`: "finished", "stopped" or "failed"."""
+    with (work / "mutmut-run.log").open("a") as log:
+        process = subprocess.Popen(
+            [str(MUTMUT), "run", *arguments],
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=max(1.0, deadline - time.monotonic()))
+            return "finished" if process.returncode == 0 else "failed"
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        return "stopped"
-    finally:
-        log.close()
+            os.killpg(process.pid, signal.SIGTERM)  # the session this script started
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            return "stopped"
+
+
+def _run(work: Path, children: int, deadline: float) -> str:
+    """Retest the previous run's survivors (mutmut lets a result stand unless a mutant is
+    named, and tests may have been added since), then test the mutants not yet checked."""
+    (work / "mutmut-run.log").write_text("")
+    arguments = ["--max-children", str(children)]
+    if (work / "mutants").is_dir():
+        again = [k for k, v in _results(work).items() if v in ("survived", "no tests")]
+        if again:
+            outcome = _mutmut(work, [*arguments, *again], deadline)
+            if outcome != "finished":
+                return outcome
+    return _mutmut(work, arguments, deadline)
 
 
 def _results(work: Path) -> dict[str, str]:
@@ -234,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             print("    nothing to mutate or no tests: skipped")
             continue
         started = time.monotonic()
-        done = _run(work, room, args.children, started + args.max_minutes * 60)
+        done = _run(work, args.children, started + args.max_minutes * 60)
         seconds = time.monotonic() - started
         report = _report(name, room, _results(work), seconds, done)
         reports.append(report)

@@ -69,3 +69,16 @@ def test_apply_rechecks_under_the_saved_salt() -> None:
     saved = load_plan(save_plan(plan, manifest_digest="m", gateway="local"))
     assert saved.changed_secrets(_desired()) == []
     assert saved.changed_secrets(_desired("hunter3")) == [f"{PATH} (secret api_key)"]
+
+
+def test_build_variables_are_rechecked_too() -> None:
+    def desired(value: str) -> DesiredState:
+        build = {"NPM_TOKEN": DesiredValue.secret("npm", value)}
+        service = DesiredService(type="web", port=8080, build_env=build)
+        return _desired().model_copy(update={"services": {"web": service}})
+
+    plan = make_plan(desired("a"), ObservedState.empty(), PlanOptions(salt=b"\x03" * 16))
+    assert list(plan.secret_hashes) == ["service.web.build_env.NPM_TOKEN"]
+    saved = load_plan(save_plan(plan, manifest_digest="m", gateway="g"))
+    assert saved.changed_secrets(desired("a")) == []
+    assert saved.changed_secrets(desired("b")) == ["service.web.build_env.NPM_TOKEN (secret npm)"]
