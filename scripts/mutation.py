@@ -226,10 +226,11 @@ def _report(name: str, room: Room, results: dict[str, str], seconds: float, done
     for status in considered.values():
         counts[status] = counts.get(status, 0) + 1
     equivalent = equivalent_mutants()
-    survivors = sorted(k for k, v in considered.items() if v == "survived")
+    survivors = sorted(k for k, v in considered.items() if v in ("survived", "no tests"))
     listed = [s for s in survivors if any(fnmatch.fnmatch(s, e) for e in equivalent)]
     killed = sum(counts.get(s, 0) for s in ("killed", "timeout", "caught by type check"))
-    checked = killed + counts.get("survived", 0) + counts.get("suspicious", 0)
+    # A mutant no test runs is not killed: it counts against the score like a survivor.
+    checked = killed + sum(counts.get(s, 0) for s in ("survived", "suspicious", "no tests"))
     score = killed / checked if checked else 0.0
     adjusted = (killed + len(listed)) / checked if checked else 0.0
     return {
