@@ -13,9 +13,9 @@ from opendeploy_plan.plan import (
     DesiredSource,
     DesiredState,
     DesiredValue,
+    PlannedAction,
     PlanOptions,
     PlanSummary,
-    PlannedAction,
     make_plan,
 )
 from opendeploy_plan.plan.destroy import make_destroy_plan
