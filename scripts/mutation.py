@@ -49,11 +49,15 @@ class Room:
 ROOMS: dict[str, Room] = {
     "plan": Room(
         mutate=("opendeploy_plan/plan/*",),
-        tests=("tests/plan", "tests/unit/test_state_time.py"),
+        tests=("tests/plan", "tests/unit/test_state_time.py", "tests/unit/test_refresh_rules.py"),
     ),
     "state": Room(
         mutate=("opendeploy_plan/state/model.py", "opendeploy_plan/state/refresh.py"),
-        tests=("tests/unit/test_state_time.py", "tests/plan"),
+        tests=(
+            "tests/unit/test_state_time.py",
+            "tests/unit/test_refresh_rules.py",
+            "tests/plan",
+        ),
         # refresh() and _service_detail() read the gateway: the end-to-end tests guard them.
         skip=("*refresh.x_refresh__*", "*refresh.x__service_detail__*"),
     ),
