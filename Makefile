@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest schemas bench clean
+.PHONY: install demo test lint typecheck pytest schemas bench mutation clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ test: lint typecheck pytest
 
 bench: install
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+# Mutation testing of the pure rooms (not in CI; ROOMS="plan state" for some, MINUTES per room).
+mutation: install
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	$(BIN)/python scripts/mutation.py $(ROOMS) --max-minutes $(or $(MINUTES),30)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -53,6 +53,7 @@ from opendeploy_plan.plan.model import (
     PlanSummary,
 )
 from opendeploy_plan.plan.planner import make_plan, service_config_digest, short_digest
+from opendeploy_plan.plan.settings import same_setting, settings_diff
 from opendeploy_plan.plan.stamp import Stamp, config_digest, format_stamp, parse_stamp
 
 __all__ = [
@@ -90,7 +91,9 @@ __all__ = [
     "plan_json",
     "plan_json_schema",
     "resolve_variables",
+    "same_setting",
     "save_plan",
     "service_config_digest",
+    "settings_diff",
     "short_digest",
 ]

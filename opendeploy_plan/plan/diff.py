@@ -10,44 +10,18 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from deepdiff import DeepDiff
 from pydantic import SecretStr
 
-from opendeploy_plan import platform
-from opendeploy_plan.plan.desired import (
-    QUANTITY_FIELDS,
-    DesiredService,
-    DesiredValue,
-)
+from opendeploy_plan.plan.desired import DesiredService, DesiredValue
 from opendeploy_plan.plan.model import AttributeChange, ChangeKind, DisplayValue, Mask
+from opendeploy_plan.plan.settings import PLATFORM_DEFAULTS, settings_diff
 from opendeploy_plan.state.model import ObservedService
 
 
-def _normalized(name: str, value: object) -> object:
-    """Quantities by value (`1` == `1000m`, `1Gi` == `1024Mi`); lists as sorted sets."""
-    if name in QUANTITY_FIELDS and isinstance(value, str):
-        try:
-            if name.startswith("cpu"):
-                return platform.cpu_millicores(value)
-            return platform.memory_bytes(value)
-        except ValueError:
-            return value
-    if isinstance(value, list | tuple):
-        return sorted(set(value))
-    return value
-
-
-# What the platform uses when a service row leaves a field empty (api-schemas.md step 3.3).
-_PLATFORM_DEFAULTS: dict[str, object] = {
-    "replicas": 1,
-    "auto_scaling": False,
-    "internal_only": False,
-}
-
-
 def _live_value(live: ObservedService, name: str) -> object:
+    """The live value as shown in a plan: an empty field as the platform's default."""
     value = getattr(live, name)
-    return _PLATFORM_DEFAULTS.get(name) if value is None else value
+    return PLATFORM_DEFAULTS.get(name) if value is None else value
 
 
 def desired_settings(service: DesiredService) -> dict[str, object]:
@@ -58,14 +32,10 @@ def desired_settings(service: DesiredService) -> dict[str, object]:
 
 
 def diff_settings(desired: DesiredService, live: ObservedService) -> list[AttributeChange]:
-    """Changes to the managed fields of an existing service row (unset fields are skipped)."""
+    """Changes to the managed fields of an existing service row (unset fields are skipped),
+    compared by the one rule apply's read-back uses too (`plan.settings.settings_diff`)."""
     want = desired_settings(desired)
     have = {name: _live_value(live, name) for name in want}
-    want_norm = {k: _normalized(k, v) for k, v in want.items()}
-    have_norm = {k: _normalized(k, v) for k, v in have.items()}
-    if want_norm == have_norm:
-        return []
-    changed = DeepDiff(have_norm, want_norm, ignore_order=True).affected_root_keys
     return [
         AttributeChange(
             path=name,
@@ -73,7 +43,7 @@ def diff_settings(desired: DesiredService, live: ObservedService) -> list[Attrib
             before=_plain(have[name]),
             after=_plain(want[name]),
         )
-        for name in sorted(str(key) for key in changed)
+        for name in settings_diff(want, have)
     ]
 
 

@@ -7,11 +7,19 @@ Deployment `progress` is left out: it moves while nothing the planner decides on
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from opendeploy_plan.plan.model import keyed_digest
 from opendeploy_plan.state.model import ObservedState
+
+
+def keyed_digest(salt: bytes, payload: object) -> str:
+    """HMAC-SHA256 of canonical JSON: stable across runs for equal payloads and salt."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hmac.new(salt, text.encode(), hashlib.sha256).hexdigest()
 
 
 def _reveal(values: Mapping[str, Any]) -> dict[str, str]:
@@ -33,7 +41,7 @@ def fingerprint_parts(observed: ObservedState, salt: bytes) -> dict[str, str]:
         parts[f"service.{name}"] = keyed_digest(salt, settings)
         parts[f"service.{name}.env"] = keyed_digest(salt, _reveal(svc.env))
         deployments = sorted(
-            (d.id, d.status, d.description or "", d.created_at) for d in svc.deployments
+            (d.id, d.status, d.description or "", str(d.created_at or "")) for d in svc.deployments
         )
         parts[f"service.{name}.deployment"] = keyed_digest(salt, deployments)
         domain = svc.domain.model_dump() if svc.domain else None

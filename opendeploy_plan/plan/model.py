@@ -6,15 +6,13 @@ explains it to people: apply must never branch on a reason.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 from opendeploy_plan.diagnostics import Diagnostic
+from opendeploy_plan.plan.fingerprint import fingerprint_parts, parts_changed
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -222,12 +220,6 @@ def summarize(actions: tuple[PlannedAction, ...]) -> PlanSummary:
     return PlanSummary(create, update, destroy, deploy, wait, upload)
 
 
-def keyed_digest(salt: bytes, payload: object) -> str:
-    """HMAC-SHA256 of canonical JSON: stable across runs for equal payloads and salt."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hmac.new(salt, text.encode(), hashlib.sha256).hexdigest()
-
-
 @dataclass(frozen=True, eq=False)
 class Plan:
     """The result of `make_plan`: what apply will do, in a dependency-respecting order.
@@ -295,6 +287,4 @@ class Plan:
 
         An empty list means the plan is still current: a saved plan may be applied.
         """
-        from opendeploy_plan.plan.fingerprint import fingerprint_parts, parts_changed
-
         return parts_changed(self.fingerprint_parts, fingerprint_parts(observed, self.options.salt))

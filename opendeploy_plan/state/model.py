@@ -30,9 +30,43 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+__all__ = [
+    "ObservedDependency",
+    "ObservedDeployment",
+    "ObservedDomain",
+    "ObservedProject",
+    "ObservedService",
+    "ObservedState",
+    "parse_timestamp",
+    "timestamp_order",
+]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+# Where a deployment without a readable time sorts: before every other.
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An RFC 3339 / ISO 8601 time as an aware datetime (naive times are UTC); None when empty
+    or unreadable. Times are compared as times, never as text: `2026-01-01T10:00:00+02:00` is
+    before `2026-01-01T09:00:00Z`, and a `.5` fraction does not sort after `Z`."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def timestamp_order(value: object) -> datetime:
+    """A sort key for a time as the gateway gives it: unreadable times sort first."""
+    return parse_timestamp(value) or _EARLIEST
 
 
 class ObservedProject(BaseModel):
@@ -73,15 +107,18 @@ class ObservedDeployment(BaseModel):
     status: str
     progress: int = 0
     description: str | None = None
-    created_at: str = ""
+    # Parsed from the gateway's RFC 3339 text (None when missing or unreadable).
+    created_at: datetime | None = None
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _parse_created_at(cls, value: object) -> datetime | None:
+        return parse_timestamp(value)
 
     def created_at_sort_key(self) -> datetime:
-        """`created_at` as an aware datetime for ordering; unparsable values sort first."""
-        try:
-            parsed = datetime.fromisoformat(self.created_at)
-        except ValueError:
-            return datetime.min.replace(tzinfo=UTC)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        """`created_at` for ordering; a deployment without a readable time sorts first.
+        (Parsed again: `model_copy(update=...)` skips validation and may leave text here.)"""
+        return timestamp_order(self.created_at)
 
 
 class ObservedDomain(BaseModel):

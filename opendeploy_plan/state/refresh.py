@@ -23,7 +23,18 @@ from opendeploy_plan.state.model import (
     ObservedProject,
     ObservedService,
     ObservedState,
+    timestamp_order,
 )
+
+__all__ = [
+    "DEPLOYMENT_HISTORY",
+    "dependency_key",
+    "in_environment",
+    "newest_deployments",
+    "normal_source_path",
+    "refresh",
+    "secret_map",
+]
 
 # How many of a service's most recent deployments the planner sees.
 DEPLOYMENT_HISTORY = 10
@@ -142,7 +153,7 @@ async def _service_detail(
         client.list_deployments(project_id=project_id, service_id=service.id),
     )
     row: Mapping[str, Any] = service.model_dump()
-    recent = sorted(deployments, key=lambda d: d.created_at, reverse=True)[:DEPLOYMENT_HISTORY]
+    recent = newest_deployments(deployments, DEPLOYMENT_HISTORY)
     return ObservedService(
         id=service.id,
         type=service.type,
@@ -159,6 +170,12 @@ async def _service_detail(
         domain=_auto_domain(domains, environment),
         **{name: _optional_str(row.get(name)) for name in _SETTING_FIELDS},
     )
+
+
+def newest_deployments(deployments: list[Deployment], count: int) -> list[Deployment]:
+    """The `count` most recent deployments, newest first, by time (not by text); those without
+    a readable time count as the oldest, in the gateway's order."""
+    return sorted(deployments, key=lambda d: timestamp_order(d.created_at), reverse=True)[:count]
 
 
 def _deployment(deployment: Deployment) -> ObservedDeployment:

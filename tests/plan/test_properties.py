@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
@@ -12,7 +14,10 @@ from opendeploy_plan.state.model import ObservedState
 from tests.plan.perfect_apply import observed_after_apply
 from tests.plan.strategies import desired_states
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# `make mutation` runs these once per mutant: it asks for fewer examples (see
+# scripts/mutation.py); the suite keeps 60.
+EXAMPLES = int(os.environ.get("ODPLAN_HYPOTHESIS_EXAMPLES", "60"))
+FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST

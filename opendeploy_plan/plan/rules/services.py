@@ -1,0 +1,183 @@
+"""Rules for the service row and its runtime env.
+
+A missing service is created with its full env; a type or environment change, or `--replace`,
+replaces it. An existing service gets an in-place update for changed settings (resources and
+replicas without a redeploy, everything else with one) and build variables, and a full env PUT
+(`service.X.env`) for changed runtime variables. What to deploy afterwards is the deployment
+rules' call (`deployments.py`); this module only says what changed (`RowChanges`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opendeploy_plan.plan import addresses as addr
+from opendeploy_plan.plan.desired import RESIZE_FIELDS, DesiredService
+from opendeploy_plan.plan.diff import WantedValue, diff_settings, diff_variables, wanted_variables
+from opendeploy_plan.plan.model import ActionKind, ActionReason, AttributeChange, ChangeKind, Mask
+from opendeploy_plan.plan.rules.context import Draft, PlanContext, adds
+from opendeploy_plan.state.model import ObservedService
+
+__all__ = ["RowChanges", "ServiceInputs", "plan_new_service", "plan_service_row", "service_inputs"]
+
+
+@dataclass(frozen=True)
+class ServiceInputs:
+    """What the service rules need about one manifest service, worked out once."""
+
+    name: str
+    service: DesiredService
+    live: ObservedService | None
+    # Set when the live service must be replaced (type or environment changed, --replace).
+    replace_reason: ActionReason | None
+    wanted_env: dict[str, WantedValue]
+    pending_env: tuple[str, ...]
+    wanted_build: dict[str, WantedValue]
+    pending_build: tuple[str, ...]
+    # The dependencies it uses or whose variables it refers to.
+    uses_addresses: frozenset[str]
+
+    @property
+    def address(self) -> str:
+        return addr.service(self.name)
+
+    @property
+    def is_new(self) -> bool:
+        """Created afresh: missing live, or replaced."""
+        return self.live is None or self.replace_reason is not None
+
+
+@dataclass(frozen=True)
+class RowChanges:
+    """What changed on an existing service, for the deployment rules to decide on."""
+
+    settings: tuple[AttributeChange, ...] = ()
+    build: tuple[AttributeChange, ...] = ()
+    env: tuple[AttributeChange, ...] = ()
+    env_reason: ActionReason | None = None
+
+    @property
+    def redeploying_settings(self) -> tuple[AttributeChange, ...]:
+        """Changed settings that need a redeploy (all but resources and replicas)."""
+        return tuple(c for c in self.settings if c.path not in RESIZE_FIELDS)
+
+
+def service_inputs(ctx: PlanContext, name: str, svc: DesiredService) -> ServiceInputs:
+    live = ctx.observed.services.get(name)
+    dep_env = ctx.dependency_env()
+    wanted_env, pending_env = wanted_variables(svc.env, svc.uses, dep_env)
+    wanted_build, pending_build = wanted_variables(svc.build_env, (), dep_env)
+    uses_addresses = {addr.dependency(d) for d in svc.uses}
+    uses_addresses |= {
+        addr.dependency(r.dependency)
+        for v in [*svc.env.values(), *svc.build_env.values()]
+        for r in v.dependency_refs
+    }
+    replace_reason: ActionReason | None = None
+    if live is not None:
+        if live.type != svc.type:
+            replace_reason = ActionReason.TYPE_CHANGED
+        elif live.environment != ctx.desired.environment:
+            replace_reason = ActionReason.ENVIRONMENT_CHANGED
+        elif addr.service(name) in ctx.replace:
+            replace_reason = ActionReason.REPLACE_REQUESTED
+    return ServiceInputs(
+        name=name,
+        service=svc,
+        live=live,
+        replace_reason=replace_reason,
+        wanted_env=wanted_env,
+        pending_env=tuple(pending_env),
+        wanted_build=wanted_build,
+        pending_build=tuple(pending_build),
+        uses_addresses=frozenset(uses_addresses),
+    )
+
+
+def plan_new_service(ctx: PlanContext, inputs: ServiceInputs) -> None:
+    """Create (or replace) the service row with its full env."""
+    svc, live = inputs.service, inputs.live
+    environment = ctx.desired.environment
+    changes: list[AttributeChange] = []
+    if live is not None and inputs.replace_reason is not None:
+        if live.type != svc.type:
+            changes.append(
+                AttributeChange(
+                    "type", ChangeKind.CHANGE, live.type, svc.type, "forces replacement"
+                )
+            )
+        if live.environment != environment:
+            changes.append(
+                AttributeChange(
+                    "environment",
+                    ChangeKind.CHANGE,
+                    live.environment,
+                    environment,
+                    "forces replacement",
+                )
+            )
+    else:
+        changes.append(AttributeChange("type", ChangeKind.ADD, None, svc.type))
+        changes.append(AttributeChange("environment", ChangeKind.ADD, None, environment))
+    settings: dict[str, object] = dict(svc.settings())
+    settings["dependencies"] = list(svc.after)
+    changes.extend(adds(settings))
+    changes.extend(diff_variables("env", inputs.wanted_env, inputs.pending_env, {}, "replace", {}))
+    changes.extend(
+        diff_variables("build_env", inputs.wanted_build, inputs.pending_build, {}, "replace", {})
+    )
+    kind = ActionKind.CREATE if live is None else ActionKind.REPLACE
+    reason = inputs.replace_reason or ActionReason.NEW
+    draft = ctx.add(Draft(inputs.address, kind, reason, changes))
+    draft.wants |= {addr.PROJECT, *inputs.uses_addresses}
+    draft.wants |= {addr.service(s) for s in svc.after}
+
+
+def plan_service_row(ctx: PlanContext, inputs: ServiceInputs, live: ObservedService) -> RowChanges:
+    """Update an existing service in place: settings and build variables on the row, runtime
+    variables through the env PUT."""
+    svc = inputs.service
+    settings_changes = diff_settings(svc, live)
+    build_changes = diff_variables(
+        "build_env",
+        inputs.wanted_build,
+        inputs.pending_build,
+        live.build_variables,
+        svc.env_policy,
+        {},
+    )
+    env_changes = diff_variables(
+        "env",
+        inputs.wanted_env,
+        inputs.pending_env,
+        live.env,
+        svc.env_policy,
+        ctx.provided_by_pending(svc.uses),
+    )
+    row = RowChanges(tuple(settings_changes), tuple(build_changes), tuple(env_changes))
+    if settings_changes or build_changes:
+        if row.redeploying_settings:
+            reason = ActionReason.SETTINGS_CHANGED
+        elif build_changes:
+            reason = ActionReason.BUILD_ENV_CHANGED
+        else:
+            reason = ActionReason.RESOURCES_CHANGED
+        marked = [
+            c
+            if c.path in RESIZE_FIELDS
+            else AttributeChange(c.path, c.kind, c.before, c.after, "requires redeploy")
+            for c in settings_changes
+        ]
+        draft = ctx.add(Draft(inputs.address, ActionKind.UPDATE, reason, [*marked, *build_changes]))
+        draft.wants |= {*inputs.uses_addresses, *(addr.service(s) for s in svc.after)}
+    if not env_changes:
+        return row
+    only_pending = all(c.after is Mask.UNKNOWN for c in env_changes) and bool(
+        inputs.pending_env or ctx.provided_by_pending(svc.uses)
+    )
+    env_reason = ActionReason.DEPENDENCY_ENV_CHANGED if only_pending else ActionReason.ENV_CHANGED
+    draft = ctx.add(
+        Draft(addr.service_env(inputs.name), ActionKind.UPDATE, env_reason, env_changes)
+    )
+    draft.wants |= {inputs.address, *inputs.uses_addresses}
+    return RowChanges(row.settings, row.build, row.env, env_reason)
