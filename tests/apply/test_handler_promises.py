@@ -307,6 +307,20 @@ def test_a_deployment_in_flight_is_awaited_not_duplicated(
         assert planned.exit_code == 0, planned.output
 
 
+def test_a_database_still_provisioning_is_awaited_before_its_service(gw: Rig) -> None:
+    out = applied(gw)
+    lines = out.splitlines()
+
+    def first(text: str) -> int:
+        return next(i for i, line in enumerate(lines) if line.endswith(text))
+
+    assert first("dependency.db: dependency provisioning") < first(
+        "dependency.db: dependency running"
+    )
+    assert first("dependency.db: dependency running") < first("dependency.db: done")
+    assert first("dependency.db: done") < first("service.web: creating…")
+
+
 def test_an_auto_domain_not_there_yet_is_awaited(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
