@@ -291,7 +291,7 @@ def test_a_lost_service_update_response_is_retried(gw: Rig) -> None:
 def test_a_deployment_in_flight_is_awaited_not_duplicated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with rig(tmp_path, monkeypatch, manifest(), build_seconds=4.0) as r:
+    with rig(tmp_path, monkeypatch, manifest(), build_seconds=6.0) as r:
         # The first apply creates the deployment, then loses sight of it (the watch's reads
         # fail) and stops while the build goes on.
         r.tamper.swallow("GET", f"/api/v1/deployments/{ID}", answer={}, count=None)
