@@ -1,19 +1,21 @@
 """Watch a deployment until it reaches a terminal state.
 
-Polling backs off from `first_delay` to `max_delay` while nothing changes, and snaps back to the
-short delay whenever the status or progress moves. A `wake` event (set by a log-stream reader
-for every event it receives) cuts the current wait short, so a deployment that finishes is
-noticed at once instead of at the next poll.
+Polling (`polling.poll_until`) backs off from `first_delay` to `max_delay` while nothing
+changes, and snaps back to the short delay whenever the status or progress moves. A `wake` event
+(set by a log-stream reader for every event it receives) cuts the current wait short, so a
+deployment that finishes is noticed at once instead of at the next poll.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from opendeploy_plan.apply.polling import PollPolicy, PollTimeout, poll_until
 from opendeploy_plan.platform import TERMINAL_DEPLOYMENT_STATUSES
+
+__all__ = ["DeploymentSnapshot", "PollPolicy", "WatchTimeout", "watch_deployment"]
 
 
 @dataclass(frozen=True)
@@ -29,23 +31,15 @@ class DeploymentSnapshot:
         return self.status in TERMINAL_DEPLOYMENT_STATUSES
 
 
-class WatchTimeout(TimeoutError):
+class WatchTimeout(PollTimeout[DeploymentSnapshot]):
     """The deployment did not reach a terminal state in time; it may still be running."""
 
     def __init__(self, last: DeploymentSnapshot, waited: float) -> None:
-        super().__init__(f"deployment still {last.status} at {last.progress}% after {waited:.0f}s")
-        self.last = last
-        self.waited = waited
-
-
-@dataclass(frozen=True)
-class PollPolicy:
-    """How often to poll: start short, grow by `factor` while idle, never beyond `max_delay`."""
-
-    first_delay: float = 0.5
-    max_delay: float = 5.0
-    factor: float = 1.5
-    timeout: float = 30 * 60.0
+        super().__init__(
+            last,
+            waited,
+            f"deployment still {last.status} at {last.progress}% after {waited:.0f}s",
+        )
 
 
 async def watch_deployment(
@@ -60,35 +54,14 @@ async def watch_deployment(
     `on_update` sees every snapshot whose status or progress differs from the previous one.
     Raises WatchTimeout after `policy.timeout` seconds without a terminal state.
     """
-    policy = policy or PollPolicy()
-    started = time.monotonic()
-    delay = policy.first_delay
-    previous: DeploymentSnapshot | None = None
-    while True:
-        snapshot = await fetch()
-        changed = previous is None or (snapshot.status, snapshot.progress) != (
-            previous.status,
-            previous.progress,
-        )
-        if changed and on_update is not None:
-            on_update(snapshot)
-        if snapshot.terminal:
-            return snapshot
-        waited = time.monotonic() - started
-        if waited >= policy.timeout:
-            raise WatchTimeout(snapshot, waited)
-        delay = policy.first_delay if changed else min(delay * policy.factor, policy.max_delay)
-        previous = snapshot
-        await _sleep_or_wake(min(delay, policy.timeout - waited), wake)
-
-
-async def _sleep_or_wake(seconds: float, wake: asyncio.Event | None) -> None:
-    if wake is None:
-        await asyncio.sleep(seconds)
-        return
     try:
-        await asyncio.wait_for(wake.wait(), timeout=seconds)
-    except TimeoutError:
-        return
-    finally:
-        wake.clear()
+        return await poll_until(
+            fetch,
+            lambda snapshot: snapshot.terminal,
+            policy=policy or PollPolicy(),
+            key=lambda snapshot: (snapshot.status, snapshot.progress),
+            on_update=on_update,
+            wake=wake,
+        )
+    except PollTimeout as exc:
+        raise WatchTimeout(exc.last, exc.waited) from None

@@ -9,6 +9,7 @@ An address pattern given to `--target`/`--exclude` matches itself and every addr
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Final
 
 PROJECT: Final = "project"
@@ -60,5 +61,47 @@ def matches(address: str, pattern: str) -> bool:
 def service_name(address: str) -> str | None:
     """The service an address belongs to, or None."""
     if not address.startswith("service."):
+        return None
+    return address.split(".")[1]
+
+
+class ResourceKind(StrEnum):
+    """What an address names: apply picks its handler by it (and ordering can key on it)."""
+
+    PROJECT = "project"
+    SOURCE = "source"
+    DEPENDENCY = "dependency"
+    SERVICE = "service"
+    ENV = "env"
+    DEPLOYMENT = "deployment"
+    DOMAIN = "domain"
+
+
+def resource_kind(address: str) -> ResourceKind | None:
+    """The kind of a canonical address (`service.web.env` → ENV), or None for any other text.
+
+    Aliases are not resolved here: pass `canonical(address)` when the text came from a user."""
+    if not is_valid(address):
+        return None
+    if address == PROJECT:
+        return ResourceKind.PROJECT
+    if address == PROJECT_SOURCE:
+        return ResourceKind.SOURCE
+    parts = address.split(".")
+    if parts[0] == "dependency":
+        return ResourceKind.DEPENDENCY
+    if len(parts) == 2:
+        return ResourceKind.SERVICE
+    return {
+        "env": ResourceKind.ENV,
+        "deployment": ResourceKind.DEPLOYMENT,
+        "domain": ResourceKind.DOMAIN,
+    }.get(parts[2])
+
+
+def resource_name(address: str) -> str | None:
+    """The manifest name an address is about: the dependency key or the service name."""
+    kind = resource_kind(address)
+    if kind is None or kind in (ResourceKind.PROJECT, ResourceKind.SOURCE):
         return None
     return address.split(".")[1]

@@ -1,0 +1,187 @@
+"""`service.<name>.deployment`: deploy the service (once per run, found again by the run's id
+in the description when a response is lost), or wait for one already in flight; then watch it
+until it is terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from opendeploy_plan.apply.context import ApplyContext, ServiceOutcomeRecord
+from opendeploy_plan.apply.errors import ApplyError, DeploymentFailed
+from opendeploy_plan.apply.handlers.dependency import wait_ready
+from opendeploy_plan.apply.reconcile import create_or_find
+from opendeploy_plan.apply.watch import DeploymentSnapshot, watch_deployment
+from opendeploy_plan.gateway import Deployment, NotFound
+from opendeploy_plan.plan import ActionKind, PlannedAction, format_stamp, service_config_digest
+from opendeploy_plan.plan import addresses as addr
+from opendeploy_plan.plan.stamp import Stamp
+from opendeploy_plan.state.model import ObservedService
+from opendeploy_plan.state.refresh import secret_map
+
+__all__ = ["apply"]
+
+
+async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
+    name = addr.resource_name(action.address)
+    assert name is not None, action.address
+    if action.kind is ActionKind.WAIT:
+        await _wait_existing(ctx, action, name)
+    else:
+        await _deploy(ctx, action, name)
+
+
+async def _wait_existing(ctx: ApplyContext, action: PlannedAction, name: str) -> None:
+    deployment_id = action.waits_for_deployment
+    if not deployment_id:
+        raise ApplyError(f"{action.address}: nothing to wait for")
+    await _watch(ctx, action, name, deployment_id)
+
+
+async def _deploy(ctx: ApplyContext, action: PlannedAction, name: str) -> None:
+    client = ctx.client
+    project_id = ctx.require_project()
+    service_id = ctx.service_id(name)
+    svc = ctx.desired.services[name]
+    if action.waits_for_deployment:
+        # One in flight builds the old config: let it finish (whatever its end), then deploy.
+        with contextlib.suppress(DeploymentFailed):
+            await _watch(ctx, action, name, action.waits_for_deployment)
+    for key in svc.uses:
+        if key in ctx.dependency_ids:
+            await wait_ready(ctx, action, key)
+    read = await client.get_service(service_id)
+    env = await client.get_env(project_id, service_id)
+    live = ObservedService(
+        id=service_id,
+        type=read.type or svc.type,
+        environment=read.environment or ctx.desired.environment,
+        env=secret_map(env.variables),
+        build_variables=secret_map(read.build_variables),
+    )
+    stamp = Stamp(
+        project_digest=ctx.desired.source.digest,
+        service_digest=ctx.desired.service_digest(name),
+        run_id=ctx.inputs.run_id,
+        config_digest=service_config_digest(svc, live, ctx.dependency_env),
+    )
+    description = format_stamp(stamp, f"odplan deploy of {name}")
+    marker = f"run={ctx.inputs.run_id}"
+    temp_path = ctx.temp_file_path or await _previous_temp_path(ctx, name)
+
+    async def create() -> Deployment:
+        return await client.create_deployment(
+            project_id,
+            service_id,
+            environment=ctx.desired.environment,
+            temp_file_path=temp_path,
+            source="git" if ctx.desired.source.kind == "git" else "zip",
+            branch=ctx.desired.source.branch,
+            description=description,
+            dependencies=[ctx.dependency_ids[k] for k in svc.uses if k in ctx.dependency_ids],
+        )
+
+    async def find() -> Deployment | None:
+        return await client.find_deployment_by_description(
+            service_id, marker, project_id=project_id
+        )
+
+    deployment = await create_or_find(create, find)
+    ctx.log(
+        "deploy.create",
+        project_id=project_id,
+        service_id=service_id,
+        deployment_id=deployment.id,
+        environment=ctx.desired.environment,
+        run_id=ctx.inputs.run_id,
+    )
+    await _watch(ctx, action, name, deployment.id)
+
+
+async def _previous_temp_path(ctx: ApplyContext, name: str) -> str:
+    """Deploying without a new upload: reuse the latest deployment's parked path (the build
+    reads `project.source_path`; the platform only keeps this one as a hint)."""
+    live = ctx.live_services.get(name)
+    latest = live.latest_deployment() if live else None
+    if latest is None:
+        return "reused-project-source"
+    with contextlib.suppress(NotFound):
+        return (await ctx.client.get_deployment(latest.id)).temp_file_path or latest.id
+    return latest.id
+
+
+async def _watch(ctx: ApplyContext, action: PlannedAction, name: str, deployment_id: str) -> None:
+    record = ctx.deployments.setdefault(name, ServiceOutcomeRecord())
+    record.deployment_id = deployment_id
+    started = time.monotonic()
+    wake = asyncio.Event()
+    streamer = asyncio.create_task(_stream_wakeups(ctx, deployment_id, wake))
+
+    async def fetch() -> DeploymentSnapshot:
+        d = await ctx.client.get_deployment(deployment_id)
+        return DeploymentSnapshot(d.status, d.progress or 0, d.error_msg or d.message)
+
+    def update(snapshot: DeploymentSnapshot) -> None:
+        ctx.progress(action, f"{snapshot.status} {snapshot.progress}%")
+
+    try:
+        final = await watch_deployment(fetch, policy=ctx.poll, on_update=update, wake=wake)
+    finally:
+        streamer.cancel()
+        with contextlib.suppress(BaseException):
+            await streamer
+    record.status = final.status
+    elapsed = time.monotonic() - started
+    ctx.log(
+        "deploy.terminal",
+        level="info" if final.status == "success" else "error",
+        deployment_id=deployment_id,
+        status=final.status,
+        duration_seconds=round(elapsed, 1),
+    )
+    if final.status != "success":
+        await _failed(ctx, name, deployment_id, final)
+
+
+async def _stream_wakeups(ctx: ApplyContext, deployment_id: str, wake: asyncio.Event) -> None:
+    """Every log-stream event wakes the watcher, so a terminal state is seen at once."""
+    with contextlib.suppress(Exception):
+        async for _event in ctx.client.stream_deployment_logs(deployment_id):
+            wake.set()
+        wake.set()
+
+
+async def _failed(
+    ctx: ApplyContext, name: str, deployment_id: str, final: DeploymentSnapshot
+) -> None:
+    lines: list[str] = []
+    with contextlib.suppress(Exception):
+        logs = await ctx.client.deployment_logs(deployment_id, tail=300)
+        lines = [_log_line(entry) for entry in (logs.logs or [])]
+    if final.status == "failed" and final.progress <= 10 and not lines:
+        hint = (
+            "The build failed before writing any log (progress 10): the project's source was "
+            "not bound (update-source skipped, failed, or its upload expired). Run "
+            "`odplan apply` again: it re-uploads and binds the source before deploying."
+        )
+    elif final.status == "failed":
+        hint = (
+            "The build or deploy failed: the log tail above is the root cause, verbatim. "
+            "Fix the app (or its resources), then run `odplan apply` again."
+        )
+    else:
+        hint = f"The deployment was {final.status}; run `odplan apply` to deploy again."
+    raise DeploymentFailed(name, deployment_id, final.status, final.message, lines, hint)
+
+
+def _log_line(entry: Any) -> str:
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, Mapping):
+        message = entry.get("message") or entry.get("line") or entry.get("msg")
+        if message is not None:
+            return str(message)
+    return str(entry)

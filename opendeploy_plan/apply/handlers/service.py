@@ -1,0 +1,110 @@
+"""`service.<name>`: create it with its settings and variables, update what the plan changed,
+delete it, or replace it (delete, then create)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from opendeploy_plan.apply.context import ApplyContext
+from opendeploy_plan.apply.readback import check_settings, expect_gone, expect_variables
+from opendeploy_plan.apply.reconcile import create_or_find
+from opendeploy_plan.gateway import NotFound
+from opendeploy_plan.plan import ActionKind, DesiredService, PlannedAction, resolve_variables
+from opendeploy_plan.plan import addresses as addr
+
+__all__ = ["apply"]
+
+
+async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
+    name = _name(action)
+    project_id = ctx.require_project()
+    if action.kind in (ActionKind.DELETE, ActionKind.REPLACE):
+        await _delete(ctx, action, name, project_id)
+        if action.kind is ActionKind.DELETE:
+            return
+    svc = ctx.desired.services[name]
+    if action.kind is ActionKind.UPDATE:
+        await _update(ctx, action, name, svc)
+        return
+    runtime = resolve_variables(svc.env, svc.uses, ctx.dependency_env, {}, svc.env_policy)
+    build = resolve_variables(svc.build_env, (), ctx.dependency_env, {}, svc.env_policy)
+    spec: dict[str, Any] = {
+        "name": name,
+        "type": svc.type,
+        "environment": ctx.desired.environment,
+        **svc.settings(),
+        "dependencies": list(svc.after),
+        "runtime_variables": runtime,
+        "build_variables": build,
+    }
+
+    async def create() -> str:
+        return (await ctx.client.create_service(project_id, spec)).service_id
+
+    async def find() -> str | None:
+        found = await ctx.find_service(project_id, name)
+        return found.id if found else None
+
+    service_id = await create_or_find(create, find)
+    ctx.service_ids[name] = service_id
+    read = await ctx.client.get_service(service_id)
+    check_settings(action.address, svc, read)
+    env = await ctx.client.get_env(project_id, service_id)
+    expect_variables(action.address, "env", runtime, env.variables)
+    expect_variables(action.address, "build_variables", build, read.build_variables)
+    ctx.log(
+        "setup.service_create",
+        project_id=project_id,
+        service_id=service_id,
+        name=name,
+        type=svc.type,
+        runtime_var_keys=sorted(runtime),
+        build_var_keys=sorted(build),
+    )
+
+
+async def _delete(ctx: ApplyContext, action: PlannedAction, name: str, project_id: str) -> None:
+    existing = ctx.service_ids.get(name)
+    if not existing:
+        return
+    with contextlib.suppress(NotFound):
+        await ctx.client.delete_service(existing)
+    expect_gone(action.address, await ctx.find_service(project_id, name) is not None)
+    ctx.service_ids.pop(name, None)
+    ctx.log("operate.service_delete", project_id=project_id, service=name)
+
+
+async def _update(ctx: ApplyContext, action: PlannedAction, name: str, svc: DesiredService) -> None:
+    """Send only the fields the plan changed, and read back only those."""
+    service_id = ctx.service_id(name)
+    settings = svc.settings()
+    fields: dict[str, Any] = {}
+    for change in action.changes:
+        path = change.path
+        if path.startswith("build_env."):
+            live = ctx.live_services.get(name)
+            live_build = dict(live.build_variables) if live else {}
+            fields["build_variables"] = resolve_variables(
+                svc.build_env, (), ctx.dependency_env, live_build, svc.env_policy
+            )
+        elif path == "dependencies":
+            fields["dependencies"] = list(svc.after)
+        elif path in settings:
+            fields[path] = settings[path]
+    if not fields:
+        return
+    await ctx.client.update_service(service_id, fields)
+    read = await ctx.client.get_service(service_id)
+    check_settings(action.address, svc, read, only=set(fields))
+    if "build_variables" in fields:
+        expect_variables(
+            action.address, "build_variables", fields["build_variables"], read.build_variables
+        )
+    ctx.log("operate.resize", service_id=service_id, fields=sorted(fields))
+
+
+def _name(action: PlannedAction) -> str:
+    name = addr.resource_name(action.address)
+    assert name is not None, action.address
+    return name
