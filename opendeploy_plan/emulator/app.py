@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opendeploy_plan.emulator.admin import admin_router
 from opendeploy_plan.emulator.config import EmulatorConfig
-from opendeploy_plan.emulator.errors import ApiError, go_decode_message
+from opendeploy_plan.emulator.errors import PlatformError, go_decode_message
 from opendeploy_plan.emulator.faults import FaultBook, FaultRule, LostResponse, downstream_service
 from opendeploy_plan.emulator.routes import router
 from opendeploy_plan.emulator.state import Emulator
@@ -67,8 +67,8 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
 
 
 def _install_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> Response:
+    @app.exception_handler(PlatformError)
+    async def api_error(request: Request, exc: PlatformError) -> Response:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from opendeploy_plan.emulator import models as m
-from opendeploy_plan.emulator.errors import ApiError
+from opendeploy_plan.emulator.errors import PlatformError
 from opendeploy_plan.emulator.multipart import ZIP_MAGIC, read_upload
 from opendeploy_plan.emulator.state import Emulator, Principal
 
@@ -89,7 +89,7 @@ def guest_status(guest_id: str, emu: Emu, h: Annotated[str, Query()] = "") -> An
 )
 def bind_guest(guest_id: str, body: m.BindRequest, emu: Emu, who: Who) -> Any:
     if who.kind != "dashboard":
-        raise ApiError(401, "binding needs the dashboard's signed-in session")
+        raise PlatformError(401, "binding needs the dashboard's signed-in session")
     return emu.bind_guest(guest_id, who.user_id, sig=body.sig, name=body.name)
 
 
@@ -127,7 +127,7 @@ def billing_quota(emu: Emu, who: Who) -> Any:
 )
 def billing_other(rest: str, emu: Emu, who: Who) -> Any:
     emu.require_bound(who)
-    raise ApiError(404, f"billing route {rest!r} not found")
+    raise PlatformError(404, f"billing route {rest!r} not found")
 
 
 # --- regions, projects --------------------------------------------------------------------
@@ -330,18 +330,18 @@ async def upload_only(request: Request, emu: Emu, who: Who) -> Any:
 def _check_archive(path: Any, filename: str, head: bytes, fields: dict[str, str]) -> None:
     if path is None:
         if not fields.get("git_url"):
-            raise ApiError(400, "either project_file or git_url is required")
+            raise PlatformError(400, "either project_file or git_url is required")
         return
     if not head.startswith(ZIP_MAGIC):
         lowered = filename.lower()
         kind = "tar" if lowered.endswith((".tar", ".tar.gz", ".tgz")) else "this file type"
-        raise ApiError(
+        raise PlatformError(
             400,
             f"unsupported archive: {kind} is rejected, upload a ZIP file "
             "(the backend reads archive/zip only)",
         )
     if not zipfile.is_zipfile(path):
-        raise ApiError(400, "uploaded file is not a valid ZIP archive")
+        raise PlatformError(400, "uploaded file is not a valid ZIP archive")
 
 
 @router.post("/upload/update-source", response_model=m.UpdateSourceResponse, tags=["upload"])
@@ -453,7 +453,7 @@ def list_domains(
     type: str | None = None,
 ) -> Any:
     if not service_id:
-        raise ApiError(400, "service_id is required")
+        raise PlatformError(400, "service_id is required")
     return emu.list_domains(who, service_id, environment, type)
 
 
@@ -499,5 +499,5 @@ def retry_domain(domain_id: str, emu: Emu, who: Who) -> Any:
     return emu.retry_domain(who, domain_id)
 
 
-def json_error(error: ApiError) -> Response:
+def json_error(error: PlatformError) -> Response:
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
