@@ -22,6 +22,7 @@ from opendeploy_plan.emulator.config import EmulatorConfig
 from opendeploy_plan.emulator.errors import PlatformError, go_decode_message
 from opendeploy_plan.emulator.faults import FaultBook, FaultRule, LostResponse, downstream_service
 from opendeploy_plan.emulator.routes import router
+from opendeploy_plan.emulator.runner import DeploymentRunner
 from opendeploy_plan.emulator.state import Emulator
 
 # Collections the gateway 301-redirects to their slashed form (SKILL.md, failure-playbook).
@@ -30,8 +31,11 @@ _COLLECTION_RE = re.compile(
 )
 
 
-def create_app(config: EmulatorConfig | None = None) -> FastAPI:
-    """Build the local gateway. `app.state.emulator` is the simulated platform."""
+def create_app(
+    config: EmulatorConfig | None = None, runner: DeploymentRunner | None = None
+) -> FastAPI:
+    """Build the local gateway. `app.state.emulator` is the simulated platform; `runner`
+    carries deployments out (default: the clock-scripted simulation)."""
     config = config or EmulatorConfig()
     app = FastAPI(
         title="opendeploy gateway (local emulator)",
@@ -43,7 +47,7 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
-    app.state.emulator = Emulator(config)
+    app.state.emulator = Emulator(config, runner)
     app.state.faults = FaultBook()
     if config.latency_ms:
         app.state.faults.add(
