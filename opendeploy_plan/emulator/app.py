@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opendeploy_plan.emulator.admin import admin_router
 from opendeploy_plan.emulator.config import EmulatorConfig
+from opendeploy_plan.emulator.documented import DocumentedProfile
 from opendeploy_plan.emulator.errors import PlatformError, go_decode_message
 from opendeploy_plan.emulator.faults import FaultBook, FaultRule, LostResponse, downstream_service
 from opendeploy_plan.emulator.routes import router
@@ -66,6 +67,8 @@ def create_app(
     _document_security(app)
     app.add_middleware(CrashGuard)
     app.add_middleware(SlashRedirect)
+    if config.profile == "documented":
+        app.add_middleware(DocumentedProfile, routes=list(router.routes))
     app.add_middleware(FaultInjector, app_ref=app, routes=list(router.routes))
     return app
 
@@ -236,6 +239,12 @@ class FaultInjector:
                 return str(getattr(route, "path", scope["path"]))
             if match == Match.PARTIAL and partial is None:
                 partial = str(getattr(route, "path", scope["path"]))
+        if partial is None and not scope["path"].endswith("/"):
+            # A slashless URL form counts under its collection's template without the slash.
+            slashed = {**scope, "path": scope["path"] + "/"}
+            for route in self.routes:
+                if route.matches(slashed)[0] == Match.FULL:
+                    return str(getattr(route, "path", "")).removesuffix("/")
         return partial or scope["path"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -11,8 +11,9 @@ import zipfile
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.websockets import WebSocketDisconnect
 
 from opendeploy_plan.emulator import models as m
 from opendeploy_plan.emulator.errors import PlatformError
@@ -21,6 +22,11 @@ from opendeploy_plan.emulator.state import Emulator, Principal
 
 STREAM_POLL_SECONDS = 0.1
 STREAM_MAX_SECONDS = 600.0
+BUILD_LOG_SOCKET_DOC = (
+    "WebSocket. One JSON text message per log line: "
+    '`{"type": "log", "timestamp", "level", "phase", "message"}`; then '
+    '`{"type": "end", "status": "<terminal status>"}` and a normal close (1000)'
+)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": m.ErrorBody} for code in (400, 401, 403, 404, 409)
@@ -434,11 +440,46 @@ def deployment_log_stream(deployment_id: str, emu: Emu, who: Who) -> StreamingRe
 @router.get(
     "/deployments/{deployment_id}/build-logs/stream",
     tags=["deployments"],
-    response_class=StreamingResponse,
-    responses=_SSE_DOC,
+    responses={
+        101: {"description": BUILD_LOG_SOCKET_DOC},
+        400: {"model": m.ErrorBody, "description": "not a WebSocket upgrade"},
+    },
 )
-def build_log_stream(deployment_id: str, emu: Emu, who: Who) -> StreamingResponse:
-    return _sse(emu, who, deployment_id)
+def build_log_stream_plain(deployment_id: str, emu: Emu, who: Who) -> Any:
+    """A WebSocket (api-schemas.md: "build-logs/stream (WebSocket)"); a plain GET is a 400."""
+    emu.log_snapshot(who, deployment_id)
+    raise PlatformError(400, "websocket: the client is not using the websocket protocol")
+
+
+@router.websocket("/deployments/{deployment_id}/build-logs/stream")
+async def build_log_socket(websocket: WebSocket, deployment_id: str) -> None:
+    """One JSON text message per log line (`{"type": "log", timestamp, level, phase, message}`),
+    then `{"type": "end", "status": ...}` when the deployment is terminal, then a normal close.
+    A bad credential or unknown deployment is refused before the upgrade with the usual JSON
+    error (401/403/404)."""
+    emu: Emulator = websocket.app.state.emulator
+    try:
+        who = emu.authenticate(websocket.headers.get("authorization"))
+        emu.log_snapshot(who, deployment_id)
+    except PlatformError as error:
+        await websocket.send_denial_response(json_error(error))
+        return
+    await websocket.accept()
+    sent = 0
+    started = time.monotonic()
+    try:
+        while True:
+            lines, terminal, status = emu.log_snapshot(who, deployment_id)
+            for line in lines[sent:]:
+                await websocket.send_text(json.dumps({"type": "log", **line}))
+            sent = len(lines)
+            if terminal or time.monotonic() - started > STREAM_MAX_SECONDS:
+                await websocket.send_text(json.dumps({"type": "end", "status": status}))
+                await websocket.close()
+                return
+            await asyncio.sleep(STREAM_POLL_SECONDS)
+    except (WebSocketDisconnect, RuntimeError, ConnectionError):
+        return  # the client went away
 
 
 # --- domains ---------------------------------------------------------------------------------

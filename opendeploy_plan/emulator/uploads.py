@@ -106,14 +106,17 @@ def update_source(
         assert upload is not None
         if json.loads(upload["data"])["tenant"] != who.tenant:
             raise PlatformError(403, "forbidden: this upload belongs to another account")
-    target = ctx.project_dir(project_id) / uuid.uuid4().hex
+    folder, target, original = _source_places(ctx, project_id, Path(temp_file_path))
     try:
+        if original != Path(temp_file_path):
+            folder.mkdir(parents=True)
+            shutil.copyfile(temp_file_path, original)
         extract_zip(Path(temp_file_path), target, ctx.config.max_extracted_bytes)
     except PlatformError:
-        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     except OSError as exc:
-        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise PlatformError(
             500, f"filesystem write failed: {exc.strerror}", service="project-service"
         ) from exc
@@ -122,7 +125,7 @@ def update_source(
         data = json.loads(project["data"])
         old = data["source_path"]
         data["source_path"] = str(target)
-        data["original_file_path"] = temp_file_path
+        data["original_file_path"] = str(original)
         if analysis is not None:
             data["analyze_config"] = json.dumps(analysis, sort_keys=True)
         tx.execute(
@@ -132,9 +135,29 @@ def update_source(
         result = _source_result(
             ctx, tx, project_id, str(target), "Project source updated successfully"
         )
-    if old and Path(old).is_dir() and Path(old) != target:
-        shutil.rmtree(old, ignore_errors=True)
+    stale = Path(old).parent if Path(old).name == _EXTRACTED else Path(old)
+    if old and stale.is_dir() and stale not in (target, folder):
+        shutil.rmtree(stale, ignore_errors=True)
     return result
+
+
+_EXTRACTED = "extracted"
+
+
+def _source_places(ctx: Context, project_id: str, upload: Path) -> tuple[Path, Path, Path]:
+    """(folder, extracted source, original file) of a bind.
+
+    The documented profile does what api-schemas.md Step 4.5 says: "Copies the temp file into
+    `/var/lib/minions/projects/<project_id>/<upload_uuid>/`, extracts the ZIP", so the
+    project's `original_file_path` is the copy, never the upload's `temp_file_path`. The
+    default profile extracts into a fresh folder and remembers the upload's own path.
+    """
+    if ctx.config.profile != "documented":
+        target = ctx.project_dir(project_id) / uuid.uuid4().hex
+        return target, target, upload
+    folder = ctx.project_dir(project_id) / upload.parent.name
+    shutil.rmtree(folder, ignore_errors=True)  # binding the same upload again starts afresh
+    return folder, folder / _EXTRACTED, folder / upload.name
 
 
 def _source_result(
