@@ -132,7 +132,7 @@ def test_an_expired_upload_is_signalled_only_by_the_update_source_message(
 
 
 def test_undocumented_url_forms_and_routes_answer_gins_404(api: Api) -> None:
-    pid, sid, temp = api.ready_service()
+    pid, sid, _ = api.ready_service()
     api.ok(api.get("/v1/service-domains", params={"service_id": sid}))
     for method, path in (
         ("GET", f"/v1/service-domains/?service_id={sid}"),
@@ -156,7 +156,7 @@ def test_project_deployments_are_served_without_the_slash(api: Api, documented) 
 
 
 def test_default_profile_still_serves_the_slashed_forms(default_api: Api) -> None:
-    pid, sid, temp = default_api.ready_service()
+    pid, sid, _ = default_api.ready_service()
     assert default_api.get(f"/v1/projects/{pid}/deployments/").status_code == 200
     assert default_api.get("/v1/service-domains/", params={"service_id": sid}).status_code == 200
     assert default_api.delete(f"/v1/services/{sid}").status_code == 200
