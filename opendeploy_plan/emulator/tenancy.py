@@ -6,6 +6,7 @@ modules never repeat a tenancy rule.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,12 @@ def domain_row(tx: Transaction, who: Principal, domain_id: str) -> Any:
     if project is None or project["tenant"] != who.tenant:
         raise PlatformError(403, "forbidden: not your service")
     return row
+
+
+def check_upload_owner(who: Principal, upload: Any) -> None:
+    """A parked upload is bound only by the tenant that parked it."""
+    if json.loads(upload["data"])["tenant"] != who.tenant:
+        raise PlatformError(403, "forbidden: this upload belongs to another account")
 
 
 def tenant_project_ids(tx: Transaction, tenant: str) -> list[str]:

@@ -15,7 +15,7 @@ from opendeploy_plan.emulator.errors import PlatformError
 from opendeploy_plan.emulator.regions import active_region, git_repo, validate_git
 from opendeploy_plan.emulator.services import service_view
 from opendeploy_plan.emulator.store import Transaction
-from opendeploy_plan.emulator.tenancy import Principal, project_row
+from opendeploy_plan.emulator.tenancy import Principal, check_upload_owner, project_row
 
 
 def new_upload_path(ctx: Context, filename: str) -> Path:
@@ -104,8 +104,7 @@ def update_source(
                 )
             raise PlatformError(400, "Uploaded file not found or expired, please upload again")
         assert upload is not None
-        if json.loads(upload["data"])["tenant"] != who.tenant:
-            raise PlatformError(403, "forbidden: this upload belongs to another account")
+        check_upload_owner(who, upload)
     folder, target, original = _source_places(ctx, project_id, Path(temp_file_path))
     try:
         if original != Path(temp_file_path):
