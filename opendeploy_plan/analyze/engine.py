@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from opendeploy_plan import platform
+from opendeploy_plan.analyze.commands import command_ports
 from opendeploy_plan.analyze.compose import (
     ComposeFile,
     ComposeService,
@@ -41,6 +42,7 @@ from opendeploy_plan.analyze.signals import (
     DockerfileInfo,
     code_files,
     parse_dockerfile,
+    parse_procfile,
 )
 from opendeploy_plan.analyze.workspaces import (
     MONOREPO_MARKERS,
@@ -169,12 +171,38 @@ def analyze(root: Path, *, name: str | None = None, environment: str | None = No
         if re.search(r"(^|/)\.env(\.[\w.-]+)?$", rel)
         and not rel.endswith((".example", ".sample", ".template", ".dist"))
     )
-    if not analysis.services or not any(s.has_entrypoint for s in analysis.services):
+    if not any(_identified(s) for s in analysis.services):
+        # Refuse only when nothing says what the app is; anything else is written with what
+        # is known and the rest marked for confirmation.
         seen = ", ".join(sorted(view.in_folder("."))[:12]) or "no files"
         analysis.refusal = (
-            f"no entrypoint or port could be found (files seen at the top level: {seen})."
+            "no language or Dockerfile could be identified "
+            f"(files seen at the top level: {seen})."
         )
+    for service in analysis.services:
+        service.confirm = needs_confirmation(service)
     return analysis
+
+
+def _identified(service: ServiceAnalysis) -> bool:
+    known = service.language is not None and service.language.value != "unknown"
+    return known or service.dockerfile is not None
+
+
+def needs_confirmation(service: ServiceAnalysis) -> list[str]:
+    """What the user should confirm before deploying: what detection could not tell."""
+    confirm: list[str] = []
+    if service.language is None or service.language.value == "unknown":
+        confirm.append("language: could not be told")
+    elif service.language.confidence == "low":
+        confirm.append(f"language: {service.language.value} ({service.language.reason})")
+    if service.kind == "web" and service.port is None:
+        confirm.append("port: the port the service listens on")
+    if service.kind == "worker" and any("treated as a worker" in n for n in service.notes):
+        confirm.append("type: worker (no HTTP server found); a web service needs a port")
+    if service.kind != "static" and service.start_command is None and service.dockerfile is None:
+        confirm.append("start command: none found")
+    return confirm
 
 
 def _layout(
@@ -290,14 +318,35 @@ def _analyze_service(
                 "port and looks like a background worker"
             )
     start = detection.start_command if detection and kind != "static" else None
+    procfile = view.first_existing(folder, "Procfile")
+    processes = parse_procfile(view, procfile) if procfile else {}
+    web_process = "web" in processes and kind != "static"
+    if procfile is not None and web_process:
+        # Heroku's rule: the `web` process is the one that serves HTTP.
+        start = Fact(processes["web"], procfile, "Procfile web process")
+        kind = "web"
+    elif procfile is not None and processes and start is None and kind != "static":
+        process, command = next(iter(processes.items()))
+        start = Fact(command, procfile, f"Procfile {process} process")
     if compose_service is not None and compose_service.command:
         start = Fact(
             compose_service.command, compose.path if compose else "compose", "compose command"
         )
     elif docker is not None and docker.command:
         start = Fact(docker.command, docker.path, "Dockerfile CMD/ENTRYPOINT")
-    candidates = _port_candidates(detection, docker, compose_service, compose)
-    if kind == "web" and not candidates and detection is not None and detection.framework is None:
+    # The start command is what runs: the port it binds (or its server binds) comes first.
+    from_command = command_ports(view, folder, start) if start is not None else []
+    if from_command and kind == "worker" and not _is_compose_worker(compose_service):
+        kind = "web"
+        notes.append(f"the start command binds port {from_command[0].port}; a web service")
+    candidates = from_command + _port_candidates(detection, docker, compose_service, compose)
+    if (
+        kind == "web"
+        and not candidates
+        and detection is not None
+        and detection.framework is None
+        and not web_process
+    ):
         kind = "worker"
         notes.append("no HTTP server or port was found; treated as a worker")
     port, port_confidence, ambiguous, port_notes = _resolve_port(candidates, kind)
@@ -353,6 +402,12 @@ def _analyze_service(
         compose_service=compose_service.name if compose_service else None,
         compose_depends_on=list(compose_service.depends_on) if compose_service else [],
     )
+
+
+def _is_compose_worker(compose_service: ComposeService | None) -> bool:
+    if compose_service is None or compose_service.ports:
+        return False
+    return bool(_WORKER_HINT.search(f"{compose_service.name} {compose_service.command or ''}"))
 
 
 def _dockerfile(view: RepoView, candidate: _Candidate) -> str | None:
@@ -538,6 +593,14 @@ def _attach_dependencies(
                 uses.append(dep.name)
                 service.uses_reasons[dep.name] = f"{var.sources[0]} reads {var.name}"
         service.uses = uses
+    if len(analysis.services) == 1 and analysis.services[0].kind != "static":
+        # analyze-local.md §4: a compose database is a dependency even without depends_on;
+        # with one service to run, that service is the one that needs it.
+        only = analysis.services[0]
+        for dep in dependencies:
+            if dep.compose_name is not None and dep.name not in only.uses:
+                only.uses.append(dep.name)
+                only.uses_reasons[dep.name] = f"{dep.evidence.file} defines it"
     analysis.dependencies = dependencies
 
 

@@ -92,6 +92,8 @@ class ServiceAnalysis:
     compose_service: str | None = None
     compose_depends_on: list[str] = field(default_factory=list)
     uses_reasons: dict[str, str] = field(default_factory=dict)
+    # What the user should confirm (asked on a terminal, `# TODO confirm:` in the manifest).
+    confirm: list[str] = field(default_factory=list)
 
     @property
     def confidence(self) -> Confidence:

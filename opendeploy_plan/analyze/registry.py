@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from opendeploy_plan.analyze.ecosystems.by_extension import detect_by_extension
 from opendeploy_plan.analyze.ecosystems.go_rust import detect_go, detect_rust
 from opendeploy_plan.analyze.ecosystems.jvm_dotnet_elixir import (
     detect_dotnet,
@@ -42,6 +43,7 @@ DETECTORS: Final[tuple[tuple[str, Detector], ...]] = (
     ("jekyll", detect_jekyll),
     ("long-tail", detect_long_tail),
     ("static", detect_plain_static),
+    ("by-extension", detect_by_extension),
 )
 
 

@@ -181,6 +181,10 @@ DATABASE_DRIVERS: Final[dict[str, tuple[str, ...]]] = {
         "mysql:mysql-connector-java",
         "pomelo.entityframeworkcore.mysql",
         "myxql",
+        "trilogy",
+        "mariadb",
+        "org.mariadb.jdbc:mariadb-java-client",
+        "asyncmy",
     ),
     "mongodb": (
         "mongoose",
