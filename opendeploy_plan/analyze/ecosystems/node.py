@@ -19,7 +19,9 @@ from opendeploy_plan.analyze.signals import (
 
 JS_SUFFIXES: Final = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx")
 
+_BUN_SERVER_RE: Final = re.compile(r"\bBun\.serve\(|export\s+default\s*\{[^}]*\bfetch\b")
 _JS_PORT_PATTERNS: Final = (
+    re.compile(r"export\s+default\s*\{[^}]{0,200}?\bport\s*:\s*(\d{2,5})\b"),
     re.compile(r"\.listen\(\s*(\d{2,5})\b"),
     re.compile(r"(?:listen|serve)\(\s*\{[^}]{0,200}?\bport\s*:\s*(\d{2,5})\b"),
     re.compile(r"\bPORT['\"\]]?\s*\)?\s*(?:\|\||\?\?)\s*['\"]?(\d{2,5})\b"),
@@ -130,7 +132,10 @@ def read_package(view: RepoView, folder: str) -> tuple[str, dict[str, Any]] | No
         return (rel, data) if data is not None else None
     rel = join(folder, "package.yaml")
     loaded = view.yaml(rel) if view.exists(rel) else None
-    if isinstance(loaded, dict) and ("dependencies" in loaded or "scripts" in loaded):
+    # Haskell's hpack also writes package.yaml, with a list of dependencies.
+    if isinstance(loaded, dict) and (
+        isinstance(loaded.get("dependencies"), dict) or isinstance(loaded.get("scripts"), dict)
+    ):
         return rel, loaded
     return None
 
@@ -142,13 +147,20 @@ def detect_node(view: RepoView, folder: str) -> Detection | None:
     package_rel, package = found
     deps = _deps(package)
     scripts = _scripts(package)
-    typescript = view.exists(join(folder, "tsconfig.json")) or "typescript" in deps
+    entry_text = " ".join([scripts.get("start", ""), str(package.get("main", ""))])
+    typescript = (
+        view.exists(join(folder, "tsconfig.json"))
+        or any(d in deps for d in ("typescript", "@types/bun", "bun-types"))
+        or bool(re.search(r"\.m?tsx?\b", entry_text))
+    )
     language = Fact(
         "typescript" if typescript else "javascript",
         join(folder, "tsconfig.json")
         if view.exists(join(folder, "tsconfig.json"))
         else package_rel,
-        "tsconfig.json present" if typescript else "package.json without TypeScript",
+        "TypeScript (tsconfig.json, a dependency or a .ts entry)"
+        if typescript
+        else "package.json without TypeScript",
     )
     manager = node_package_manager(view, folder)
     detection = Detection(language=language, package_manager=manager)
@@ -176,8 +188,8 @@ def detect_node(view: RepoView, folder: str) -> Detection | None:
                 break
     is_bun = manager.value == "bun" or "bun-types" in deps or "@types/bun" in deps
     if detection.framework is None:
-        if is_bun:
-            detection.framework = Fact("bun", manager.file, "Bun runtime", "medium")
+        if is_bun and (hit := grep_first(view, files, _BUN_SERVER_RE)):
+            detection.framework = Fact("bun", hit[0], "Bun.serve", "medium")
             framework_default = (3000, "Bun.serve listens on 3000 by default")
         elif hit := grep_first(view, files, re.compile(r"\b(?:http|https)\.createServer\(")):
             detection.framework = Fact("node", hit[0], "node:http createServer", "medium")

@@ -169,7 +169,7 @@ APPS = [
     App("bun-worker",
         {"package.json": package_json(scripts={"start": "bun run src/consume.ts"}),
          "bun.lock": "{}\n", "src/consume.ts": "setInterval(() => console.log('poll'), 1000)\n"},
-        "javascript", "worker", None, "bun run start"),
+        "typescript", "worker", None, "bun run start"),
     App("deno-json-serve",
         {"deno.json": '{\n  "tasks": { "start": "deno run --allow-net main.ts" }\n}\n',
          "main.ts": "Deno.serve({ port: 8000 }, () => new Response('hi'));\n"},
