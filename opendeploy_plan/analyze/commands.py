@@ -67,12 +67,14 @@ def command_ports(view: RepoView, folder: str, command: Fact) -> list[PortCandid
             return [conf]
     if re.search(r"\bpuma\b", text) or re.search(r"\brails\s+(?:s|server)\b", text):
         puma = join(folder, "config/puma.rb")
-        match = re.search(r"\bport\s+ENV\.fetch\(['\"]PORT['\"]\)\s*\{\s*(\d{2,5})", view.read(puma) or "")
+        match = re.search(
+            r"\bport\s+ENV\.fetch\(['\"]PORT['\"]\)\s*\{\s*(\d{2,5})", view.read(puma) or ""
+        )
         if match:
             return [PortCandidate(int(match.group(1)), COMMAND_RANK, puma, "puma's port")]
     for pattern, port, why in _SERVER_DEFAULTS:
         if pattern.search(text):
-            return [PortCandidate(port, COMMAND_RANK, command.file, why)]
+            return [PortCandidate(port, COMMAND_RANK, command.file, why, default=True)]
     return []
 
 

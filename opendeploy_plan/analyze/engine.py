@@ -176,8 +176,7 @@ def analyze(root: Path, *, name: str | None = None, environment: str | None = No
         # is known and the rest marked for confirmation.
         seen = ", ".join(sorted(view.in_folder("."))[:12]) or "no files"
         analysis.refusal = (
-            "no language or Dockerfile could be identified "
-            f"(files seen at the top level: {seen})."
+            f"no language or Dockerfile could be identified (files seen at the top level: {seen})."
         )
     for service in analysis.services:
         service.confirm = needs_confirmation(service)
@@ -497,7 +496,7 @@ def _resolve_port(
             f"port {winner.port} from {winner.file} wins over {', '.join(map(str, others))} "
             "seen elsewhere (Dockerfile > compose > code > framework default)"
         )
-    confidence: Confidence = "high" if best_rank <= 3 else "medium"
+    confidence: Confidence = "high" if best_rank <= 3 and not winner.default else "medium"
     return winner, confidence, [], notes
 
 

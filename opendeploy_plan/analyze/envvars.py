@@ -128,6 +128,7 @@ _SHELL_ENTRYPOINTS: Final = ("entrypoint.sh", "docker-entrypoint.sh", "start.sh"
 _LANGUAGE_GREP: Final[dict[str, str]] = {
     "javascript": "js",
     "typescript": "js",
+    "deno": "js",
     "python": "python",
     "go": "go",
     "rust": "rust",

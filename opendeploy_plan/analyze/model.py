@@ -26,13 +26,16 @@ class Fact:
 
 @dataclass(frozen=True)
 class PortCandidate:
-    """A port some file suggests. Lower `rank` wins: 1 Dockerfile, 2 compose, 3 code/config,
-    4 framework default (analyze-local.md's priority order)."""
+    """A port some file suggests. Lower `rank` wins: 0 the start command (the port it binds, or
+    its server's default), 1 Dockerfile, 2 compose, 3 code/config, 4 framework default
+    (analyze-local.md's priority order, with what actually runs first)."""
 
     port: int
     rank: int
     file: str
     reason: str
+    # True when the port is a server's default rather than written down (medium confidence).
+    default: bool = False
 
 
 @dataclass(frozen=True)

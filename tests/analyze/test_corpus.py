@@ -93,7 +93,27 @@ def test_the_corpus_covers_every_bullet_of_the_issue() -> None:
     kinds = {a.type for a in ALL_APPS}
     assert kinds == {"web", "worker", "static"}
     languages = {a.language for a in ALL_APPS}
-    for language in ("python", "javascript", "typescript", "deno", "go", "rust", "java",
-                     "kotlin", "csharp", "php", "ruby", "elixir", "c", "cpp", "cobol",
-                     "scheme", "haskell", "crystal", "zig", "dart", "swift"):
+    for language in (
+        "python",
+        "javascript",
+        "typescript",
+        "deno",
+        "go",
+        "rust",
+        "java",
+        "kotlin",
+        "csharp",
+        "php",
+        "ruby",
+        "elixir",
+        "c",
+        "cpp",
+        "cobol",
+        "scheme",
+        "haskell",
+        "crystal",
+        "zig",
+        "dart",
+        "swift",
+    ):
         assert language in languages, language

@@ -74,7 +74,7 @@ def test_wallet_address_env_reads_are_refused(tmp_path: Path) -> None:
 def test_no_entrypoint_or_port_is_said_honestly() -> None:
     analysis = analyze(FIXTURES / "no-entrypoint")
     assert analysis.refusal is not None
-    assert "no entrypoint or port" in analysis.refusal
+    assert "no language or Dockerfile" in analysis.refusal
     assert "README.md" in analysis.refusal and "data.csv" in analysis.refusal
 
 

@@ -78,7 +78,9 @@ _GO_USE_RE: Final = re.compile(r"^\s*(?:use\s+)?(\./[\w./-]+|\.)\s*$", re.M)
 
 def _go_workspace(view: RepoView, folder: str, gowork: str) -> Detection | None:
     """A go.work workspace: the member module with a `main` package (a web server first)."""
-    members = [m.removeprefix("./").rstrip("/") for m in _GO_USE_RE.findall(view.read(gowork) or "")]
+    members = [
+        m.removeprefix("./").rstrip("/") for m in _GO_USE_RE.findall(view.read(gowork) or "")
+    ]
     found: list[tuple[str, Detection]] = []
     for member in members:
         sub = join(folder, member) if member not in ("", ".") else folder
@@ -191,13 +193,13 @@ def _rust_workspace(
         )
     others = [c for c, _ in found[1:]]
     if others:
-        chosen.notes.append(f"{cargo_rel}: {crate} chosen; other binary crates: {', '.join(others)}")
+        chosen.notes.append(
+            f"{cargo_rel}: {crate} chosen; other binary crates: {', '.join(others)}"
+        )
     return chosen
 
 
-def _rust_crate(
-    view: RepoView, folder: str, cargo_rel: str, cargo: dict[str, object]
-) -> Detection:
+def _rust_crate(view: RepoView, folder: str, cargo_rel: str, cargo: dict[str, object]) -> Detection:
     deps: dict[str, str] = {}
     features: set[str] = set()
     for key in ("dependencies", "dev-dependencies"):

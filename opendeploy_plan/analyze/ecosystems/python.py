@@ -11,11 +11,11 @@ from typing import Any, Final
 from opendeploy_plan.analyze.model import Detection, Fact
 from opendeploy_plan.analyze.repo import RepoView, join, relative_to
 from opendeploy_plan.analyze.signals import (
+    MAX_SCANNED_FILE_BYTES,
     code_files,
     command_port_candidates,
     databases_from_packages,
     default_port,
-    MAX_SCANNED_FILE_BYTES,
     grep_first,
     line_of,
     parse_procfile,
@@ -324,14 +324,14 @@ def _runner_framework(
         entry = _entry_file(view, folder, files, prefer_main=True)
         if entry is not None:
             name = relative_to(folder, entry)
-            command = f"{run}streamlit run {name}" if framework == "streamlit" else f"{run}python {name}"
+            command = (
+                f"{run}streamlit run {name}" if framework == "streamlit" else f"{run}python {name}"
+            )
             detection.start_command = Fact(command, entry, f"{framework} app file", "medium")
         return
 
 
-def _entry_file(
-    view: RepoView, folder: str, files: list[str], *, prefer_main: bool
-) -> str | None:
+def _entry_file(view: RepoView, folder: str, files: list[str], *, prefer_main: bool) -> str | None:
     """The script a plain `python <file>` would run: a conventional name, preferring one with a
     `__main__` block, else the only top-level script."""
     top = [f for f in files if "/" not in relative_to(folder, f)]
