@@ -1,12 +1,14 @@
 """`odplan init`: detect the project's services and write a commented opendeploy.yaml.
 
-Exit 0 when the manifest was written; 1 when the source is refused, nothing runnable was
-found, or the manifest exists and --force was not given.
+Exit 0 when the manifest was written; 1 when the source is refused (mining markers, or no
+language or Dockerfile at all), or the manifest exists and --force was not given. What could
+not be told is marked `# TODO confirm` and, on a terminal, asked.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +36,20 @@ if TYPE_CHECKING:
     default=None,
     help="Write `environment:` into the manifest and read .env.<ENV> key names.",
 )
-def init(path: Path, name: str | None, force: bool, as_json: bool, environment: str | None) -> None:
+@click.option(
+    "--interactive/--no-interactive",
+    default=None,
+    help="Ask for what detection could not tell (a port, worker or web). "
+    "Default: ask when stdin is a terminal and --json is not given.",
+)
+def init(
+    path: Path,
+    name: str | None,
+    force: bool,
+    as_json: bool,
+    environment: str | None,
+    interactive: bool | None,
+) -> None:
     """Detect the project in PATH and write PATH/opendeploy.yaml.
 
     Every detected value is commented with the file it came from. What cannot be told (an
@@ -69,6 +84,10 @@ def init(path: Path, name: str | None, force: bool, as_json: bool, environment: 
             click.echo(json.dumps(analysis_to_dict(analysis), indent=2))
         click.echo(f"odplan: refusing to write a manifest: {analysis.refusal}", err=True)
         raise SystemExit(1)
+    if interactive is None:
+        interactive = sys.stdin.isatty() and not as_json
+    if interactive:
+        _ask(analysis)
     text = render_manifest(analysis, environment=environment)
     target.write_text(text, encoding="utf-8")
     errors = _validate(target, environment)
@@ -81,6 +100,21 @@ def init(path: Path, name: str | None, force: bool, as_json: bool, environment: 
         _print_summary(analysis, target, errors)
     if errors:
         raise SystemExit(1)
+
+
+def _ask(analysis: Analysis) -> None:
+    """Ask each open question on the terminal; an empty answer keeps the TODO."""
+    from opendeploy_plan.analyze import apply_answer, questions
+
+    for question in questions(analysis):
+        while True:
+            answer = click.prompt(question.prompt, default="", show_default=False, err=True)
+            try:
+                apply_answer(analysis, question, answer)
+            except ValueError as error:
+                click.echo(f"odplan: {error}", err=True)
+                continue
+            break
 
 
 def _validate(target: Path, environment: str | None) -> list[str]:
@@ -162,4 +196,6 @@ def _attention(analysis: Analysis) -> list[str]:
             lines.append(f"{service.name}: no value for {', '.join(required)}")
         lines += [f"{service.name}: {note}" for note in service.notes]
     lines += analysis.notes
+    for service in analysis.services:
+        lines += [f"{service.name}: confirm {item}" for item in service.confirm]
     return lines

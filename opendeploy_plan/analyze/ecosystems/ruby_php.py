@@ -96,9 +96,10 @@ def detect_ruby(view: RepoView, folder: str) -> Detection | None:
     detection.databases.extend(databases_from_packages(normalized, gemfile))
     database_yml = join(folder, "config/database.yml")
     adapter = re.search(r"^\s*adapter:\s*['\"]?(\w+)", view.read(database_yml) or "", re.M)
-    engine = _RAILS_ADAPTERS.get(adapter.group(1)) if adapter else None
+    name = adapter.group(1) if adapter else ""
+    engine = _RAILS_ADAPTERS.get(name)
     if engine and all(d.value != engine for d in detection.databases):
-        detection.databases.append(Fact(engine, database_yml, f"adapter: {adapter.group(1)}"))
+        detection.databases.append(Fact(engine, database_yml, f"adapter: {name}"))
     return detection
 
 
