@@ -23,6 +23,7 @@ from opendeploy_plan.analyze.model import (
     PortCandidate,
     ServiceAnalysis,
 )
+from opendeploy_plan.analyze.profile import RunProfile, run_profiles
 from opendeploy_plan.analyze.repo import RepoView
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "PortCandidate",
     "Question",
     "RepoView",
+    "RunProfile",
     "ServiceAnalysis",
     "analysis_to_dict",
     "analyze",
@@ -44,4 +46,5 @@ __all__ = [
     "find_mining_marker",
     "questions",
     "render_manifest",
+    "run_profiles",
 ]

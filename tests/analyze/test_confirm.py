@@ -112,3 +112,23 @@ def test_quoted_multiline_value_makes_no_bogus_key(tmp_path: Path) -> None:
     names = {v.name for v in analyze(tmp_path).services[0].env}
     assert {"API_TOKEN", "PRIVATE_KEY", "EXPORTED"} <= names
     assert "bogus" not in names and "NO_VALUE" not in names
+
+
+def test_run_profiles_give_the_commands_to_run_each_service(tmp_path: Path) -> None:
+    from opendeploy_plan.analyze import run_profiles
+
+    (tmp_path / "requirements.txt").write_text("flask\ngunicorn\n")
+    (tmp_path / "app.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
+    (tmp_path / "Procfile").write_text("web: gunicorn app:app -b 0.0.0.0:5005\n")
+    (profile,) = run_profiles(tmp_path)
+    assert (profile.language, profile.type, profile.port) == ("python", "web", 5005)
+    assert profile.start_command == "gunicorn app:app -b 0.0.0.0:5005"
+    assert profile.install_command == "pip install -r requirements.txt"
+    assert profile.package_manager == "pip" and profile.source == "."
+    assert run_profiles(_empty(tmp_path / "empty")) == []
+
+
+def _empty(root: Path) -> Path:
+    root.mkdir()
+    (root / "notes.txt").write_text("nothing to run\n")
+    return root
