@@ -44,6 +44,13 @@ _SERVER_DEFAULTS: Final[tuple[tuple[re.Pattern[str], int, str], ...]] = (
     (re.compile(r"\bvite\s+preview\b"), 4173, "`vite preview` serves on 4173"),
     (re.compile(r"\bmix\s+phx\.server\b"), 4000, "Phoenix binds 4000"),
     (re.compile(r"\bphp\s+-S\b"), 8080, "the `php -S` command"),
+    (re.compile(r"\bhttp\.server\b"), 8000, "`python -m http.server` binds 8000"),
+    (re.compile(r"(?:^|[;&|]\s*|npx\s+)serve\b"), 3000, "the `serve` package binds 3000"),
+    (re.compile(r"\b(?:http-server|live-server)\b"), 8080, "http-server binds 8080"),
+)
+# Ports given as a bare argument: `python -m http.server 8000`, `serve -l 5000`.
+_POSITIONAL_PORT_RE: Final = re.compile(
+    r"\bhttp\.server\s+(\d{2,5})\b|\bserve\b.*?\s-l\s+(\d{2,5})\b"
 )
 _SCRIPT_RUN_RE: Final = re.compile(
     r"^(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?([\w:.-]+)\s*$|^(?:npm|pnpm|yarn)\s+start\b"
@@ -55,7 +62,9 @@ _GUNICORN_CONF_RE: Final = re.compile(r"^\s*bind\s*=\s*\[?\s*['\"][^'\"]*:(\d{2,
 def command_ports(view: RepoView, folder: str, command: Fact) -> list[PortCandidate]:
     """Rank-0 port candidates from the start command: ports it names, else its server's."""
     text = _expand(view, folder, command.value)
-    explicit = ports_in_command(text)
+    explicit = ports_in_command(text) + [
+        int(next(g for g in m.groups() if g)) for m in _POSITIONAL_PORT_RE.finditer(text)
+    ]
     if explicit:
         return [
             PortCandidate(port, COMMAND_RANK, command.file, f"start command `{command.value}`")
@@ -116,4 +125,19 @@ def _gunicorn_conf(view: RepoView, folder: str, command: str) -> PortCandidate |
         match = _GUNICORN_CONF_RE.search(view.read(rel) or "")
         if match:
             return PortCandidate(int(match.group(1)), COMMAND_RANK, rel, "gunicorn `bind`")
+    return None
+
+
+def builder_start_command(view: RepoView, folder: str) -> Fact | None:
+    """A start command set in a builder's own config (`nixpacks.toml` `[start] cmd`,
+    `railpack.json` `deploy.startCommand`): the user's explicit word for how the app starts."""
+    rel = join(folder, "nixpacks.toml")
+    start = (view.toml(rel) or {}).get("start")
+    if isinstance(start, dict) and isinstance(start.get("cmd"), str) and start["cmd"].strip():
+        return Fact(start["cmd"].strip(), rel, "nixpacks.toml [start] cmd")
+    rel = join(folder, "railpack.json")
+    deploy = (view.json(rel) or {}).get("deploy")
+    command = deploy.get("startCommand") if isinstance(deploy, dict) else None
+    if isinstance(command, str) and command.strip():
+        return Fact(command.strip(), rel, "railpack.json deploy.startCommand")
     return None

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from opendeploy_plan import platform
-from opendeploy_plan.analyze.commands import command_ports
+from opendeploy_plan.analyze.commands import builder_start_command, command_ports
 from opendeploy_plan.analyze.compose import (
     ComposeFile,
     ComposeService,
@@ -229,7 +229,35 @@ def _layout(
     if len(docker_folders) >= 2 and not view.exists("Dockerfile"):
         analysis.layout = "dockerfiles"
         return _unique([_Candidate(dns_label(f), f) for f in docker_folders]), compose
+    if not view.exists("Dockerfile") and detect_folder(view, ".", fallback=False)[0] is None:
+        # Nothing at the root says what the app is, but subfolders do (`frontend/` and
+        # `backend/`, or the app in `app/`): each such folder is a service.
+        subs = _app_subfolders(view)
+        if len(subs) == 1:
+            analysis.notes.append(f"the app is in {subs[0]}/ (nothing at the root names it)")
+            return [_Candidate(project_name, subs[0])], compose
+        if subs:
+            analysis.layout = "subfolders"
+            return _unique([_Candidate(dns_label(f), f) for f in subs]), compose
     return [_Candidate(project_name, ".")], compose
+
+
+_NOT_APP_FOLDERS: Final = frozenset(
+    {"docs", "doc", "test", "tests", "example", "examples", "scripts", "samples", "fixtures"}
+)
+
+
+def _app_subfolders(view: RepoView) -> list[str]:
+    found: list[str] = []
+    for folder in view.subfolders("."):
+        if folder.startswith(".") or folder.lower() in _NOT_APP_FOLDERS:
+            continue
+        detection, _notes = detect_folder(view, folder, fallback=False)
+        if detection is not None and (
+            detection.start_command is not None or detection.kind == "static"
+        ):
+            found.append(folder)
+    return found
 
 
 def _is_runnable_service(view: RepoView, folder: str) -> bool:
@@ -306,6 +334,9 @@ def _analyze_service(
     elif procfile is not None and processes and start is None and kind != "static":
         process, command = next(iter(processes.items()))
         start = Fact(command, procfile, f"Procfile {process} process")
+    configured = builder_start_command(view, folder)
+    if configured is not None and kind != "static":
+        start = configured
     if compose_service is not None and compose_service.command:
         start = Fact(
             compose_service.command, compose.path if compose else "compose", "compose command"
@@ -440,6 +471,9 @@ def _port_candidates(
         candidates += [
             PortCandidate(p, 1, docker.path, "Dockerfile EXPOSE") for p in docker.exposed
         ]
+        port_env = docker.env_defaults.get("PORT", "")
+        if not docker.exposed and port_env.isdigit() and 0 < int(port_env) < 65536:
+            candidates.append(PortCandidate(int(port_env), 1, docker.path, "Dockerfile ENV PORT"))
     if compose_service is not None and compose is not None:
         candidates += [
             PortCandidate(p, 2, compose.path, f"service {compose_service.name!r} ports")

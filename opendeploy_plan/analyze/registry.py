@@ -47,18 +47,26 @@ DETECTORS: Final[tuple[tuple[str, Detector], ...]] = (
 )
 
 
-def detect_folder(view: RepoView, folder: str) -> tuple[Detection | None, list[str]]:
+def detect_folder(
+    view: RepoView, folder: str, *, fallback: bool = True
+) -> tuple[Detection | None, list[str]]:
     """The best detection for a folder and notes about the runners-up.
 
     A detection that names a framework beats one that does not; otherwise registry order wins.
+    `fallback=False` leaves out the language-from-extensions last resort.
     """
     found: list[tuple[str, Detection]] = []
     for name, detector in DETECTORS:
+        if name == "by-extension" and (found or not fallback):
+            continue
         detection = detector(view, folder)
         if detection is not None:
             found.append((name, detection))
     if not found:
         return None, []
+    if any(name != "static" and d.start_command is not None for name, d in found):
+        # An index.html beside a package with a start script (`serve public`) is served by it.
+        found = [item for item in found if item[0] != "static"]
     with_framework = [item for item in found if item[1].framework is not None]
     chosen_name, chosen = (with_framework or found)[0]
     notes = [

@@ -7,7 +7,7 @@ import re
 from typing import Final
 
 from opendeploy_plan.analyze.model import Detection, Fact
-from opendeploy_plan.analyze.repo import RepoView, relative_to
+from opendeploy_plan.analyze.repo import RepoView, join, relative_to
 from opendeploy_plan.analyze.signals import (
     code_files,
     command_port_candidates,
@@ -127,6 +127,18 @@ def detect_long_tail(view: RepoView, folder: str) -> Detection | None:
             if target:
                 detection.start_command = Fact(
                     f"./zig-out/bin/{target.group(1)}", rel, "addExecutable name", "medium"
+                )
+        elif language == "haskell":
+            hpack = view.read(join(folder, "package.yaml")) or ""
+            cabal = next(iter(sorted(view.glob(folder, "*.cabal"))), None)
+            cabal_text = (view.read(cabal) if cabal else None) or ""
+            exe = re.search(r"^executables:\s*\n\s+([\w-]+):", hpack, re.M) or re.search(
+                r"^executable\s+([\w-]+)", cabal_text, re.M
+            )
+            if exe:
+                tool = "stack exec" if manager == "stack" else "cabal run"
+                detection.start_command = Fact(
+                    f"{tool} {exe.group(1)}", rel, "the package's executable", "medium"
                 )
         elif language == "nim":
             target = re.search(r"\bbin\s*=\s*@\[\s*\"([\w-]+)\"", text)

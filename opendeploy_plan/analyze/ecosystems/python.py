@@ -30,9 +30,9 @@ _PY_PORT_PATTERNS: Final = (
     re.compile(r"(?:HTTPServer|TCPServer)\(\s*\(\s*['\"][^'\"]*['\"]\s*,\s*(\d{2,5})\s*\)"),
 )
 _APP_RE: Final = {
-    "fastapi": re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*FastAPI\(", re.M),
+    "fastapi": re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*(?:FastAPI|create_app)\(", re.M),
     "starlette": re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*Starlette\(", re.M),
-    "flask": re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*Flask\(", re.M),
+    "flask": re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*(?:Flask|create_app)\(", re.M),
 }
 
 
@@ -152,7 +152,7 @@ def _module_of(folder: str, rel: str) -> str:
     inner = relative_to(folder, rel)
     if inner.startswith("src/"):
         inner = inner[4:]
-    return inner.removesuffix(".py").replace("/", ".")
+    return inner.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
 # (distribution, framework, default port, why): frameworks that run through their own runner
@@ -242,18 +242,31 @@ def _django(
         evidence_file if "django" in deps else str(manage_py),
         f"depends on {deps['django']}" if "django" in deps else "manage.py present",
     )
+    if manage_py is None:
+        # The Django project one folder down (`requirements.txt` at the root, `src/manage.py`).
+        manage_py = next(
+            (
+                f
+                for f in files
+                if f.endswith("/manage.py") and relative_to(folder, f).count("/") == 1
+            ),
+            None,
+        )
+    project = relative_to(folder, manage_py).rsplit("/", 1)[0] if manage_py else ""
+    project = project if manage_py and "/" in relative_to(folder, manage_py) else ""
     wsgi = next((f for f in files if f.endswith("/wsgi.py")), None)
     if "gunicorn" in deps and wsgi:
-        module = _module_of(folder, wsgi)
+        module = _module_of(join(folder, project) if project else folder, wsgi)
+        chdir = f" --chdir {project}" if project else ""
         detection.start_command = Fact(
-            f"{run}gunicorn {module}:application --bind 0.0.0.0:8000",
+            f"{run}gunicorn{chdir} {module}:application --bind 0.0.0.0:8000",
             wsgi,
             "gunicorn in dependencies and a WSGI module",
             "medium",
         )
     elif manage_py:
         detection.start_command = Fact(
-            f"{run}python manage.py runserver 0.0.0.0:8000",
+            f"{run}python {relative_to(folder, manage_py)} runserver 0.0.0.0:8000",
             manage_py,
             "manage.py present",
             "medium",
@@ -297,6 +310,13 @@ def _asgi_wsgi(
             detection.start_command = Fact(
                 command, hit[0], f"application object `{hit[1].group(0).strip()}`", "medium"
             )
+        if not hit and framework == "flask":
+            detection.start_command = Fact(
+                f"{run}flask run --host 0.0.0.0 --port 5000",
+                evidence_file,
+                "Flask finds app.py or wsgi.py itself",
+                "low",
+            )
         why = "uvicorn's documented port" if server == "uvicorn" else "Flask's default port"
         detection.ports.append(default_port(default, evidence_file, f"{why} is {default}"))
         return
@@ -335,6 +355,14 @@ def _entry_file(view: RepoView, folder: str, files: list[str], *, prefer_main: b
     """The script a plain `python <file>` would run: a conventional name, preferring one with a
     `__main__` block, else the only top-level script."""
     top = [f for f in files if "/" not in relative_to(folder, f)]
+    if not top:
+        # No script at the top: the code lives in `src/` or `app/`.
+        for sub in ("src", "app", "bot"):
+            top = [f for f in files if relative_to(folder, f).startswith(f"{sub}/")]
+            top = [f for f in top if relative_to(folder, f).count("/") == 1]
+            if top:
+                folder = join(folder, sub)
+                break
     named = [join(folder, n) for n in _ENTRY_NAMES if join(folder, n) in top]
     with_main = [f for f in named if "__main__" in (view.read(f) or "")]
     if prefer_main and with_main:

@@ -6,7 +6,7 @@ import re
 from typing import Final
 
 from opendeploy_plan.analyze.model import Detection, Fact
-from opendeploy_plan.analyze.repo import RepoView, join
+from opendeploy_plan.analyze.repo import RepoView, join, relative_to
 from opendeploy_plan.analyze.signals import (
     MAX_SCANNED_FILE_BYTES,
     code_files,
@@ -153,6 +153,12 @@ def detect_php(view: RepoView, folder: str) -> Detection | None:
         command = "php -S 0.0.0.0:8080" + ("" if docroot == "." else f" -t {docroot}")
         detection.start_command = Fact(command, index, "PHP's built-in server", "medium")
         detection.ports.append(default_port(8080, index, "the `php -S` start command uses 8080"))
+    if detection.framework is None and detection.start_command is None:
+        script = next((f for f in sorted(view.in_folder(folder)) if f.endswith(".php")), None)
+        if script is not None:
+            detection.start_command = Fact(
+                f"php {relative_to(folder, script)}", script, "PHP script", "low"
+            )
     files = code_files(view, folder, (".php", ".sh", ".json"))
     detection.ports.extend(scan_ports(view, files, _PHP_PORT_PATTERNS, "code"))
     if "laravel/framework" not in require:

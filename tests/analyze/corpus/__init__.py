@@ -67,6 +67,7 @@ def _all() -> list[App]:
     from tests.analyze.corpus import (
         go_rust,
         jvm_dotnet,
+        layouts,
         longtail,
         node,
         python,
@@ -75,7 +76,16 @@ def _all() -> list[App]:
     )
 
     apps: list[App] = []
-    for module in (python, node, go_rust, jvm_dotnet, ruby_php_elixir, longtail, static_compose):
+    for module in (
+        python,
+        node,
+        go_rust,
+        jvm_dotnet,
+        ruby_php_elixir,
+        longtail,
+        static_compose,
+        layouts,
+    ):
         apps += module.APPS
     names = [a.name for a in apps]
     duplicates = {n for n in names if names.count(n) > 1}

@@ -43,7 +43,7 @@ APPS = [
         {"stack.yaml": "resolver: lts-22.0\n",
          "package.yaml": "name: web\ndependencies:\n  - base\n  - scotty\nexecutables:\n  web-exe:\n    main: Main.hs\n",
          "app/Main.hs": "main = scotty 3000 $ get \"/\" $ text \"hi\"\n"},
-        "haskell", "web", 3000, "stack exec"),
+        "haskell", "web", 3000, "stack exec web-exe"),
     App("haskell-cabal-worker",
         {"jobs.cabal": "cabal-version: 2.4\nname: jobs\nexecutable jobs\n  main-is: Main.hs\n  build-depends: base\n",
          "Main.hs": "main = putStrLn \"hi\"\n"},

@@ -1,0 +1,72 @@
+"""Layouts and conventions across ecosystems: apps in a subfolder, front end and back end side
+by side, nested Django projects, app factories, Dockerfile `ENV PORT`, plain scripts."""
+
+from __future__ import annotations
+
+from tests.analyze.corpus import App, package_json
+
+_SPLIT = {
+    "README.md": "# shop\n",
+    "frontend/package.json": package_json({"react": "18"}, {"build": "vite build"}, {"vite": "5"}),
+    "frontend/index.html": "<div id=root></div>\n",
+    "backend/requirements.txt": "fastapi\nuvicorn\npsycopg2-binary\n",
+    "backend/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
+}
+
+APPS = [
+    App("split-frontend", _SPLIT, "javascript", "static", None, None, service="frontend"),
+    App("split-backend", _SPLIT, "python", "web", 8000, "uvicorn main:app", ("postgres",),
+        service="backend"),
+    App("app-in-subfolder",
+        {"README.md": "# api\n", "LICENSE": "MIT\n",
+         "server/package.json": package_json({"express": "4"}, {"start": "node index.js"}),
+         "server/index.js": "require('express')().listen(process.env.PORT || 5050)\n"},
+        "javascript", "web", 5050, "npm start"),
+    App("py-django-nested",
+        {"requirements.txt": "django\ngunicorn\npsycopg\n", "src/manage.py": "# manage\n",
+         "src/mysite/__init__.py": "", "src/mysite/wsgi.py": "application = None\n"},
+        "python", "web", 8000, "gunicorn --chdir src mysite.wsgi:application", ("postgres",)),
+    App("py-flask-factory",
+        {"requirements.txt": "flask\n",
+         "app/__init__.py": "from flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n    return app\n",
+         "wsgi.py": "from app import create_app\n\napp = create_app()\n"},
+        "python", "web", 5000, "flask --app wsgi:app run"),
+    App("py-src-worker",
+        {"requirements.txt": "boto3\n", "src/main.py": "if __name__ == '__main__':\n    print('job')\n"},
+        "python", "worker", None, "python src/main.py"),
+    App("py-uvicorn-run-in-main",
+        {"requirements.txt": "fastapi\nuvicorn\n",
+         "main.py": "import uvicorn\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n"
+         "if __name__ == '__main__':\n    uvicorn.run(app, host='0.0.0.0', port=8080)\n"},
+        "python", "web", 8080, "python main.py"),
+    App("node-serve-static-script",
+        {"package.json": package_json({"serve": "14"}, {"start": "serve public"}),
+         "public/index.html": "<h1>hi</h1>\n"},
+        "javascript", "web", 3000, "npm start"),
+    App("dockerfile-env-port",
+        {"package.json": package_json({"express": "4"}, {"start": "node server.js"}),
+         "server.js": "require('express')().listen(process.env.PORT || 3000)\n",
+         "Dockerfile": "FROM node:20-slim\nCOPY . .\nENV PORT=8080\nCMD [\"node\", \"server.js\"]\n"},
+        "javascript", "web", 8080, "node server.js"),
+    App("php-worker-script",
+        {"composer.json": '{"require": {"guzzlehttp/guzzle": "^7"}}\n',
+         "worker.php": "<?php\nwhile (true) { sleep(5); }\n"},
+        "php", "worker", None, "php worker.php"),
+    App("node-express-main-only",
+        {"package.json": package_json({"express": "4"}, main="index.js"),
+         "index.js": "const app = require('express')();\napp.listen(3000);\n"},
+        "javascript", "web", 3000, "node index.js"),
+    App("procfile-shell-web",
+        {"start.sh": "#!/bin/sh\nexec ./bin/server --port ${PORT:-4040}\n",
+         "Procfile": "web: ./start.sh\n"},
+        "shell", "web", 4040, "start.sh"),
+    App("nixpacks-toml-start",
+        {"requirements.txt": "flask\ngunicorn\n",
+         "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+         "nixpacks.toml": "[start]\ncmd = \"gunicorn app:app --bind 0.0.0.0:6060\"\n"},
+        "python", "web", 6060, "gunicorn app:app --bind 0.0.0.0:6060"),
+    App("railpack-json-start",
+        {"package.json": package_json({"fastify": "4"}, {"start": "node a.js"}),
+         "railpack.json": '{"deploy": {"startCommand": "node server.js --port 7171"}}\n'},
+        "javascript", "web", 7171, "node server.js --port 7171"),
+]
