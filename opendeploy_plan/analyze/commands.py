@@ -19,6 +19,7 @@ COMMAND_RANK: Final = 0
 # (pattern on the command, default port, why): servers that bind a known port when the
 # command names none. Order matters: the first match wins.
 _SERVER_DEFAULTS: Final[tuple[tuple[re.Pattern[str], int, str], ...]] = (
+    (re.compile(r"\bthrust\b"), 80, "Thruster listens on 80 in front of the app"),
     (re.compile(r"\bgunicorn\b"), 8000, "gunicorn binds 8000 by default"),
     (re.compile(r"\buvicorn\b"), 8000, "uvicorn binds 8000 by default"),
     (re.compile(r"\bhypercorn\b"), 8000, "hypercorn binds 8000 by default"),

@@ -11,8 +11,10 @@ from opendeploy_plan.analyze.model import Fact, PortCandidate
 from opendeploy_plan.analyze.repo import RepoView
 
 _PORT_FLAG_RE: Final = re.compile(
-    r"(?:--port[= ]|-p[= ]?|--listen[= ](?:[\w.]*:)?|--bind[= ](?:[\w.]*:)|-b[= ][\w.]*:"
-    r"|--urls[= ]\S*:|\$\{PORT:-|\$PORT:-|0\.0\.0\.0:|localhost:|\[::\]:)(\d{2,5})\b"
+    r"(?:--port[= ]|(?<![\w-])-p[= ]?|--listen[= ](?:[\w.]*:)?|--bind[= ](?:[\w.]*:)"
+    r"|-b[= ][\w.]*:|--urls[= ]\S*:|\$\{PORT:-|\$PORT:-|0\.0\.0\.0:|localhost:|\[::\]:"
+    r"|--server\.port[= ]|-Dserver\.port=|-Dquarkus\.http\.port=|(?<![\w.])PORT="
+    r"|--?(?:addr|address|http|listen-address)[= ]\S*?:|\brunserver\s+)(\d{2,5})\b"
 )
 
 
@@ -166,6 +168,13 @@ DATABASE_DRIVERS: Final[dict[str, tuple[str, ...]]] = {
         "npgsql.entityframeworkcore.postgresql",
         "postgrex",
         "pg-gem",
+        "psycopg-binary",
+        "psycopg-pool",
+        "psycopg2cffi",
+        "pg8000",
+        "aiopg",
+        "deadpool-postgres",
+        "pgx",
     ),
     "mysql": (
         "mysql",
@@ -185,6 +194,7 @@ DATABASE_DRIVERS: Final[dict[str, tuple[str, ...]]] = {
         "mariadb",
         "org.mariadb.jdbc:mariadb-java-client",
         "asyncmy",
+        "mysql-connector",
     ),
     "mongodb": (
         "mongoose",
@@ -198,6 +208,12 @@ DATABASE_DRIVERS: Final[dict[str, tuple[str, ...]]] = {
         "mongo",
         "org.mongodb:mongodb-driver-sync",
         "mongodb.driver",
+        "mongodb/mongodb",
+        "flask-pymongo",
+        "beanie",
+        "odmantic",
+        "mongodb_driver",
+        "connect-mongo",
     ),
     "redis": (
         "redis",
@@ -214,6 +230,19 @@ DATABASE_DRIVERS: Final[dict[str, tuple[str, ...]]] = {
         "sidekiq",
         "stackexchange.redis",
         "redix",
+        "aioredis",
+        "django-redis",
+        "predis/predis",
+        "ext-redis",
+        "resque",
+        "@redis/client",
+        "redis-om",
+        "connect-redis",
+        "github.com/gomodule/redigo",
+        "redis.clients:jedis",
+        "io.lettuce:lettuce-core",
+        "arq",
+        "dramatiq[redis]",
     ),
 }
 
