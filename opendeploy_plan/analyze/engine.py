@@ -497,6 +497,17 @@ def _resolve_port(
             tier.setdefault(candidate.port, candidate)
     notes: list[str] = []
     if len(tier) > 1:
+        # A tie broken by the next ranks: `EXPOSE 3000 9229` with `listen(3000)` (9229 is the
+        # inspector), `EXPOSE 8080 8081` for ASP.NET Core (8080 is its port). Only when exactly
+        # one of the tied ports is confirmed, and only for declared ports: two listeners in
+        # code are two servers, which no default can settle.
+        confirmed = {c.port for c in candidates if c.rank > best_rank} & set(tier)
+        if best_rank in (1, 2) and len(confirmed) == 1:
+            port = confirmed.pop()
+            others = ", ".join(str(p) for p in tier if p != port)
+            notes.append(f"port {port} chosen over {others}: the code or framework confirms it")
+            tier = {port: tier[port]}
+    if len(tier) > 1:
         ports = ", ".join(f"{c.port} ({c.file})" for c in tier.values())
         notes.append(f"ambiguous port: {ports}; set `port:` yourself")
         return None, None, list(tier.values()), notes

@@ -20,6 +20,8 @@ _PORT_FLAG_RE: Final = re.compile(
 
 def ports_in_command(command: str) -> list[int]:
     """Ports named in a start command (`--port 8000`, `-b 0.0.0.0:5000`, `${PORT:-3000}`)."""
+    # Debugger ports (`node --inspect=0.0.0.0:9229`) are not where the app serves.
+    command = re.sub(r"--inspect(?:-brk)?(?:=\S+)?|--debug-port[= ]\S+", " ", command)
     return [int(m.group(1)) for m in _PORT_FLAG_RE.finditer(command) if _valid_port(m.group(1))]
 
 

@@ -53,10 +53,10 @@ def test_interactive_answer_is_written(tmp_path: Path) -> None:
 
 def test_interactive_ambiguous_port(fixture_copy: Callable[[str], Path]) -> None:
     root = fixture_copy("ambiguous-ports")
-    result = CliRunner().invoke(main, ["init", str(root), "--interactive"], input="3000\n")
+    result = CliRunner().invoke(main, ["init", str(root), "--interactive"], input="4000\n")
     assert result.exit_code == 0, result.output
-    assert "one of 3000, 9229" in result.output
-    assert _service(root)["port"] == 3000
+    assert "one of 4000, 9229" in result.output
+    assert _service(root)["port"] == 4000
 
 
 def test_worker_question_empty_keeps_a_worker_and_a_port_makes_it_web(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ def test_dockerfile_expose_beats_code_and_the_conflict_is_noted(tmp_path: Path) 
 def test_ambiguous_port_is_a_placeholder_not_a_guess() -> None:
     text = render_manifest(analyze(FIXTURES / "ambiguous-ports"))
     assert "\n    port:" not in text
-    assert "# port: TODO ambiguous, pick one of: 3000" in text and "9229" in text
+    assert "# port: TODO ambiguous, pick one of: 4000" in text and "9229" in text
 
 
 def test_workers_have_no_port() -> None:

@@ -296,11 +296,19 @@ def _asgi_wsgi(
         detection.framework = Fact(framework, evidence_file, f"depends on {deps[framework]}")
         hit = grep_first(view, files, _APP_RE[framework])
         if hit:
-            text = view.read(hit[0]) or ""
             target = f"{_module_of(folder, hit[0])}:{hit[1].group(1)}"
-            if _runs_itself(text):
+            runner = next(
+                (
+                    f
+                    for f in [hit[0], *(join(folder, n) for n in _ENTRY_NAMES)]
+                    if "/" not in relative_to(folder, f) or f == hit[0]
+                    if _runs_itself(view.read(f) or "")
+                ),
+                None,
+            )
+            if runner is not None:
                 # `if __name__ == "__main__": app.run(...)`: the app starts its own server.
-                command = f"{run}python {relative_to(folder, hit[0])}"
+                command = f"{run}python {relative_to(folder, runner)}"
             elif server == "uvicorn":
                 command = f"{run}uvicorn {target} --host 0.0.0.0 --port 8000"
             elif "gunicorn" in deps:
