@@ -504,8 +504,8 @@ def _resolve_port(
         confirmed = {c.port for c in candidates if c.rank > best_rank} & set(tier)
         if best_rank in (1, 2) and len(confirmed) == 1:
             port = confirmed.pop()
-            others = ", ".join(str(p) for p in tier if p != port)
-            notes.append(f"port {port} chosen over {others}: the code or framework confirms it")
+            dropped = ", ".join(str(p) for p in tier if p != port)
+            notes.append(f"port {port} chosen over {dropped}: the code or framework confirms it")
             tier = {port: tier[port]}
     if len(tier) > 1:
         ports = ", ".join(f"{c.port} ({c.file})" for c in tier.values())
