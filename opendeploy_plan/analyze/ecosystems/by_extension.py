@@ -64,7 +64,19 @@ _CONVENTIONS: Final[dict[str, tuple[tuple[str, ...], str, str | None]]] = {
     "lua": (("main.lua", "app.lua"), "lua {file}", None),
     "perl": (("app.pl", "main.pl"), "perl {file}", None),
     "julia": (("main.jl", "app.jl"), "julia {file}", None),
+    "java": (("Main.java", "App.java", "Server.java"), "java {file}", None),
+    "c": (("main.c",), "./app", "cc -O2 -o app {file}"),
+    "cpp": (("main.cpp", "main.cc"), "./app", "c++ -O2 -o app {file}"),
 }
+# A lone script for another runtime than Node: `Deno.serve(...)`, `Bun.serve(...)`.
+_RUNTIME_HINTS: Final = (
+    (
+        re.compile(r"\bDeno\.|from\s+[\"'](?:jsr:|https://deno\.land/)"),
+        "deno",
+        "deno run -A {file}",
+    ),
+    (re.compile(r"\bBun\.|from\s+[\"']bun:"), None, "bun run {file}"),
+)
 _PORT_RE: Final = (
     re.compile(
         r"(?i)(?:port|listen|bind|serve)\w*\s*(?:[:=(,]|=>|\s)\s*\(?\s*[\"']?(?:[\w.]*:)?(\d{4,5})\b"
@@ -109,6 +121,13 @@ def detect_by_extension(view: RepoView, folder: str) -> Detection | None:
         if entry is not None:
             file = relative_to(folder, entry)
             stem = file.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
+            text = view.read(entry) or ""
+            for pattern, runtime, command in _RUNTIME_HINTS:
+                if language in ("javascript", "typescript") and pattern.search(text):
+                    start = command
+                    if runtime is not None:
+                        detection.language = Fact(runtime, entry, f"{entry} uses Deno", "low")
+                    break
             detection.start_command = Fact(
                 start.format(file=file, stem=stem), entry, f"{language} convention", "low"
             )

@@ -185,6 +185,7 @@ _ENTRY_NAMES: Final = (
     "asgi.py",
     "__main__.py",
 )
+_ANY_APP_RE: Final = re.compile(r"^(app|application|api)\s*(?::\s*\w+\s*)?=\s*[\w.]+\(", re.M)
 _DB_URL_RE: Final = re.compile(r"[\"'](postgres(?:ql)?|mysql|mariadb)(?:\+\w+)?://")
 _DJANGO_ENGINE_RE: Final = re.compile(r"django\.db\.backends\.(postgresql|postgis|mysql)")
 
@@ -423,6 +424,18 @@ def _plain_python(
     )
     if server:
         detection.framework = Fact("python", server[0], "standard-library HTTP server", "medium")
+    wsgi_server = next((s for s in ("uvicorn", "gunicorn", "hypercorn") if s in deps), None)
+    if detection.start_command is None and wsgi_server is not None:
+        # Litestar, Falcon, Pyramid, BlackSheep, …: an `app` object served by the declared
+        # ASGI/WSGI server.
+        hit = grep_first(view, files, _ANY_APP_RE)
+        if hit is not None:
+            target = f"{_module_of(folder, hit[0])}:{hit[1].group(1)}"
+            bind = "--bind 0.0.0.0:8000" if wsgi_server != "uvicorn" else "--host 0.0.0.0"
+            detection.start_command = Fact(
+                f"{run}{wsgi_server} {target} {bind}", hit[0], f"{wsgi_server} serves it", "low"
+            )
+            detection.framework = Fact(wsgi_server, hit[0], "application object", "low")
     if detection.start_command is None:
         entry = _entry_file(view, folder, files, prefer_main=True)
         if entry is not None:

@@ -90,4 +90,17 @@ APPS = [
         {"app.nimble": 'version = "0.1.0"\nbin = @["app"]\nrequires "nim >= 2.0", "jester"\n',
          "src/app.nim": "import jester\nsettings:\n  port = Port(5000)\n"},
         "nim", "web", 5000, "./app"),
+    App("deno-no-config",
+        {"main.ts": "Deno.serve({ port: 8002 }, () => new Response('hi'));\n"},
+        "deno", "web", 8002, "deno run -A main.ts"),
+    App("bun-no-package",
+        {"server.ts": "Bun.serve({ port: 3030, fetch: () => new Response('ok') });\n"},
+        "typescript", "web", 3030, "bun run server.ts"),
+    App("java-single-file",
+        {"Main.java": "public class Main { public static void main(String[] a) { System.out.println(1); } }\n"},
+        "java", "worker", None, "java Main.java"),
+    App("c-single-file-web",
+        {"main.c": "int main(void) { int port = 8088; listen_on(port); }\n"},
+        "c", "web", 8088, "./app"),
 ]
+

@@ -177,4 +177,14 @@ APPS = [
         {"requirements.txt": "flask\nredis\ngunicorn\n", "app.py": FLASK_APP,
          "Procfile": "web: gunicorn app:app -b :$PORT\nworker: python jobs.py\n"},
         "python", "web", 8000, "gunicorn app:app -b :$PORT", ("redis",)),
+    App("py-litestar-uvicorn",
+        {"requirements.txt": "litestar\nuvicorn\nredis\n",
+         "app.py": "from litestar import Litestar, get\n\n\n@get('/')\nasync def index() -> str:\n"
+         "    return 'hi'\n\napp = Litestar([index])\n"},
+        "python", "web", 8000, "uvicorn app:app", ("redis",)),
+    App("py-falcon-gunicorn",
+        {"requirements.txt": "falcon\ngunicorn\n",
+         "service.py": "import falcon\n\napplication = falcon.App()\n"},
+        "python", "web", 8000, "gunicorn service:application"),
 ]
+
