@@ -216,7 +216,7 @@ def _layout(
                 picked.append(_Candidate(dns_label(folder.rsplit("/", 1)[-1]), folder))
                 analysis.notes.append(
                     f"{folder}: no Dockerfile or scripts.start, but a web framework with a "
-                    "start command was detected, so it is a service"
+                    "start command, or a static site, was detected, so it is a service"
                 )
             else:
                 analysis.notes.append(
@@ -262,12 +262,13 @@ def _app_subfolders(view: RepoView) -> list[str]:
 
 def _is_runnable_service(view: RepoView, folder: str) -> bool:
     detection, _notes = detect_folder(view, folder)
-    return (
-        detection is not None
-        and detection.kind == "web"
-        and detection.framework is not None
-        and detection.start_command is not None
-    )
+    if detection is None or detection.framework is None:
+        return False
+    if detection.kind == "static":
+        # A site (a Vite SPA has its index.html at the top; Angular, CRA, Astro, Hugo are
+        # sites by nature), not a component library that also builds with Vite.
+        return detection.framework.value != "vite" or view.exists(join(folder, "index.html"))
+    return detection.kind == "web" and detection.start_command is not None
 
 
 def _unique(candidates: list[_Candidate]) -> list[_Candidate]:

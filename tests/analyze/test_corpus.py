@@ -117,3 +117,12 @@ def test_the_corpus_covers_every_bullet_of_the_issue() -> None:
         "swift",
     ):
         assert language in languages, language
+
+
+def test_a_workspace_library_is_not_a_service(tmp_path: Path) -> None:
+    app = next(a for a in ALL_APPS if a.name == "turbo-pnpm-web")
+    root = materialize(app, tmp_path / app.name)
+    result = CliRunner().invoke(main, ["init", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    names = {s["name"] for s in json.loads(result.stdout)["services"]}
+    assert names == {"web", "api", "admin"}

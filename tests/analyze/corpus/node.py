@@ -30,6 +30,13 @@ _TURBO = {
     ),
     "apps/api/index.js": _express(4000),
     "packages/ui/package.json": package_json({"react": "18"}, name="ui"),
+    "packages/kit/package.json": package_json(
+        {"react": "18"}, {"build": "vite build"}, {"vite": "5"}, name="kit"
+    ),
+    "apps/admin/package.json": package_json(
+        {"react": "18"}, {"dev": "vite", "build": "vite build"}, {"vite": "5"}, name="admin"
+    ),
+    "apps/admin/index.html": "<div id=root></div>\n",
 }
 _NX = {
     "package.json": package_json(dev={"nx": "19"}, name="org", workspaces=["apps/*"]),
@@ -190,6 +197,7 @@ APPS = [
         "deno", "worker", None, "deno task start"),
     App("turbo-pnpm-web", _TURBO, "javascript", "web", 3000, "pnpm start", service="web",
         framework="nextjs"),
+    App("turbo-pnpm-admin-spa", _TURBO, "javascript", "static", None, None, service="admin"),
     App("turbo-pnpm-api", _TURBO, "javascript", "web", 4000, "pnpm start", ("postgres",),
         service="api"),
     App("yarn-workspaces",
