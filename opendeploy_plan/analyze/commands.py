@@ -67,8 +67,16 @@ def command_ports(view: RepoView, folder: str, command: Fact) -> list[PortCandid
         int(next(g for g in m.groups() if g)) for m in _POSITIONAL_PORT_RE.finditer(text)
     ]
     if explicit:
+        # A command `init` composed itself (`uvicorn main:app --port 8000`) is a convention,
+        # not the repository's word: its port is no surer than the command.
         return [
-            PortCandidate(port, COMMAND_RANK, command.file, f"start command `{command.value}`")
+            PortCandidate(
+                port,
+                COMMAND_RANK,
+                command.file,
+                f"start command `{command.value}`",
+                default=command.confidence != "high",
+            )
             for port in dict.fromkeys(explicit)
         ]
     if re.search(r"\bgunicorn\b", text):

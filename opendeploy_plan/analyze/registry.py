@@ -74,6 +74,9 @@ def detect_folder(
         + (f"/{d.framework.value}" if d.framework else "")
         + f" ({d.language.file}); {chosen_name} was chosen"
         for name, d in found
-        if d is not chosen and d.language.value != chosen.language.value and d.framework
+        if d is not chosen
+        and d.language.value != chosen.language.value
+        and d.framework
+        and name != "static"  # an index.html is part of most front ends
     ]
     return chosen, notes
