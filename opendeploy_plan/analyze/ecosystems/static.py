@@ -60,13 +60,21 @@ def detect_jekyll(view: RepoView, folder: str) -> Detection | None:
 
 
 def detect_plain_static(view: RepoView, folder: str) -> Detection | None:
-    """A folder of HTML: an `index.html`, a `Staticfile` (its `root:` if set) or `public/`."""
+    """A folder of HTML: an `index.html`, a `Staticfile` or `static.json` (their root if set)
+    or `public/`."""
     staticfile = view.first_existing(folder, "Staticfile")
     root = None
     if staticfile is not None:
         match = re.search(r"^\s*root:\s*(\S+)", view.read(staticfile) or "", re.M)
         root = match.group(1).strip("/") if match else "."
         evidence = staticfile
+    static_json = view.first_existing(folder, "static.json")
+    if root is None and static_json is not None:
+        # Heroku's static buildpack: `{"root": "dist/"}`.
+        configured = (view.json(static_json) or {}).get("root")
+        if isinstance(configured, str):
+            root = configured.strip("/") or "."
+            evidence = static_json
     index = view.first_existing(folder, "index.html", "public/index.html")
     if root is None and index is None:
         return None

@@ -186,5 +186,13 @@ APPS = [
         {"requirements.txt": "falcon\ngunicorn\n",
          "service.py": "import falcon\n\napplication = falcon.App()\n"},
         "python", "web", 8000, "gunicorn service:application"),
+    App("py-psycopg-binary-pin",
+        {"requirements.txt": "psycopg-binary==3.2.1\nflask\n", "app.py": FLASK_APP},
+        "python", "web", 5000, "flask", ("postgres",)),
+    App("py-poetry-lock-driver",
+        {"pyproject.toml": "[tool.poetry]\nname = \"w\"\nversion = \"0\"\n\n"
+         "[tool.poetry.dependencies]\npython = \"^3.11\"\nmotor = \"*\"\n",
+         "poetry.lock": "# lock\n", "main.py": LOOP},
+        "python", "worker", None, "poetry run python main.py", ("mongodb",)),
 ]
 
