@@ -332,9 +332,12 @@ def _analyze_service(
         # Heroku's rule: the `web` process is the one that serves HTTP.
         start = Fact(processes["web"], procfile, "Procfile web process")
         kind = "web"
-    elif procfile is not None and processes and start is None and kind != "static":
-        process, command = next(iter(processes.items()))
-        start = Fact(command, procfile, f"Procfile {process} process")
+    elif procfile is not None and start is None and kind != "static":
+        # No `web`: the first long-running process (`release` runs once per deploy).
+        running = [(p, c) for p, c in processes.items() if p not in ("release", "postdeploy")]
+        if running:
+            process, command = running[0]
+            start = Fact(command, procfile, f"Procfile {process} process")
     configured = builder_start_command(view, folder)
     if configured is not None and kind != "static":
         start = configured
