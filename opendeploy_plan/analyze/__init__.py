@@ -6,6 +6,7 @@ findings; `render_manifest` turns the result into commented YAML. Nothing here p
 
 from __future__ import annotations
 
+from opendeploy_plan.analyze.confirm import Question, apply_answer, questions
 from opendeploy_plan.analyze.emit import (
     MANIFEST_FILENAME,
     SCHEMA_URL,
@@ -22,6 +23,7 @@ from opendeploy_plan.analyze.model import (
     PortCandidate,
     ServiceAnalysis,
 )
+from opendeploy_plan.analyze.profile import RunProfile, run_profiles
 from opendeploy_plan.analyze.repo import RepoView
 
 __all__ = [
@@ -33,11 +35,16 @@ __all__ = [
     "EnvVar",
     "Fact",
     "PortCandidate",
+    "Question",
     "RepoView",
+    "RunProfile",
     "ServiceAnalysis",
     "analysis_to_dict",
     "analyze",
+    "apply_answer",
     "dns_label",
     "find_mining_marker",
+    "questions",
     "render_manifest",
+    "run_profiles",
 ]

@@ -11,8 +11,8 @@ import re
 from typing import Any, Final, Literal
 
 from opendeploy_plan.analyze.dependencies import PROVIDED_KEYS
-from opendeploy_plan.analyze.engine import dependency_reference
 from opendeploy_plan.analyze.model import Analysis, EnvVar, Fact, ServiceAnalysis
+from opendeploy_plan.analyze.uses import dependency_reference
 
 SCHEMA_URL: Final = "https://opendeploy.dev/schemas/opendeploy.schema.json"
 MANIFEST_FILENAME: Final = "opendeploy.yaml"
@@ -70,6 +70,8 @@ def render_manifest(analysis: Analysis, *, environment: str | None = None) -> st
 def _service_lines(analysis: Analysis, service: ServiceAnalysis) -> list[str]:
     out = [f"  {service.name}:"]
     out.append(f"    type: {service.kind}  # {_kind_reason(service)}")
+    for item in service.confirm:
+        out.append(f"    # TODO confirm {_comment(item)}")
     out.append(f"    source: {scalar(service.source)}")
     if service.language is not None and service.language.value != "unknown":
         out.append(f"    language: {scalar(service.language.value)}  # {_cite(service.language)}")

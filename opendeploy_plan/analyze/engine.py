@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from opendeploy_plan import platform
+from opendeploy_plan.analyze.commands import builder_start_command, command_ports
 from opendeploy_plan.analyze.compose import (
     ComposeFile,
     ComposeService,
@@ -16,19 +17,13 @@ from opendeploy_plan.analyze.compose import (
     find_compose,
     parse_compose,
 )
-from opendeploy_plan.analyze.dependencies import (
-    CONNECTION_VALUES,
-    URL_KEY,
-    database_type_from_name,
-    provided_key_for,
-)
+from opendeploy_plan.analyze.confirm import needs_confirmation
 from opendeploy_plan.analyze.envvars import collect_env, real_env_key_names
 from opendeploy_plan.analyze.model import (
     Analysis,
     Confidence,
     DependencyAnalysis,
     Detection,
-    EnvVar,
     Fact,
     PortCandidate,
     ServiceAnalysis,
@@ -41,7 +36,9 @@ from opendeploy_plan.analyze.signals import (
     DockerfileInfo,
     code_files,
     parse_dockerfile,
+    parse_procfile,
 )
+from opendeploy_plan.analyze.uses import attach_dependencies
 from opendeploy_plan.analyze.workspaces import (
     MONOREPO_MARKERS,
     top_level_dockerfile_folders,
@@ -154,7 +151,7 @@ def analyze(root: Path, *, name: str | None = None, environment: str | None = No
     for candidate in candidates:
         service = _analyze_service(view, candidate, compose, environment)
         analysis.services.append(service)
-    _attach_dependencies(analysis, dependencies)
+    attach_dependencies(analysis, dependencies)
     for service in analysis.services:
         wallet = next((v.name for v in service.env if _WALLET_RE.search(v.name)), None)
         if wallet:
@@ -169,12 +166,21 @@ def analyze(root: Path, *, name: str | None = None, environment: str | None = No
         if re.search(r"(^|/)\.env(\.[\w.-]+)?$", rel)
         and not rel.endswith((".example", ".sample", ".template", ".dist"))
     )
-    if not analysis.services or not any(s.has_entrypoint for s in analysis.services):
+    if not any(_identified(s) for s in analysis.services):
+        # Refuse only when nothing says what the app is; anything else is written with what
+        # is known and the rest marked for confirmation.
         seen = ", ".join(sorted(view.in_folder("."))[:12]) or "no files"
         analysis.refusal = (
-            f"no entrypoint or port could be found (files seen at the top level: {seen})."
+            f"no language or Dockerfile could be identified (files seen at the top level: {seen})."
         )
+    for service in analysis.services:
+        service.confirm = needs_confirmation(service)
     return analysis
+
+
+def _identified(service: ServiceAnalysis) -> bool:
+    known = service.language is not None and service.language.value != "unknown"
+    return known or service.dockerfile is not None
 
 
 def _layout(
@@ -210,7 +216,7 @@ def _layout(
                 picked.append(_Candidate(dns_label(folder.rsplit("/", 1)[-1]), folder))
                 analysis.notes.append(
                     f"{folder}: no Dockerfile or scripts.start, but a web framework with a "
-                    "start command was detected, so it is a service"
+                    "start command, or a static site, was detected, so it is a service"
                 )
             else:
                 analysis.notes.append(
@@ -223,17 +229,46 @@ def _layout(
     if len(docker_folders) >= 2 and not view.exists("Dockerfile"):
         analysis.layout = "dockerfiles"
         return _unique([_Candidate(dns_label(f), f) for f in docker_folders]), compose
+    if not view.exists("Dockerfile") and detect_folder(view, ".", fallback=False)[0] is None:
+        # Nothing at the root says what the app is, but subfolders do (`frontend/` and
+        # `backend/`, or the app in `app/`): each such folder is a service.
+        subs = _app_subfolders(view)
+        if len(subs) == 1:
+            analysis.notes.append(f"the app is in {subs[0]}/ (nothing at the root names it)")
+            return [_Candidate(project_name, subs[0])], compose
+        if subs:
+            analysis.layout = "subfolders"
+            return _unique([_Candidate(dns_label(f), f) for f in subs]), compose
     return [_Candidate(project_name, ".")], compose
+
+
+_NOT_APP_FOLDERS: Final = frozenset(
+    {"docs", "doc", "test", "tests", "example", "examples", "scripts", "samples", "fixtures"}
+)
+
+
+def _app_subfolders(view: RepoView) -> list[str]:
+    found: list[str] = []
+    for folder in view.subfolders("."):
+        if folder.startswith(".") or folder.lower() in _NOT_APP_FOLDERS:
+            continue
+        detection, _notes = detect_folder(view, folder, fallback=False)
+        if detection is not None and (
+            detection.start_command is not None or detection.kind == "static"
+        ):
+            found.append(folder)
+    return found
 
 
 def _is_runnable_service(view: RepoView, folder: str) -> bool:
     detection, _notes = detect_folder(view, folder)
-    return (
-        detection is not None
-        and detection.kind == "web"
-        and detection.framework is not None
-        and detection.start_command is not None
-    )
+    if detection is None or detection.framework is None:
+        return False
+    if detection.kind == "static":
+        # A site (a Vite SPA has its index.html at the top; Angular, CRA, Astro, Hugo are
+        # sites by nature), not a component library that also builds with Vite.
+        return detection.framework.value != "vite" or view.exists(join(folder, "index.html"))
+    return detection.kind == "web" and detection.start_command is not None
 
 
 def _unique(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -290,14 +325,41 @@ def _analyze_service(
                 "port and looks like a background worker"
             )
     start = detection.start_command if detection and kind != "static" else None
+    procfile = view.first_existing(folder, "Procfile")
+    processes = parse_procfile(view, procfile) if procfile else {}
+    web_process = "web" in processes and kind != "static"
+    if procfile is not None and web_process:
+        # Heroku's rule: the `web` process is the one that serves HTTP.
+        start = Fact(processes["web"], procfile, "Procfile web process")
+        kind = "web"
+    elif procfile is not None and start is None and kind != "static":
+        # No `web`: the first long-running process (`release` runs once per deploy).
+        running = [(p, c) for p, c in processes.items() if p not in ("release", "postdeploy")]
+        if running:
+            process, command = running[0]
+            start = Fact(command, procfile, f"Procfile {process} process")
+    configured = builder_start_command(view, folder)
+    if configured is not None and kind != "static":
+        start = configured
     if compose_service is not None and compose_service.command:
         start = Fact(
             compose_service.command, compose.path if compose else "compose", "compose command"
         )
     elif docker is not None and docker.command:
         start = Fact(docker.command, docker.path, "Dockerfile CMD/ENTRYPOINT")
-    candidates = _port_candidates(detection, docker, compose_service, compose)
-    if kind == "web" and not candidates and detection is not None and detection.framework is None:
+    # The start command is what runs: the port it binds (or its server binds) comes first.
+    from_command = command_ports(view, folder, start) if start is not None else []
+    if from_command and kind == "worker" and not _is_compose_worker(compose_service):
+        kind = "web"
+        notes.append(f"the start command binds port {from_command[0].port}; a web service")
+    candidates = from_command + _port_candidates(detection, docker, compose_service, compose)
+    if (
+        kind == "web"
+        and not candidates
+        and detection is not None
+        and detection.framework is None
+        and not web_process
+    ):
         kind = "worker"
         notes.append("no HTTP server or port was found; treated as a worker")
     port, port_confidence, ambiguous, port_notes = _resolve_port(candidates, kind)
@@ -355,6 +417,12 @@ def _analyze_service(
     )
 
 
+def _is_compose_worker(compose_service: ComposeService | None) -> bool:
+    if compose_service is None or compose_service.ports:
+        return False
+    return bool(_WORKER_HINT.search(f"{compose_service.name} {compose_service.command or ''}"))
+
+
 def _dockerfile(view: RepoView, candidate: _Candidate) -> str | None:
     if candidate.compose is not None and candidate.compose.dockerfile:
         rel = join(candidate.folder, candidate.compose.dockerfile)
@@ -407,6 +475,9 @@ def _port_candidates(
         candidates += [
             PortCandidate(p, 1, docker.path, "Dockerfile EXPOSE") for p in docker.exposed
         ]
+        port_env = docker.env_defaults.get("PORT", "")
+        if not docker.exposed and port_env.isdigit() and 0 < int(port_env) < 65536:
+            candidates.append(PortCandidate(int(port_env), 1, docker.path, "Dockerfile ENV PORT"))
     if compose_service is not None and compose is not None:
         candidates += [
             PortCandidate(p, 2, compose.path, f"service {compose_service.name!r} ports")
@@ -430,6 +501,17 @@ def _resolve_port(
             tier.setdefault(candidate.port, candidate)
     notes: list[str] = []
     if len(tier) > 1:
+        # A tie broken by the next ranks: `EXPOSE 3000 9229` with `listen(3000)` (9229 is the
+        # inspector), `EXPOSE 8080 8081` for ASP.NET Core (8080 is its port). Only when exactly
+        # one of the tied ports is confirmed, and only for declared ports: two listeners in
+        # code are two servers, which no default can settle.
+        confirmed = {c.port for c in candidates if c.rank > best_rank} & set(tier)
+        if best_rank in (1, 2) and len(confirmed) == 1:
+            port = confirmed.pop()
+            dropped = ", ".join(str(p) for p in tier if p != port)
+            notes.append(f"port {port} chosen over {dropped}: the code or framework confirms it")
+            tier = {port: tier[port]}
+    if len(tier) > 1:
         ports = ", ".join(f"{c.port} ({c.file})" for c in tier.values())
         notes.append(f"ambiguous port: {ports}; set `port:` yourself")
         return None, None, list(tier.values()), notes
@@ -442,7 +524,7 @@ def _resolve_port(
             f"port {winner.port} from {winner.file} wins over {', '.join(map(str, others))} "
             "seen elsewhere (Dockerfile > compose > code > framework default)"
         )
-    confidence: Confidence = "high" if best_rank <= 3 else "medium"
+    confidence: Confidence = "high" if best_rank <= 3 and not winner.default else "medium"
     return winner, confidence, [], notes
 
 
@@ -478,84 +560,4 @@ def _health_check(view: RepoView, folder: str, detection: Detection | None) -> F
         if match:
             line = text.count("\n", 0, match.start()) + 1
             return Fact(match.group(1), f"{rel}:{line}", "route defined in code")
-    return None
-
-
-def _attach_dependencies(
-    analysis: Analysis, compose_deps: list[tuple[str, DependencyAnalysis]]
-) -> None:
-    """Decide `dependencies:` and each service's `uses:` (analyze-local.md §4)."""
-    dependencies = [dep for _name, dep in compose_deps]
-    compose_names = dict(compose_deps)
-    by_type: dict[str, DependencyAnalysis] = {}
-    for dep in dependencies:
-        by_type.setdefault(dep.type, dep)
-    names = {d.name for d in dependencies} | {s.name for s in analysis.services}
-
-    def ensure(db_type: str, evidence: Fact) -> DependencyAnalysis:
-        if db_type in by_type:
-            return by_type[db_type]
-        name = db_type if db_type not in names else f"{db_type}-db"
-        dep = DependencyAnalysis(name, db_type, evidence)
-        names.add(name)
-        dependencies.append(dep)
-        by_type[db_type] = dep
-        return dep
-
-    for service in analysis.services:
-        uses: list[str] = []
-        if service.compose_service is not None:
-            for other in service.compose_depends_on:
-                provided = compose_names.get(other)
-                if provided and provided.name not in uses:
-                    uses.append(provided.name)
-                    service.uses_reasons[provided.name] = f"compose depends_on {other}"
-        for fact in service.databases:
-            dep = ensure(fact.value, fact)
-            if dep.name not in uses:
-                uses.append(dep.name)
-                service.uses_reasons[dep.name] = f"{fact.file} {fact.reason}"
-        for var in service.env:
-            if var.name == "DB_CONNECTION" and (var.default or "").lower() in CONNECTION_VALUES:
-                engine_type = CONNECTION_VALUES[(var.default or "").lower()]
-                dep = ensure(engine_type, Fact(engine_type, var.sources[0], "DB_CONNECTION"))
-                if dep.name not in uses:
-                    uses.append(dep.name)
-                    service.uses_reasons[dep.name] = f"{var.sources[0]} DB_CONNECTION"
-                continue
-            signals, db_type = database_type_from_name(var.name)
-            if not signals:
-                continue
-            if db_type is None:
-                if not uses and var.name == "DATABASE_URL" and not by_type:
-                    service.notes.append(
-                        f"{var.name} is read ({var.sources[0]}) but the database type could "
-                        "not be told; add a `dependencies:` entry yourself"
-                    )
-                continue
-            dep = ensure(db_type, Fact(db_type, var.sources[0], f"reads {var.name}", "medium"))
-            if dep.name not in uses:
-                uses.append(dep.name)
-                service.uses_reasons[dep.name] = f"{var.sources[0]} reads {var.name}"
-        service.uses = uses
-    analysis.dependencies = dependencies
-
-
-def dependency_reference(
-    var: EnvVar, service: ServiceAnalysis, dependencies: list[DependencyAnalysis]
-) -> tuple[str, str] | None:
-    """(dependency name, key) when a dependency the service uses provides this variable."""
-    if var.default is not None:
-        # A compose value such as redis://cache:6379/1 points at a compose hostname that does
-        # not exist on the platform: use the dependency's own URL instead.
-        for dep in dependencies:
-            host = re.escape(dep.compose_name or dep.name)
-            if dep.name in service.uses and re.search(rf"(@|//){host}(:|/|$)", var.default):
-                return dep.name, URL_KEY[dep.type]
-    for dep in dependencies:
-        if dep.name not in service.uses:
-            continue
-        key = provided_key_for(var.name, dep.type)
-        if key is not None:
-            return dep.name, key
     return None

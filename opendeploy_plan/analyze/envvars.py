@@ -3,10 +3,13 @@ build-time/runtime and secret/plain split. Real `.env` files are read for key na
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
+
+from dotenv import dotenv_values
 
 from opendeploy_plan.analyze.model import EnvVar
 from opendeploy_plan.analyze.repo import RepoView, join
@@ -125,6 +128,7 @@ _SHELL_ENTRYPOINTS: Final = ("entrypoint.sh", "docker-entrypoint.sh", "start.sh"
 _LANGUAGE_GREP: Final[dict[str, str]] = {
     "javascript": "js",
     "typescript": "js",
+    "deno": "js",
     "python": "python",
     "go": "go",
     "rust": "rust",
@@ -157,24 +161,15 @@ def is_build_time(name: str) -> bool:
 
 
 def parse_env_lines(text: str) -> list[tuple[str, str]]:
-    """`KEY=VALUE` pairs of a dotenv file (comments, blanks and malformed keys skipped)."""
-    pairs: list[tuple[str, str]] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").strip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", key):
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        pairs.append((key, value))
-    return pairs
+    """`KEY=VALUE` pairs of a dotenv file, read by python-dotenv: the same parser `plan` uses
+    (quotes, inline comments, `export` and quoted multi-line values), so init and plan never
+    disagree on which keys a file holds. Keys without `=` are skipped."""
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    return [
+        (key, value)
+        for key, value in values.items()
+        if value is not None and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", key)
+    ]
 
 
 def real_env_key_names(view: RepoView, folder: str, environment: str | None) -> dict[str, str]:

@@ -26,13 +26,16 @@ class Fact:
 
 @dataclass(frozen=True)
 class PortCandidate:
-    """A port some file suggests. Lower `rank` wins: 1 Dockerfile, 2 compose, 3 code/config,
-    4 framework default (analyze-local.md's priority order)."""
+    """A port some file suggests. Lower `rank` wins: 0 the start command (the port it binds, or
+    its server's default), 1 Dockerfile, 2 compose, 3 code/config, 4 framework default
+    (analyze-local.md's priority order, with what actually runs first)."""
 
     port: int
     rank: int
     file: str
     reason: str
+    # True when the port is a server's default rather than written down (medium confidence).
+    default: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class ServiceAnalysis:
     compose_service: str | None = None
     compose_depends_on: list[str] = field(default_factory=list)
     uses_reasons: dict[str, str] = field(default_factory=dict)
+    # What the user should confirm (asked on a terminal, `# TODO confirm:` in the manifest).
+    confirm: list[str] = field(default_factory=list)
 
     @property
     def confidence(self) -> Confidence:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
+import json5
 import yaml
 
 # analyze-local.md §1: never recurse into these; the rest are build outputs and caches of the
@@ -114,6 +115,17 @@ class RepoView:
             return None
         try:
             data = json.loads(text)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def json5(self, rel: str) -> dict[str, Any] | None:
+        """A JSON5/JSONC file (`package.json5`, `deno.jsonc`): comments, trailing commas."""
+        text = self.read(rel)
+        if text is None:
+            return None
+        try:
+            data = json5.loads(text)
         except ValueError:
             return None
         return data if isinstance(data, dict) else None

@@ -11,13 +11,17 @@ from opendeploy_plan.analyze.model import Fact, PortCandidate
 from opendeploy_plan.analyze.repo import RepoView
 
 _PORT_FLAG_RE: Final = re.compile(
-    r"(?:--port[= ]|-p[= ]?|--listen[= ](?:[\w.]*:)?|--bind[= ](?:[\w.]*:)|-b[= ][\w.]*:"
-    r"|--urls[= ]\S*:|\$\{PORT:-|\$PORT:-|0\.0\.0\.0:|localhost:|\[::\]:)(\d{2,5})\b"
+    r"(?:--port[= ]|(?<![\w-])-p[= ]?|--listen[= ](?:[\w.]*:)?|--bind[= ](?:[\w.]*:)"
+    r"|-b[= ][\w.]*:|--urls[= ]\S*:|\$\{PORT:-|\$PORT:-|0\.0\.0\.0:|localhost:|\[::\]:"
+    r"|--server\.port[= ]|-Dserver\.port=|-Dquarkus\.http\.port=|(?<![\w.])PORT="
+    r"|--?(?:addr|address|http|listen-address)[= ]\S*?:|\brunserver\s+)(\d{2,5})\b"
 )
 
 
 def ports_in_command(command: str) -> list[int]:
     """Ports named in a start command (`--port 8000`, `-b 0.0.0.0:5000`, `${PORT:-3000}`)."""
+    # Debugger ports (`node --inspect=0.0.0.0:9229`) are not where the app serves.
+    command = re.sub(r"--inspect(?:-brk)?(?:=\S+)?|--debug-port[= ]\S+", " ", command)
     return [int(m.group(1)) for m in _PORT_FLAG_RE.finditer(command) if _valid_port(m.group(1))]
 
 
@@ -166,6 +170,13 @@ DATABASE_DRIVERS: Final[dict[str, tuple[str, ...]]] = {
         "npgsql.entityframeworkcore.postgresql",
         "postgrex",
         "pg-gem",
+        "psycopg-binary",
+        "psycopg-pool",
+        "psycopg2cffi",
+        "pg8000",
+        "aiopg",
+        "deadpool-postgres",
+        "pgx",
     ),
     "mysql": (
         "mysql",
@@ -181,6 +192,11 @@ DATABASE_DRIVERS: Final[dict[str, tuple[str, ...]]] = {
         "mysql:mysql-connector-java",
         "pomelo.entityframeworkcore.mysql",
         "myxql",
+        "trilogy",
+        "mariadb",
+        "org.mariadb.jdbc:mariadb-java-client",
+        "asyncmy",
+        "mysql-connector",
     ),
     "mongodb": (
         "mongoose",
@@ -194,6 +210,12 @@ DATABASE_DRIVERS: Final[dict[str, tuple[str, ...]]] = {
         "mongo",
         "org.mongodb:mongodb-driver-sync",
         "mongodb.driver",
+        "mongodb/mongodb",
+        "flask-pymongo",
+        "beanie",
+        "odmantic",
+        "mongodb_driver",
+        "connect-mongo",
     ),
     "redis": (
         "redis",
@@ -210,6 +232,19 @@ DATABASE_DRIVERS: Final[dict[str, tuple[str, ...]]] = {
         "sidekiq",
         "stackexchange.redis",
         "redix",
+        "aioredis",
+        "django-redis",
+        "predis/predis",
+        "ext-redis",
+        "resque",
+        "@redis/client",
+        "redis-om",
+        "connect-redis",
+        "github.com/gomodule/redigo",
+        "redis.clients:jedis",
+        "io.lettuce:lettuce-core",
+        "arq",
+        "dramatiq[redis]",
     ),
 }
 

@@ -6,11 +6,16 @@ found, or the manifest exists and --force was not given.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from opendeploy_plan import platform
+
+if TYPE_CHECKING:
+    from opendeploy_plan.analyze import Analysis
 
 
 @click.command()
@@ -29,7 +34,20 @@ from opendeploy_plan import platform
     default=None,
     help="Write `environment:` into the manifest and read .env.<ENV> key names.",
 )
-def init(path: Path, name: str | None, force: bool, as_json: bool, environment: str | None) -> None:
+@click.option(
+    "--interactive/--no-interactive",
+    default=None,
+    help="Ask for what detection could not tell (a port, worker or web). "
+    "Default: ask when stdin is a terminal and --json is not given.",
+)
+def init(
+    path: Path,
+    name: str | None,
+    force: bool,
+    as_json: bool,
+    environment: str | None,
+    interactive: bool | None,
+) -> None:
     """Detect the project in PATH and write PATH/opendeploy.yaml.
 
     Every detected value is commented with the file it came from. What cannot be told (an
@@ -59,12 +77,31 @@ def init(path: Path, name: str | None, force: bool, as_json: bool, environment: 
         view.refused(analysis)
         click.echo(f"odplan: refusing to write a manifest: {analysis.refusal}", err=True)
         raise SystemExit(1)
+    if interactive is None:
+        interactive = sys.stdin.isatty() and not as_json
+    if interactive:
+        _ask(analysis)
     text = render_manifest(analysis, environment=environment)
     target.write_text(text, encoding="utf-8")
     errors = _validate(target, environment)
     view.written(analysis, target, errors)
     if errors:
         raise SystemExit(1)
+
+
+def _ask(analysis: Analysis) -> None:
+    """Ask each open question on the terminal; an empty answer keeps the TODO."""
+    from opendeploy_plan.analyze import apply_answer, questions
+
+    for question in questions(analysis):
+        while True:
+            answer = click.prompt(question.prompt, default="", show_default=False, err=True)
+            try:
+                apply_answer(analysis, question, answer)
+            except ValueError as error:
+                click.echo(f"odplan: {error}", err=True)
+                continue
+            break
 
 
 def _validate(target: Path, environment: str | None) -> list[str]:

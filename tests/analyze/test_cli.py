@@ -104,5 +104,5 @@ def test_init_json_on_refusal_still_parses(fixture_copy: Callable[[str], Path]) 
     assert result.exit_code == 1
     payload = result.output[: result.output.rindex("}") + 1]
     data = json.loads(payload)
-    assert "no entrypoint or port" in data["refusal"]
+    assert "no language or Dockerfile" in data["refusal"]
     assert not (root / "opendeploy.yaml").exists()

@@ -68,8 +68,9 @@ CASES = [
     Expected("hono", "typescript", "hono", 8787, "npm", env=("GREETING",)),
     Expected("nestjs", "typescript", "nestjs", 3000, "npm"),
     Expected("koa", "javascript", "koa", 4000, "yarn", env=("MESSAGE",)),
-    Expected("bun", "javascript", "bun", 3000, "bun", env=("WELCOME_TEXT",)),
-    Expected("deno", "typescript", "deno", 8000, "deno", env=("UPSTREAM_API_TOKEN",)),
+    # Bun runs the TypeScript entry itself; Deno is its own runtime (issue 15).
+    Expected("bun", "typescript", "bun", 3000, "bun", env=("WELCOME_TEXT",)),
+    Expected("deno", "deno", "deno", 8000, "deno", env=("UPSTREAM_API_TOKEN",)),
     # Python
     Expected(
         "django",

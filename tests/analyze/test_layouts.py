@@ -74,7 +74,7 @@ def test_wallet_address_env_reads_are_refused(tmp_path: Path) -> None:
 def test_no_entrypoint_or_port_is_said_honestly() -> None:
     analysis = analyze(FIXTURES / "no-entrypoint")
     assert analysis.refusal is not None
-    assert "no entrypoint or port" in analysis.refusal
+    assert "no language or Dockerfile" in analysis.refusal
     assert "README.md" in analysis.refusal and "data.csv" in analysis.refusal
 
 
@@ -100,7 +100,7 @@ def test_dockerfile_expose_beats_code_and_the_conflict_is_noted(tmp_path: Path) 
 def test_ambiguous_port_is_a_placeholder_not_a_guess() -> None:
     text = render_manifest(analyze(FIXTURES / "ambiguous-ports"))
     assert "\n    port:" not in text
-    assert "# port: TODO ambiguous, pick one of: 3000" in text and "9229" in text
+    assert "# port: TODO ambiguous, pick one of: 4000" in text and "9229" in text
 
 
 def test_workers_have_no_port() -> None:

@@ -6,7 +6,7 @@ import re
 from typing import Final
 
 from opendeploy_plan.analyze.model import Detection, Fact
-from opendeploy_plan.analyze.repo import RepoView, relative_to
+from opendeploy_plan.analyze.repo import RepoView, join, relative_to
 from opendeploy_plan.analyze.signals import (
     code_files,
     databases_from_packages,
@@ -35,7 +35,8 @@ _GO_FRAMEWORKS: Final = (
 def detect_go(view: RepoView, folder: str) -> Detection | None:
     gomod = view.first_existing(folder, "go.mod")
     if gomod is None:
-        return None
+        gowork = view.first_existing(folder, "go.work")
+        return _go_workspace(view, folder, gowork) if gowork else None
     text = view.read(gomod) or ""
     modules = {m.lower(): m for m in _GO_REQUIRE_RE.findall(text)}
     detection = Detection(
@@ -72,6 +73,38 @@ def detect_go(view: RepoView, folder: str) -> Detection | None:
     return detection
 
 
+_GO_USE_RE: Final = re.compile(r"^\s*(?:use\s+)?(\./[\w./-]+|\.)\s*$", re.M)
+
+
+def _go_workspace(view: RepoView, folder: str, gowork: str) -> Detection | None:
+    """A go.work workspace: the member module with a `main` package (a web server first)."""
+    members = [
+        m.removeprefix("./").rstrip("/") for m in _GO_USE_RE.findall(view.read(gowork) or "")
+    ]
+    found: list[tuple[str, Detection]] = []
+    for member in members:
+        sub = join(folder, member) if member not in ("", ".") else folder
+        if sub == folder:
+            continue
+        detection = detect_go(view, sub)
+        if detection is not None and detection.start_command is not None:
+            found.append((member, detection))
+    if not found:
+        return None
+    found.sort(key=lambda item: item[1].kind != "web")
+    member, chosen = found[0]
+    chosen.language = Fact("go", gowork, f"go.work workspace; module ./{member}")
+    if chosen.build_command is not None:
+        target = chosen.build_command.value.rsplit(" ", 1)[-1]
+        inner = target.removeprefix("./").removeprefix(".")
+        path = f"./{member}" + (f"/{inner}" if inner else "")
+        chosen.build_command = Fact(f"go build -o app {path}", gowork, "go.work member", "medium")
+    others = [m for m, _ in found[1:]]
+    if others:
+        chosen.notes.append(f"{gowork}: ./{member} chosen; also runnable: {', '.join(others)}")
+    return chosen
+
+
 def _go_main_package(view: RepoView, folder: str, files: list[str]) -> str | None:
     candidates: list[str] = []
     for rel in files:
@@ -103,21 +136,91 @@ def detect_rust(view: RepoView, folder: str) -> Detection | None:
     if cargo_rel is None:
         return None
     cargo = view.toml(cargo_rel) or {}
+    workspace = cargo.get("workspace")
+    if isinstance(workspace, dict) and not isinstance(cargo.get("package"), dict):
+        chosen = _rust_workspace(view, folder, cargo_rel, workspace)
+        if chosen is not None:
+            return chosen
+    return _rust_crate(view, folder, cargo_rel, cargo)
+
+
+def _rust_binaries(view: RepoView, folder: str, cargo: dict[str, object]) -> list[str]:
+    package = cargo.get("package")
+    name = package.get("name") if isinstance(package, dict) else None
+    bins: list[str] = []
+    table = cargo.get("bin")
+    if isinstance(table, list):
+        bins += [str(b["name"]) for b in table if isinstance(b, dict) and "name" in b]
+    if isinstance(name, str) and view.exists(join(folder, "src/main.rs")) and name not in bins:
+        bins.append(name)
+    for rel in sorted(view.glob(folder, "src/bin/*.rs")):
+        stem = rel.rsplit("/", 1)[-1][:-3]
+        if stem not in bins:
+            bins.append(stem)
+    return bins
+
+
+def _rust_workspace(
+    view: RepoView, folder: str, cargo_rel: str, workspace: dict[str, object]
+) -> Detection | None:
+    """A Cargo workspace: the member crate(s) with a binary; a web server first."""
+    members = workspace.get("members")
+    patterns = [str(m).rstrip("/") for m in members] if isinstance(members, list) else []
+    crates: list[str] = []
+    for pattern in patterns:
+        for rel in sorted(view.glob(folder, f"{pattern}/Cargo.toml")):
+            crate = rel.rsplit("/", 1)[0]
+            if crate.count("/") - (0 if folder in ("", ".") else folder.count("/") + 1) == (
+                pattern.count("/")
+            ):
+                crates.append(crate)
+    found: list[tuple[str, Detection]] = []
+    for crate in dict.fromkeys(crates):
+        crate_cargo = join(crate, "Cargo.toml")
+        data = view.toml(crate_cargo) or {}
+        if not _rust_binaries(view, crate, data):
+            continue
+        found.append((crate, _rust_crate(view, crate, crate_cargo, data)))
+    if not found:
+        return None
+    found.sort(key=lambda item: (item[1].kind != "web", item[1].framework is None))
+    crate, chosen = found[0]
+    chosen.language = Fact("rust", cargo_rel, f"Cargo workspace; binary crate {crate}")
+    name = chosen.start_command.value.rsplit("/", 1)[-1] if chosen.start_command else None
+    if name:
+        chosen.build_command = Fact(
+            f"cargo build --release --bin {name}", cargo_rel, "workspace binary", "medium"
+        )
+    others = [c for c, _ in found[1:]]
+    if others:
+        chosen.notes.append(
+            f"{cargo_rel}: {crate} chosen; other binary crates: {', '.join(others)}"
+        )
+    return chosen
+
+
+def _rust_crate(view: RepoView, folder: str, cargo_rel: str, cargo: dict[str, object]) -> Detection:
     deps: dict[str, str] = {}
+    features: set[str] = set()
     for key in ("dependencies", "dev-dependencies"):
         section = cargo.get(key)
         if isinstance(section, dict):
             deps.update({str(k).lower(): str(k) for k in section})
+            for spec in section.values():
+                if isinstance(spec, dict) and isinstance(spec.get("features"), list):
+                    features.update(str(f) for f in spec["features"])
     detection = Detection(
         language=Fact("rust", cargo_rel, "Cargo.toml present"),
         package_manager=Fact("cargo", cargo_rel, "Cargo.toml present"),
         build_command=Fact("cargo build --release", cargo_rel, "Cargo project", "medium"),
     )
+    bins = _rust_binaries(view, folder, cargo)
     package = cargo.get("package")
     name = package.get("name") if isinstance(package, dict) else None
-    if isinstance(name, str):
+    binary = bins[0] if bins else name if isinstance(name, str) else None
+    if binary:
         detection.start_command = Fact(
-            f"./target/release/{name}", cargo_rel, "binary named after [package].name", "medium"
+            f"./target/release/{binary}", cargo_rel, "the crate's binary", "medium"
         )
     for dep, framework, port, why in _RUST_FRAMEWORKS:
         if dep in deps:
@@ -137,8 +240,16 @@ def detect_rust(view: RepoView, folder: str) -> Detection | None:
             detection.framework = Fact(web, cargo_rel, f"depends on {deps[web]}")
         elif not detection.ports:
             detection.kind = "worker"
-    aliases = {"redis": "redis-rs", "postgres": "tokio-postgres", "sqlx": "sqlx"}
+    aliases = {"redis": "redis-rs", "postgres": "tokio-postgres", "mongodb": "mongo-driver"}
     detection.databases.extend(
         databases_from_packages({aliases.get(k, k): v for k, v in deps.items()}, cargo_rel)
     )
+    for orm in ("sqlx", "diesel", "sea-orm"):
+        if orm not in deps:
+            continue
+        for feature, engine in (("postgres", "postgres"), ("mysql", "mysql")):
+            if any(feature in f for f in features) and all(
+                d.value != engine for d in detection.databases
+            ):
+                detection.databases.append(Fact(engine, cargo_rel, f"{orm} feature {feature}"))
     return detection

@@ -6,11 +6,12 @@ import re
 from typing import Final
 
 from opendeploy_plan.analyze.model import Detection, Fact
-from opendeploy_plan.analyze.repo import RepoView, join
+from opendeploy_plan.analyze.repo import RepoView, join, relative_to
 from opendeploy_plan.analyze.signals import (
     DATABASE_DRIVERS,
     code_files,
     default_port,
+    line_of,
     scan_ports,
 )
 
@@ -76,7 +77,15 @@ def detect_jvm(view: RepoView, folder: str) -> Detection | None:
         detection.framework = Fact("micronaut", build, "Micronaut")
         detection.ports.append(default_port(8080, build, "Micronaut listens on 8080"))
     else:
-        detection.kind = "worker"
+        for marker, name, port in _JVM_WEB_MARKERS:
+            if marker in text.lower():
+                detection.framework = Fact(name, build, f"depends on {marker}")
+                detection.ports.append(default_port(port, build, f"{name}'s default port"))
+                break
+        else:
+            detection.kind = "worker"
+    sources = code_files(view, folder, (".java", ".kt", ".scala", ".groovy"))
+    detection.ports.extend(scan_ports(view, sources, _JVM_CODE_PORTS, "code"))
     configs = [
         f
         for f in view.under(folder)
@@ -92,13 +101,71 @@ def detect_jvm(view: RepoView, folder: str) -> Detection | None:
     if detection.kind == "worker" and detection.ports:
         detection.kind = "web"
     detection.databases.extend(_db_from_text(text, build))
+    for config in configs:
+        body = view.read(config) or ""
+        for pattern, engine in _JVM_CONFIG_DATABASES:
+            match = pattern.search(body)
+            if match and all(d.value != engine for d in detection.databases):
+                detection.databases.append(
+                    Fact(engine, line_of(view, config, match.start()), "datasource URL")
+                )
+    for starter, engine in (
+        ("spring-boot-starter-data-mongodb", "mongodb"),
+        ("spring-boot-starter-data-redis", "redis"),
+        ("quarkus-jdbc-postgresql", "postgres"),
+        ("quarkus-jdbc-mysql", "mysql"),
+        ("quarkus-redis", "redis"),
+        ("quarkus-mongodb", "mongodb"),
+    ):
+        if starter in text and all(d.value != engine for d in detection.databases):
+            detection.databases.append(Fact(engine, build, f"depends on {starter}"))
     return detection
 
 
+# (marker in the build file, framework, default port) for JVM servers besides Spring/Quarkus.
+_JVM_WEB_MARKERS: Final = (
+    ("io.javalin", "javalin", 8080),
+    ("io.ktor", "ktor", 8080),
+    ("io.vertx", "vertx", 8080),
+    ("com.sparkjava", "spark", 4567),
+    ("io.helidon", "helidon", 8080),
+    ("io.dropwizard", "dropwizard", 8080),
+    ("org.http4k", "http4k", 8080),
+    ("org.eclipse.jetty", "jetty", 8080),
+)
+_JVM_CODE_PORTS: Final = (
+    re.compile(r"new\s+InetSocketAddress\(\s*(?:\"[^\"]*\"\s*,\s*)?(\d{2,5})\s*\)"),
+    re.compile(r"\.start\(\s*(\d{2,5})\s*\)"),
+    re.compile(r"new\s+(?:Server|ServerSocket)\(\s*(\d{2,5})\s*\)"),
+    re.compile(r"\bport\s*=\s*(\d{2,5})\b"),
+    re.compile(r"getenv\(\s*\"PORT\"\s*\)[^;]{0,60}?\"(\d{2,5})\""),
+)
+_JVM_CONFIG_DATABASES: Final = (
+    (re.compile(r"jdbc:(?:postgresql|pgsql):"), "postgres"),
+    (re.compile(r"jdbc:(?:mysql|mariadb):"), "mysql"),
+    (re.compile(r"mongodb(?:\+srv)?://|spring\.data\.mongodb"), "mongodb"),
+    (re.compile(r"spring\.(?:data\.)?redis\."), "redis"),
+)
+
+
 def detect_dotnet(view: RepoView, folder: str) -> Detection | None:
-    projects = sorted(
-        f for f in view.in_folder(folder) if f.endswith((".csproj", ".fsproj", ".vbproj"))
-    )
+    suffixes = (".csproj", ".fsproj", ".vbproj")
+    projects = sorted(f for f in view.in_folder(folder) if f.endswith(suffixes))
+    nested = False
+    if not projects and view.glob(folder, "*.sln"):
+        # A solution at the root with its projects in subfolders: the web project is the app;
+        # test projects are not.
+        projects = sorted(
+            (
+                f
+                for f in view.under(folder)
+                if f.endswith(suffixes)
+                and relative_to(folder, f).count("/") <= 3
+                and not re.search(r"(?i)tests?\b|\.tests?\.", relative_to(folder, f))
+            ),
+            key=lambda f: ("Microsoft.NET.Sdk.Web" not in (view.read(f) or ""), f),
+        )
+        nested = True
     if not projects:
         return None
     project = projects[0]
@@ -108,9 +175,18 @@ def detect_dotnet(view: RepoView, folder: str) -> Detection | None:
     detection = Detection(
         language=Fact(language, project, "MSBuild project file"),
         package_manager=Fact("dotnet", project, "MSBuild project file"),
-        build_command=Fact("dotnet publish -c Release -o out", project, "dotnet project", "medium"),
+        build_command=Fact(
+            f"dotnet publish {relative_to(folder, project)} -c Release -o out"
+            if nested
+            else "dotnet publish -c Release -o out",
+            project,
+            "dotnet project",
+            "medium",
+        ),
         start_command=Fact(f"dotnet out/{name}.dll", project, "published assembly", "medium"),
     )
+    if nested:
+        detection.notes.append(f"{project}: the solution's web project was chosen")
     if "Microsoft.NET.Sdk.Web" in text:
         detection.framework = Fact("aspnetcore", project, 'Sdk="Microsoft.NET.Sdk.Web"')
         detection.ports.append(
@@ -169,6 +245,16 @@ def detect_elixir(view: RepoView, folder: str) -> Detection | None:
         detection.framework = Fact("plug", mix, "depends on a Plug server")
     else:
         detection.kind = "worker"
+    app = re.search(r"\bapp:\s*:(\w+)", text)
+    if detection.start_command is None and app and re.search(r"\breleases:", text):
+        name = app.group(1)
+        detection.build_command = Fact("mix do deps.get, release", mix, "Mix release", "medium")
+        detection.start_command = Fact(
+            f"_build/prod/rel/{name}/bin/{name} start", mix, "the Mix release", "medium"
+        )
+    elif detection.start_command is None:
+        detection.build_command = Fact("mix do deps.get, compile", mix, "Mix project", "medium")
+        detection.start_command = Fact("mix run --no-halt", mix, "Mix application", "medium")
     code = code_files(view, folder, (".ex", ".exs"))
     detection.ports.extend(
         scan_ports(

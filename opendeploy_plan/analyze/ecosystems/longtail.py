@@ -7,7 +7,7 @@ import re
 from typing import Final
 
 from opendeploy_plan.analyze.model import Detection, Fact
-from opendeploy_plan.analyze.repo import RepoView
+from opendeploy_plan.analyze.repo import RepoView, join, relative_to
 from opendeploy_plan.analyze.signals import (
     code_files,
     command_port_candidates,
@@ -35,6 +35,8 @@ _BUILD_FILES: Final[tuple[tuple[str, str, str, str | None, str | None], ...]] = 
     ("gleam.toml", "gleam", "gleam", "gleam export erlang-shipment", "gleam run"),
     ("build.zig", "zig", "zig", "zig build -Doptimize=ReleaseSafe", "./zig-out/bin/app"),
     ("CMakeLists.txt", "cpp", "cmake", "cmake -B build && cmake --build build", None),
+    ("meson.build", "cpp", "meson", "meson setup build && meson compile -C build", None),
+    ("*.nimble", "nim", "nimble", "nimble build -d:release", None),
 )
 # (language, dependency marker in the build file, framework, default port or None)
 _WEB_MARKERS: Final[tuple[tuple[str, str, str, int | None], ...]] = (
@@ -58,6 +60,8 @@ _WEB_MARKERS: Final[tuple[tuple[str, str, str, int | None], ...]] = (
     ("gleam", "wisp", "wisp", None),
     ("gleam", "mist", "mist", None),
     ("zig", "httpz", "httpz", None),
+    ("nim", "jester", "jester", 5000),
+    ("nim", "prologue", "prologue", 8080),
     ("zig", "zap", "zap", 3000),
 )
 LONG_TAIL_SUFFIXES: Final[dict[str, tuple[str, ...]]] = {
@@ -71,7 +75,17 @@ LONG_TAIL_SUFFIXES: Final[dict[str, tuple[str, ...]]] = {
     "zig": (".zig",),
     "c": (".c", ".h"),
     "cpp": (".cpp", ".cc", ".hpp"),
+    "nim": (".nim",),
 }
+# A (host, port) pair: `listen("0.0.0.0", 8080)`, `parseIp("0.0.0.0", 8080)`.
+_HOST_PORT_RE: Final = re.compile(r"\(\s*[\"'][\w.:]*[\"']\s*,\s*(\d{4,5})\s*\)")
+_DB_TOKENS: Final = (
+    ("postgres", "postgres"),
+    ("mysql", "mysql"),
+    ("mariadb", "mysql"),
+    ("mongo", "mongodb"),
+    ("redis", "redis"),
+)
 _HASKELL_PORT_RE: Final = re.compile(r"\b(?:scotty|run|Warp\.run)\s+(\d{4,5})\b")
 _CODE_PORT_RE: Final = re.compile(
     r"(?:port|PORT|listen|bind|serve|Port)\w*\s*(?:[:=(,]|=>)\s*\(?\s*[\"']?(?:[\w.]*:)?(\d{4,5})\b"
@@ -100,12 +114,36 @@ def detect_long_tail(view: RepoView, folder: str) -> Detection | None:
                 detection.start_command = Fact(
                     f"./bin/{target.group(1)}", rel, "shard.yml target", "medium"
                 )
+        if manager == "meson" and not re.search(r"project\([^)]*'(?:cpp|c\+\+)'", text):
+            detection.language = Fact("c", rel, "meson.build project in C")
         if language in ("c", "cpp"):
-            target = re.search(r"add_executable\(\s*([\w-]+)", text)
+            target = re.search(r"(?:add_executable|executable)\(\s*['\"]?([\w-]+)", text)
             if target:
                 detection.start_command = Fact(
-                    f"./build/{target.group(1)}", rel, "add_executable target", "medium"
+                    f"./build/{target.group(1)}", rel, "executable target", "medium"
                 )
+        elif language == "zig":
+            target = re.search(r"addExecutable\(\.\{[^}]*?\.name\s*=\s*\"([\w-]+)\"", text)
+            if target:
+                detection.start_command = Fact(
+                    f"./zig-out/bin/{target.group(1)}", rel, "addExecutable name", "medium"
+                )
+        elif language == "haskell":
+            hpack = view.read(join(folder, "package.yaml")) or ""
+            cabal = next(iter(sorted(view.glob(folder, "*.cabal"))), None)
+            cabal_text = (view.read(cabal) if cabal else None) or ""
+            exe = re.search(r"^executables:\s*\n\s+([\w-]+):", hpack, re.M) or re.search(
+                r"^executable\s+([\w-]+)", cabal_text, re.M
+            )
+            if exe:
+                tool = "stack exec" if manager == "stack" else "cabal run"
+                detection.start_command = Fact(
+                    f"{tool} {exe.group(1)}", rel, "the package's executable", "medium"
+                )
+        elif language == "nim":
+            target = re.search(r"\bbin\s*=\s*@\[\s*\"([\w-]+)\"", text)
+            if target:
+                detection.start_command = Fact(f"./{target.group(1)}", rel, "nimble bin", "medium")
         lowered = text.lower()
         for marker_language, marker, framework, port in _WEB_MARKERS:
             if marker_language == language and marker in lowered:
@@ -121,8 +159,20 @@ def detect_long_tail(view: RepoView, folder: str) -> Detection | None:
                         default_port(port, rel, f"{framework}'s documented default port")
                     )
                 break
-        code = code_files(view, folder, LONG_TAIL_SUFFIXES.get(language, ()))
-        detection.ports.extend(scan_ports(view, code, (_CODE_PORT_RE, _HASKELL_PORT_RE), "code"))
+        code = code_files(view, folder, LONG_TAIL_SUFFIXES.get(detection.language.value, ()))
+        detection.ports.extend(
+            scan_ports(view, code, (_CODE_PORT_RE, _HASKELL_PORT_RE, _HOST_PORT_RE), "code")
+        )
+        if detection.language.value == "dart" and detection.framework is None:
+            script = next(iter(sorted(view.glob(folder, "bin/*.dart"))), None)
+            if script is not None:
+                detection.build_command = None
+                detection.start_command = Fact(
+                    f"dart run {relative_to(folder, script)}", script, "Dart script", "medium"
+                )
+        for token, engine in _DB_TOKENS:
+            if token in lowered and all(d.value != engine for d in detection.databases):
+                detection.databases.append(Fact(engine, rel, f"{token} in {rel}", "medium"))
         if detection.kind == "worker" and detection.ports:
             detection.kind = "web"
         if detection.kind == "worker":

@@ -19,7 +19,9 @@ from opendeploy_plan.analyze.signals import (
 
 JS_SUFFIXES: Final = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx")
 
+_BUN_SERVER_RE: Final = re.compile(r"\bBun\.serve\(|export\s+default\s*\{[^}]*\bfetch\b")
 _JS_PORT_PATTERNS: Final = (
+    re.compile(r"export\s+default\s*\{[^}]{0,200}?\bport\s*:\s*(\d{2,5})\b"),
     re.compile(r"\.listen\(\s*(\d{2,5})\b"),
     re.compile(r"(?:listen|serve)\(\s*\{[^}]{0,200}?\bport\s*:\s*(\d{2,5})\b"),
     re.compile(r"\bPORT['\"\]]?\s*\)?\s*(?:\|\||\?\?)\s*['\"]?(\d{2,5})\b"),
@@ -37,7 +39,14 @@ _FRAMEWORKS: Final[tuple[tuple[str, str, int | None, ServiceKind, str], ...]] = 
     ("@sveltejs/kit", "sveltekit", 3000, "web", "adapter-node listens on 3000"),
     ("astro", "astro", 4321, "web", "Astro's node adapter listens on 4321"),
     ("@nestjs/core", "nestjs", 3000, "web", "the Nest CLI template listens on 3000"),
+    ("@tanstack/react-start", "tanstack-start", 3000, "web", "the Nitro server listens on 3000"),
+    ("@tanstack/solid-start", "tanstack-start", 3000, "web", "the Nitro server listens on 3000"),
+    ("@tanstack/start", "tanstack-start", 3000, "web", "the Nitro server listens on 3000"),
+    ("@react-router/serve", "react-router", 3000, "web", "react-router-serve listens on 3000"),
+    ("@react-router/node", "react-router", 3000, "web", "react-router-serve listens on 3000"),
+    ("@solidjs/start", "solid-start", 3000, "web", "the Nitro server listens on 3000"),
     ("@angular/core", "angular", None, "static", "an Angular build is static files"),
+    ("@vue/cli-service", "vue", None, "static", "a Vue CLI build is static files"),
     ("react-scripts", "create-react-app", None, "static", "a CRA build is static files"),
     ("hono", "hono", 3000, "web", "@hono/node-server listens on 3000"),
     ("fastify", "fastify", 3000, "web", "Fastify's documented default is 3000"),
@@ -111,20 +120,47 @@ def run_script(manager: str, script: str) -> str:
     return f"{manager} run {script}"
 
 
+def read_package(view: RepoView, folder: str) -> tuple[str, dict[str, Any]] | None:
+    """The folder's package manifest: `package.json`, or pnpm's `package.json5`/`package.yaml`."""
+    rel = join(folder, "package.json")
+    if view.exists(rel):
+        data = view.json(rel)
+        return (rel, data) if data is not None else None
+    rel = join(folder, "package.json5")
+    if view.exists(rel):
+        data = view.json5(rel)
+        return (rel, data) if data is not None else None
+    rel = join(folder, "package.yaml")
+    loaded = view.yaml(rel) if view.exists(rel) else None
+    # Haskell's hpack also writes package.yaml, with a list of dependencies.
+    if isinstance(loaded, dict) and (
+        isinstance(loaded.get("dependencies"), dict) or isinstance(loaded.get("scripts"), dict)
+    ):
+        return rel, loaded
+    return None
+
+
 def detect_node(view: RepoView, folder: str) -> Detection | None:
-    package_rel = join(folder, "package.json")
-    package = view.json(package_rel)
-    if package is None:
+    found = read_package(view, folder)
+    if found is None:
         return None
+    package_rel, package = found
     deps = _deps(package)
     scripts = _scripts(package)
-    typescript = view.exists(join(folder, "tsconfig.json")) or "typescript" in deps
+    entry_text = " ".join([scripts.get("start", ""), str(package.get("main", ""))])
+    typescript = (
+        view.exists(join(folder, "tsconfig.json"))
+        or any(d in deps for d in ("typescript", "@types/bun", "bun-types"))
+        or bool(re.search(r"\.m?tsx?\b", entry_text))
+    )
     language = Fact(
         "typescript" if typescript else "javascript",
         join(folder, "tsconfig.json")
         if view.exists(join(folder, "tsconfig.json"))
         else package_rel,
-        "tsconfig.json present" if typescript else "package.json without TypeScript",
+        "TypeScript (tsconfig.json, a dependency or a .ts entry)"
+        if typescript
+        else "package.json without TypeScript",
     )
     manager = node_package_manager(view, folder)
     detection = Detection(language=language, package_manager=manager)
@@ -152,8 +188,8 @@ def detect_node(view: RepoView, folder: str) -> Detection | None:
                 break
     is_bun = manager.value == "bun" or "bun-types" in deps or "@types/bun" in deps
     if detection.framework is None:
-        if is_bun:
-            detection.framework = Fact("bun", manager.file, "Bun runtime", "medium")
+        if is_bun and (hit := grep_first(view, files, _BUN_SERVER_RE)):
+            detection.framework = Fact("bun", hit[0], "Bun.serve", "medium")
             framework_default = (3000, "Bun.serve listens on 3000 by default")
         elif hit := grep_first(view, files, re.compile(r"\b(?:http|https)\.createServer\(")):
             detection.framework = Fact("node", hit[0], "node:http createServer", "medium")
@@ -167,7 +203,31 @@ def detect_node(view: RepoView, folder: str) -> Detection | None:
     if detection.kind == "web" and port is not None and detection.framework is not None:
         detection.ports.append(default_port(port, detection.framework.file, why))
     detection.databases.extend(databases_from_packages(deps, package_rel))
+    for fact in prisma_databases(view, folder):
+        if all(d.value != fact.value for d in detection.databases):
+            detection.databases.append(fact)
     return detection
+
+
+_PRISMA_PROVIDER_RE: Final = re.compile(
+    r"datasource\s+\w+\s*\{[^}]*?provider\s*=\s*\"(\w+)\"", re.S
+)
+_PRISMA_ENGINES: Final = {
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "cockroachdb": "postgres",
+    "mysql": "mysql",
+    "mongodb": "mongodb",
+}
+
+
+def prisma_databases(view: RepoView, folder: str) -> list[Fact]:
+    """The engine a Prisma schema's `datasource` names (`provider = "postgresql"`)."""
+    for rel in sorted(view.glob(folder, "*.prisma")):
+        match = _PRISMA_PROVIDER_RE.search(view.read(rel) or "")
+        if match and match.group(1) in _PRISMA_ENGINES:
+            return [Fact(_PRISMA_ENGINES[match.group(1)], rel, f'provider = "{match.group(1)}"')]
+    return []
 
 
 def _refine_kind(
@@ -229,7 +289,8 @@ def _commands(
     package: dict[str, Any],
     scripts: dict[str, str],
 ) -> None:
-    package_rel = join(folder, "package.json")
+    found = read_package(view, folder)
+    package_rel = found[0] if found else join(folder, "package.json")
     manager = detection.package_manager.value if detection.package_manager else "npm"
     if "build" in scripts:
         detection.build_command = Fact(
@@ -239,15 +300,18 @@ def _commands(
     web = parse_procfile(view, procfile).get("web") if procfile else None
     if procfile and web:
         detection.start_command = Fact(web, procfile, "Procfile web process")
-    elif "start" in scripts:
+    elif "start:prod" in scripts or "start" in scripts:
+        script = "start:prod" if "start:prod" in scripts else "start"
         detection.start_command = Fact(
-            run_script(manager, "start"), package_rel, f"scripts.start: {scripts['start']}"
+            run_script(manager, script), package_rel, f"scripts.{script}: {scripts[script]}"
         )
         # The script body is where ports and flags live; check it as well.
         detection.ports.extend(
-            command_port_candidates(Fact(scripts["start"], package_rel, "scripts.start"))
+            command_port_candidates(Fact(scripts[script], package_rel, f"scripts.{script}"))
         )
-    elif detection.kind == "web" and isinstance(package.get("main"), str):
+    elif detection.kind == "web" and (server := _framework_server(detection, package)):
+        detection.start_command = Fact(server[0], package_rel, server[1], "medium")
+    elif isinstance(package.get("main"), str) and not package.get("workspaces"):
         main = str(package["main"])
         detection.start_command = Fact(f"node {main}", package_rel, "package.json main", "medium")
     elif detection.kind == "web":
@@ -263,6 +327,24 @@ def _commands(
         )
 
 
+# The production server a framework's build produces, for packages without a start script.
+_BUILT_SERVERS: Final = {
+    "nuxt": ("node .output/server/index.mjs", "Nuxt builds a Nitro server"),
+    "tanstack-start": ("node .output/server/index.mjs", "TanStack Start builds a Nitro server"),
+    "solid-start": ("node .output/server/index.mjs", "SolidStart builds a Nitro server"),
+    "sveltekit": ("node build", "adapter-node builds a server into build/"),
+    "astro": ("node ./dist/server/entry.mjs", "the node adapter's standalone server"),
+    "remix": ("npx remix-serve ./build/server/index.js", "Remix's production server"),
+    "react-router": ("npx react-router-serve ./build/server/index.js", "React Router's server"),
+    "nextjs": ("npx next start", "Next.js's production server"),
+}
+
+
+def _framework_server(detection: Detection, package: dict[str, Any]) -> tuple[str, str] | None:
+    framework = detection.framework.value if detection.framework else None
+    return _BUILT_SERVERS.get(framework or "")
+
+
 _DENO_PORT_PATTERNS: Final = (
     re.compile(r"Deno\.serve\(\s*\{[^}]{0,200}?\bport\s*:\s*(\d{2,5})\b"),
     re.compile(r"\blisten\(\s*\{[^}]{0,100}?\bport\s*:\s*(\d{2,5})\b"),
@@ -271,13 +353,14 @@ _DENO_PORT_PATTERNS: Final = (
 
 
 def detect_deno(view: RepoView, folder: str) -> Detection | None:
+    """Deno (deno.json, deno.jsonc, Fresh): its own runtime and language entry, not Node."""
     config = view.first_existing(folder, "deno.json", "deno.jsonc")
     if config is None:
         return None
+    data = view.json5(config) or {}
     detection = Detection(
-        language=Fact("typescript", config, "Deno project"),
-        package_manager=Fact("deno", config, "deno.json present"),
-        framework=Fact("deno", config, "Deno runtime", "medium"),
+        language=Fact("deno", config, "Deno configuration"),
+        package_manager=Fact("deno", config, f"{config.rsplit('/', 1)[-1]} present"),
     )
     text = view.read(config) or ""
     if "$fresh/" in text or "@fresh/" in text:
@@ -286,7 +369,12 @@ def detect_deno(view: RepoView, folder: str) -> Detection | None:
         detection.framework = Fact("hono", config, "imports Hono")
     elif "oak" in text:
         detection.framework = Fact("oak", config, "imports Oak")
-    tasks = _deno_tasks(view, config)
+    raw_tasks = data.get("tasks")
+    tasks = (
+        {str(k): str(v) for k, v in raw_tasks.items() if isinstance(v, str)}
+        if isinstance(raw_tasks, dict)
+        else {}
+    )
     if "start" in tasks:
         detection.start_command = Fact("deno task start", config, f"tasks.start: {tasks['start']}")
         detection.ports.extend(command_port_candidates(Fact(tasks["start"], config, "task")))
@@ -301,21 +389,11 @@ def detect_deno(view: RepoView, folder: str) -> Detection | None:
         detection.build_command = Fact("deno task build", config, f"tasks.build: {tasks['build']}")
     files = code_files(view, folder, (".ts", ".tsx", ".js"))
     detection.ports.extend(scan_ports(view, files, _DENO_PORT_PATTERNS, "code"))
-    detection.ports.append(default_port(8000, config, "Deno.serve listens on 8000 by default"))
+    server = grep_first(view, files, re.compile(r"\bDeno\.serve\(|\.listen\(|\bserve\("))
+    if detection.framework is None and server is not None:
+        detection.framework = Fact("deno", server[0], "Deno.serve", "medium")
+    if detection.framework is not None:
+        detection.ports.append(default_port(8000, config, "Deno.serve listens on 8000 by default"))
+    elif not detection.ports:
+        detection.kind = "worker"
     return detection
-
-
-def _deno_tasks(view: RepoView, config: str) -> dict[str, str]:
-    import json
-
-    text = view.read(config) or ""
-    # deno.jsonc allows comments; strip line comments before parsing.
-    cleaned = re.sub(r"^\s*//.*$", "", text, flags=re.M)
-    try:
-        data = json.loads(cleaned)
-    except ValueError:
-        return {}
-    tasks = data.get("tasks") if isinstance(data, dict) else None
-    if not isinstance(tasks, dict):
-        return {}
-    return {str(k): str(v) for k, v in tasks.items() if isinstance(v, str)}

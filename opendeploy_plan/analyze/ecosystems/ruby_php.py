@@ -6,12 +6,14 @@ import re
 from typing import Final
 
 from opendeploy_plan.analyze.model import Detection, Fact
-from opendeploy_plan.analyze.repo import RepoView, join
+from opendeploy_plan.analyze.repo import RepoView, join, relative_to
 from opendeploy_plan.analyze.signals import (
+    MAX_SCANNED_FILE_BYTES,
     code_files,
     command_port_candidates,
     databases_from_packages,
     default_port,
+    line_of,
     parse_procfile,
     scan_ports,
 )
@@ -80,11 +82,41 @@ def detect_ruby(view: RepoView, folder: str) -> Detection | None:
     if procfile and web:
         detection.start_command = Fact(web, procfile, "Procfile web process")
         detection.ports.extend(command_port_candidates(detection.start_command))
+    if detection.framework is None and detection.start_command is None:
+        entry = view.first_existing(
+            folder, "main.rb", "app.rb", "worker.rb", "bot.rb", "run.rb", "server.rb"
+        )
+        if entry is not None:
+            detection.start_command = Fact(
+                f"bundle exec ruby {entry.rsplit('/', 1)[-1]}", entry, "Ruby entry script", "medium"
+            )
     files = code_files(view, folder, (".rb", ".ru"))
     detection.ports.extend(scan_ports(view, files, _RUBY_PORT_PATTERNS, "code"))
     normalized = {("pg-gem" if n == "pg" else n): v for n, v in names.items()}
     detection.databases.extend(databases_from_packages(normalized, gemfile))
+    database_yml = join(folder, "config/database.yml")
+    adapter = re.search(r"^\s*adapter:\s*['\"]?(\w+)", view.read(database_yml) or "", re.M)
+    name = adapter.group(1) if adapter else ""
+    engine = _RAILS_ADAPTERS.get(name)
+    if engine and all(d.value != engine for d in detection.databases):
+        detection.databases.append(Fact(engine, database_yml, f"adapter: {name}"))
     return detection
+
+
+_RAILS_ADAPTERS: Final = {
+    "postgresql": "postgres",
+    "postgis": "postgres",
+    "mysql2": "mysql",
+    "trilogy": "mysql",
+    "mysql": "mysql",
+}
+# PDO DSNs and the native client functions in plain PHP name the engine.
+_PHP_DB_RE: Final = (
+    (re.compile(r"[\"']pgsql:|\bpg_connect\("), "postgres"),
+    (re.compile(r"[\"']mysql:|\bmysqli_connect\(|\bnew\s+mysqli\("), "mysql"),
+    (re.compile(r"\bMongoDB\\\\?Client\b"), "mongodb"),
+    (re.compile(r"\bnew\s+(?:\\\\)?Redis\(|Predis\\\\Client"), "redis"),
+)
 
 
 def detect_php(view: RepoView, folder: str) -> Detection | None:
@@ -121,8 +153,23 @@ def detect_php(view: RepoView, folder: str) -> Detection | None:
         command = "php -S 0.0.0.0:8080" + ("" if docroot == "." else f" -t {docroot}")
         detection.start_command = Fact(command, index, "PHP's built-in server", "medium")
         detection.ports.append(default_port(8080, index, "the `php -S` start command uses 8080"))
+    if detection.framework is None and detection.start_command is None:
+        script = next((f for f in sorted(view.in_folder(folder)) if f.endswith(".php")), None)
+        if script is not None:
+            detection.start_command = Fact(
+                f"php {relative_to(folder, script)}", script, "PHP script", "low"
+            )
     files = code_files(view, folder, (".php", ".sh", ".json"))
     detection.ports.extend(scan_ports(view, files, _PHP_PORT_PATTERNS, "code"))
+    if "laravel/framework" not in require:
+        for rel in files:
+            text = view.read(rel, MAX_SCANNED_FILE_BYTES) or ""
+            for pattern, engine in _PHP_DB_RE:
+                match = pattern.search(text)
+                if match and all(d.value != engine for d in detection.databases):
+                    detection.databases.append(
+                        Fact(engine, line_of(view, rel, match.start()), "connects in code")
+                    )
     detection.databases.extend(
         databases_from_packages(
             {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from opendeploy_plan.analyze.model import Detection, Fact
-from opendeploy_plan.analyze.repo import RepoView, join
+from opendeploy_plan.analyze.repo import RepoView, join, relative_to
 
 
 def detect_hugo(view: RepoView, folder: str) -> Detection | None:
@@ -58,12 +60,31 @@ def detect_jekyll(view: RepoView, folder: str) -> Detection | None:
 
 
 def detect_plain_static(view: RepoView, folder: str) -> Detection | None:
+    """A folder of HTML: an `index.html`, a `Staticfile` or `static.json` (their root if set)
+    or `public/`."""
+    staticfile = view.first_existing(folder, "Staticfile")
+    root = None
+    if staticfile is not None:
+        match = re.search(r"^\s*root:\s*(\S+)", view.read(staticfile) or "", re.M)
+        root = match.group(1).strip("/") if match else "."
+        evidence = staticfile
+    static_json = view.first_existing(folder, "static.json")
+    if root is None and static_json is not None:
+        # Heroku's static buildpack: `{"root": "dist/"}`.
+        configured = (view.json(static_json) or {}).get("root")
+        if isinstance(configured, str):
+            root = configured.strip("/") or "."
+            evidence = static_json
     index = view.first_existing(folder, "index.html", "public/index.html")
-    if index is None:
+    if root is None and index is None:
         return None
+    if root is None:
+        root = index.rsplit("/", 1)[0] if index and "/" in relative_to(folder, index) else "."
+        root = "public" if root != "." else "."
+        evidence = str(index)
     return Detection(
-        language=Fact("html", index, "index.html with no build manifest", "medium"),
-        framework=Fact("static", index, "plain HTML"),
+        language=Fact("html", evidence, "static files with no build manifest", "medium"),
+        framework=Fact("static", evidence, "plain HTML"),
         kind="static",
-        output_directory=index.rsplit("/", 1)[0] if "/" in index else ".",
+        output_directory=root,
     )

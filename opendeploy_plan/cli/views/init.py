@@ -106,10 +106,8 @@ def _attention(analysis: Analysis) -> list[str]:
 
     lines: list[str] = []
     for service in analysis.services:
-        if service.kind == "web" and service.port is None and not service.port_ambiguous:
-            lines.append(f"{service.name}: no port could be detected; set `port:`")
-        if service.language is None or service.language.value == "unknown":
-            lines.append(f"{service.name}: language could not be told")
+        # What to confirm first (a port, the type, the language), then the rest.
+        lines += [f"{service.name}: confirm {item}" for item in service.confirm]
         required = [v.name for v in service.env if env_treatment(analysis, service, v) == "missing"]
         if required:
             lines.append(f"{service.name}: no value for {', '.join(required)}")

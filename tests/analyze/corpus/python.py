@@ -1,0 +1,198 @@
+"""Python apps: every package manager, WSGI/ASGI servers with and without a bound port,
+frameworks with their own runner, scripts and workers, and database drivers/ORMs."""
+
+from __future__ import annotations
+
+from tests.analyze.corpus import App
+
+FLASK_APP = "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get('/')\ndef index():\n    return 'hi'\n"
+FASTAPI_APP = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/')\ndef root():\n    return {}\n"
+LOOP = "import time\n\n\ndef main():\n    while True:\n        time.sleep(60)\n\n\nif __name__ == '__main__':\n    main()\n"
+
+APPS = [
+    App("py-pip-flask", {"requirements.txt": "flask==3.0.0\n", "app.py": FLASK_APP},
+        "python", "web", 5000, "flask --app app:app run", framework="flask"),
+    App("py-flask-gunicorn-procfile",
+        {"requirements.txt": "Flask\ngunicorn\npsycopg2-binary==2.9.9\n", "app.py": FLASK_APP,
+         "Procfile": "web: gunicorn app:app\n"},
+        "python", "web", 8000, "gunicorn app:app", ("postgres",)),
+    App("py-gunicorn-bind-beats-expose",
+        {"requirements.txt": "flask\ngunicorn\n", "app.py": FLASK_APP,
+         "Dockerfile": "FROM python:3.12-slim\nCOPY . .\nRUN pip install -r requirements.txt\n"
+         "EXPOSE 8080\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:5000\", \"app:app\"]\n"},
+        "python", "web", 5000, "gunicorn -b 0.0.0.0:5000"),
+    App("py-gunicorn-port-default",
+        {"requirements.txt": "flask\ngunicorn\n", "app.py": FLASK_APP,
+         "Procfile": "web: gunicorn app:app --bind 0.0.0.0:${PORT:-7000} --workers 2\n"},
+        "python", "web", 7000, "gunicorn app:app --bind"),
+    App("py-gunicorn-conf",
+        {"requirements.txt": "flask\ngunicorn\n", "app.py": FLASK_APP,
+         "gunicorn.conf.py": "bind = '0.0.0.0:8050'\nworkers = 2\n",
+         "Procfile": "web: gunicorn -c gunicorn.conf.py app:app\n"},
+        "python", "web", 8050, "gunicorn -c gunicorn.conf.py"),
+    App("py-uvicorn-no-port",
+        {"requirements.txt": "fastapi\nuvicorn[standard]\n", "main.py": FASTAPI_APP,
+         "Procfile": "web: uvicorn main:app --host 0.0.0.0\n"},
+        "python", "web", 8000, "uvicorn main:app"),
+    App("py-uvicorn-port-dockerfile",
+        {"requirements.txt": "fastapi\nuvicorn\nasyncpg\n", "main.py": FASTAPI_APP,
+         "Dockerfile": "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+         "CMD [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"8080\"]\n"},
+        "python", "web", 8080, "uvicorn main:app --host 0.0.0.0 --port 8080", ("postgres",)),
+    App("py-uvicorn-port-env-default",
+        {"requirements.txt": "starlette\nuvicorn\n",
+         "app.py": "from starlette.applications import Starlette\n\napp = Starlette()\n",
+         "start.sh": "#!/bin/sh\nexec uvicorn app:app --host 0.0.0.0 --port ${PORT:-9100}\n",
+         "Procfile": "web: sh start.sh\n"},
+        "python", "web", 9100, "sh start.sh"),
+    App("py-hypercorn-bind",
+        {"requirements.txt": "quart\nhypercorn\n",
+         "app.py": "from quart import Quart\n\napp = Quart(__name__)\n",
+         "Procfile": "web: hypercorn app:app --bind 0.0.0.0:9000\n"},
+        "python", "web", 9000, "hypercorn app:app"),
+    App("py-hypercorn-default",
+        {"requirements.txt": "fastapi\nhypercorn\n", "main.py": FASTAPI_APP,
+         "Procfile": "web: hypercorn main:app\n"},
+        "python", "web", 8000, "hypercorn main:app"),
+    App("py-fasthtml",
+        {"requirements.txt": "python-fasthtml\n",
+         "main.py": "from fasthtml.common import *\n\napp, rt = fast_app()\n\n\n@rt('/')\n"
+         "def get():\n    return Titled('Hello')\n\n\nserve()\n"},
+        "python", "web", 5001, "python main.py", framework="fasthtml"),
+    App("py-streamlit",
+        {"requirements.txt": "streamlit\npandas\n",
+         "streamlit_app.py": "import streamlit as st\n\nst.title('Dashboard')\n"},
+        "python", "web", 8501, "streamlit run streamlit_app.py", framework="streamlit"),
+    App("py-gradio",
+        {"requirements.txt": "gradio\n",
+         "app.py": "import gradio as gr\n\ndemo = gr.Interface(fn=str.upper, inputs='text', "
+         "outputs='text')\n\nif __name__ == '__main__':\n    demo.launch()\n"},
+        "python", "web", 7860, "python app.py", framework="gradio"),
+    App("py-pipfile-django",
+        {"Pipfile": "[packages]\ndjango = \"*\"\npsycopg2 = \"*\"\ngunicorn = \"*\"\n\n"
+         "[requires]\npython_version = \"3.11\"\n",
+         "manage.py": "import os\nimport sys\n\nif __name__ == '__main__':\n    pass\n",
+         "shop/__init__.py": "", "shop/wsgi.py": "application = None\n",
+         "shop/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql'}}\n"},
+        "python", "web", 8000, "pipenv run gunicorn shop.wsgi:application", ("postgres",)),
+    App("py-poetry-fastapi",
+        {"pyproject.toml": "[tool.poetry]\nname = \"svc\"\nversion = \"0.1.0\"\n\n"
+         "[tool.poetry.dependencies]\npython = \"^3.11\"\nfastapi = \"*\"\nuvicorn = \"*\"\n",
+         "poetry.lock": "# lock\n", "main.py": FASTAPI_APP},
+        "python", "web", 8000, "poetry run uvicorn main:app"),
+    App("py-pdm-flask",
+        {"pyproject.toml": "[project]\nname = \"svc\"\nversion = \"0.1\"\n"
+         "dependencies = [\"flask>=3\", \"pymysql\"]\n",
+         "pdm.lock": "# lock\n", "app.py": FLASK_APP},
+        "python", "web", 5000, "pdm run flask --app app:app run", ("mysql",)),
+    App("py-uv-src-layout",
+        {"pyproject.toml": "[project]\nname = \"api\"\nversion = \"0.1\"\n"
+         "dependencies = [\"fastapi[standard]\", \"psycopg[binary]>=3.1\"]\n",
+         "uv.lock": "version = 1\n", "src/api/__init__.py": "", "src/api/main.py": FASTAPI_APP},
+        "python", "web", 8000, "uv run uvicorn api.main:app", ("postgres",)),
+    App("py-python-version-script",
+        {".python-version": "3.12\n", "main.py": LOOP},
+        "python", "worker", None, "python main.py"),
+    App("py-tool-versions-worker",
+        {".tool-versions": "python 3.11.4\n", "requirements.txt": "requests\n", "worker.py": LOOP},
+        "python", "worker", None, "python worker.py"),
+    App("py2-webpy",
+        {"runtime.txt": "python-2.7.18\n", "requirements.txt": "web.py==0.37\n",
+         "app.py": "import web\n\nurls = ('/', 'index')\n\n\nclass index:\n    def GET(self):\n"
+         "        print 'hit'\n        return 'Hello'\n\n\nif __name__ == '__main__':\n"
+         "    app = web.application(urls, globals())\n    app.run()\n"},
+        "python", "web", 8080, "python app.py"),
+    App("py2-flask-run",
+        {"requirements.txt": "Flask==0.10.1\n",
+         "app.py": "import os\nfrom flask import Flask\napp = Flask(__name__)\n\n"
+         "if __name__ == '__main__':\n    print 'starting'\n"
+         "    app.run(host='0.0.0.0', port=int(os.environ.get('PORT', 5050)))\n"},
+        "python", "web", 5050, "python app.py"),
+    App("py-telegram-bot",
+        {"requirements.txt": "python-telegram-bot==21.0\n",
+         "bot.py": "import os\nfrom telegram.ext import Application\n\n"
+         "def main():\n    Application.builder().token(os.environ['BOT_TOKEN']).build().run_polling()\n\n"
+         "if __name__ == '__main__':\n    main()\n"},
+        "python", "worker", None, "python bot.py"),
+    App("py-discord-bot",
+        {"requirements.txt": "discord.py\n",
+         "main.py": "import os\nimport discord\n\nclient = discord.Client(intents=discord.Intents.default())\n"
+         "client.run(os.getenv('DISCORD_TOKEN'))\n"},
+        "python", "worker", None, "python main.py"),
+    App("py-celery-worker",
+        {"requirements.txt": "celery[redis]\nredis\n",
+         "tasks.py": "from celery import Celery\n\napp = Celery('tasks', broker='redis://localhost')\n"},
+        "python", "worker", None, "celery -A tasks worker", ("redis",)),
+    App("py-aiohttp",
+        {"requirements.txt": "aiohttp\n",
+         "server.py": "from aiohttp import web\n\napp = web.Application()\n\n"
+         "if __name__ == '__main__':\n    web.run_app(app, port=8088)\n"},
+        "python", "web", 8088, "python server.py"),
+    App("py-django-mysql-gunicorn",
+        {"requirements.txt": "Django>=5\nmysqlclient\ngunicorn\n", "manage.py": "# manage\n",
+         "mysite/__init__.py": "", "mysite/wsgi.py": "application = None\n",
+         "mysite/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.mysql'}}\n"},
+        "python", "web", 8000, "gunicorn mysite.wsgi:application", ("mysql",)),
+    App("py-django-engine-only",
+        {"requirements.txt": "django\n", "manage.py": "# manage\n",
+         "config/settings.py": "DATABASES = {\n    'default': {\n"
+         "        'ENGINE': 'django.db.backends.postgresql',\n        'NAME': 'app',\n    }\n}\n"},
+        "python", "web", 8000, "python manage.py runserver", ("postgres",)),
+    App("py-django-sqlite",
+        {"requirements.txt": "django\n", "manage.py": "# manage\n",
+         "config/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3'}}\n"},
+        "python", "web", 8000, "python manage.py runserver", ()),
+    App("py-sqlalchemy-mysql-url",
+        {"requirements.txt": "fastapi\nuvicorn\nsqlalchemy\n", "main.py": FASTAPI_APP,
+         "db.py": "from sqlalchemy import create_engine\n\n"
+         "engine = create_engine('mysql+pymysql://user:pw@db/app')\n"},
+        "python", "web", 8000, "uvicorn main:app", ("mysql",)),
+    App("py-pymongo-flask",
+        {"requirements.txt": "flask\npymongo\n", "app.py": FLASK_APP},
+        "python", "web", 5000, "flask", ("mongodb",)),
+    App("py-sanic",
+        {"requirements.txt": "sanic\n",
+         "server.py": "from sanic import Sanic\n\napp = Sanic('svc')\n\n"
+         "if __name__ == '__main__':\n    app.run(host='0.0.0.0', port=8000)\n"},
+        "python", "web", 8000, "python server.py"),
+    App("py-setup-py-consumer",
+        {"setup.py": "from setuptools import setup\n\nsetup(name='consumer', "
+         "install_requires=['pika', 'redis'])\n", "consumer.py": LOOP},
+        "python", "worker", None, "python consumer.py", ("redis",)),
+    App("py-waitress",
+        {"requirements.txt": "flask\nwaitress\n", "app.py": FLASK_APP,
+         "Procfile": "web: waitress-serve --port=6543 app:app\n"},
+        "python", "web", 6543, "waitress-serve --port=6543"),
+    App("py-dash",
+        {"requirements.txt": "dash\n",
+         "app.py": "from dash import Dash, html\n\napp = Dash(__name__)\nserver = app.server\n"
+         "app.layout = html.Div('hi')\n\nif __name__ == '__main__':\n    app.run(debug=False)\n"},
+        "python", "web", 8050, "python app.py"),
+    App("py-no-manifest-main",
+        {"main.py": "import http.server\nimport socketserver\n\n"
+         "with socketserver.TCPServer(('', 8000), http.server.SimpleHTTPRequestHandler) as s:\n"
+         "    s.serve_forever()\n"},
+        "python", "web", 8000, "python main.py"),
+    App("py-flask-redis-env-port",
+        {"requirements.txt": "flask\nredis\ngunicorn\n", "app.py": FLASK_APP,
+         "Procfile": "web: gunicorn app:app -b :$PORT\nworker: python jobs.py\n"},
+        "python", "web", 8000, "gunicorn app:app -b :$PORT", ("redis",)),
+    App("py-litestar-uvicorn",
+        {"requirements.txt": "litestar\nuvicorn\nredis\n",
+         "app.py": "from litestar import Litestar, get\n\n\n@get('/')\nasync def index() -> str:\n"
+         "    return 'hi'\n\napp = Litestar([index])\n"},
+        "python", "web", 8000, "uvicorn app:app", ("redis",)),
+    App("py-falcon-gunicorn",
+        {"requirements.txt": "falcon\ngunicorn\n",
+         "service.py": "import falcon\n\napplication = falcon.App()\n"},
+        "python", "web", 8000, "gunicorn service:application"),
+    App("py-psycopg-binary-pin",
+        {"requirements.txt": "psycopg-binary==3.2.1\nflask\n", "app.py": FLASK_APP},
+        "python", "web", 5000, "flask", ("postgres",)),
+    App("py-poetry-lock-driver",
+        {"pyproject.toml": "[tool.poetry]\nname = \"w\"\nversion = \"0\"\n\n"
+         "[tool.poetry.dependencies]\npython = \"^3.11\"\nmotor = \"*\"\n",
+         "poetry.lock": "# lock\n", "main.py": LOOP},
+        "python", "worker", None, "poetry run python main.py", ("mongodb",)),
+]
+
