@@ -9,6 +9,7 @@ user (`nobody`): user code never runs as root.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -113,6 +114,8 @@ class Supervised:
         memory_limit_bytes: int | None = None,
         grace_seconds: float = 5.0,
         label: str = "service",
+        stop_signal: int = signal.SIGTERM,
+        stdin_env: str | None = None,
     ) -> None:
         self.argv = list(argv)
         self.cwd = cwd
@@ -130,6 +133,8 @@ class Supervised:
             "cgroup": memory_cgroup(label) if memory_limit_bytes else None,
             "watch_fd": read_end,
             "grace": grace_seconds,
+            "stop_signal": int(stop_signal),
+            "stdin_env": stdin_env,
         }
         try:
             self._process = subprocess.Popen(
@@ -189,16 +194,16 @@ class Supervised:
         self._pump.join(timeout=2)
 
     def _kill_group(self, signum: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pgid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def stop(self, grace_seconds: float = 5.0) -> int | None:
-        """SIGTERM the group, SIGKILL it after `grace_seconds`, and reap the watchdog."""
+        """Ask the watchdog to stop its command (its stop signal, then SIGKILL after its
+        grace); SIGKILL the whole group if it is still there after `grace_seconds`."""
         with self._lock:
             if not self._exited():
-                self._kill_group(signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGTERM)
         code = self.wait(grace_seconds + 1.0)
         if code is None:
             with self._lock:

@@ -10,6 +10,7 @@ process's environment: secrets travel through `exec`, never through a file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -60,15 +61,15 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-def _stop_children(child: subprocess.Popen[bytes], pgid: int, grace: float) -> None:
-    """SIGTERM the group except this process, then SIGKILL whatever is left after `grace`."""
+def _stop_children(
+    child: subprocess.Popen[bytes], pgid: int, grace: float, signum: int = signal.SIGTERM
+) -> None:
+    """Signal the group except this process, then SIGKILL whatever is left after `grace`."""
     me = os.getpid()
     for pid in _group_members(pgid):
         if pid != me:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                os.kill(pid, signum)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         if child.poll() is not None and all(p == me for p in _group_members(pgid)):
@@ -76,10 +77,8 @@ def _stop_children(child: subprocess.Popen[bytes], pgid: int, grace: float) -> N
         time.sleep(0.05)
     for pid in _group_members(pgid):
         if pid != me:
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
     child.wait()
 
 
@@ -122,12 +121,16 @@ def main(config: dict[str, Any]) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    stop_signal = int(config.get("stop_signal") or signal.SIGTERM)
     uid, gid = config.get("uid"), config.get("gid")
+    # Input for the command (a server's configuration, a password) comes through this
+    # process's environment and a pipe, never a file; the command does not see the variable.
+    stdin_text = os.environ.pop(config["stdin_env"], "") if config.get("stdin_env") else None
     try:
         child = subprocess.Popen(
             config["argv"],
             cwd=config["cwd"],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin_text is None else subprocess.PIPE,
             user=uid,
             group=gid,
             extra_groups=[] if uid is not None else None,
@@ -136,6 +139,10 @@ def main(config: dict[str, Any]) -> int:
     except OSError as error:
         _say(f"could not start {config['argv'][0]}: {error.strerror or error}")
         return 127
+    if stdin_text is not None and child.stdin is not None:
+        with contextlib.suppress(OSError):
+            child.stdin.write(stdin_text.encode())
+        child.stdin.close()
     in_cgroup = _join_cgroup(config.get("cgroup"), limit, child.pid)
     next_memory_check = time.monotonic()
     while True:
@@ -149,7 +156,7 @@ def main(config: dict[str, Any]) -> int:
             _stop_children(child, pgid, 0.5)
             return code if code >= 0 else 128 - code
         if stopping:
-            _stop_children(child, pgid, grace)
+            _stop_children(child, pgid, grace, stop_signal)
             return 143
         try:
             ready, _, _ = select.select([watch_fd], [], [], _POLL_SECONDS)
@@ -157,7 +164,7 @@ def main(config: dict[str, Any]) -> int:
             continue
         if ready and not os.read(watch_fd, 64):
             _say("the gateway went away; stopping")
-            _stop_children(child, pgid, min(grace, 2.0))
+            _stop_children(child, pgid, min(grace, 2.0), stop_signal)
             return 143
         if limit and not in_cgroup and time.monotonic() >= next_memory_check:
             next_memory_check = time.monotonic() + _MEMORY_POLL_SECONDS
