@@ -116,12 +116,16 @@ def _analysis_for(app_dir: Path) -> ServiceAnalysis | None:
     return result.services[0] if result.services else None
 
 
-def plan_build(app_dir: Path, settings: ServiceSettings, tools: Toolchains) -> BuildPlan:
+def plan_build(
+    app_dir: Path, settings: ServiceSettings, tools: Toolchains, *, in_artifact: bool = True
+) -> BuildPlan:
     """Choose the stack, steps, start command and port for the source in `app_dir`.
 
     Raises BuildUnsupported when this machine lacks what the stack needs, BuildFailed when
-    the settings cannot work (no start command anywhere)."""
-    if settings.dockerfile_path and settings.dockerfile_path != "Dockerfile":
+    the settings cannot work (no start command anywhere). `in_artifact` says `app_dir` is
+    our private copy (a custom Dockerfile is then copied to where analyze reads it)."""
+    custom_dockerfile = settings.dockerfile_path not in ("", "Dockerfile")
+    if custom_dockerfile and in_artifact:
         # analyze reads `Dockerfile`; the artifact is our private copy, so put it there.
         custom = app_dir / settings.dockerfile_path
         if not custom.is_file():
@@ -337,13 +341,16 @@ class Builder:
         installer = "uv" if self.tools.uv else "pip"
         key = _digest(self.tools.python.encode(), installer.encode(), *files)
         venv = self.cache_dir / "python" / key
+        self._ensure_folder(venv.parent)
         with _locked(self.cache_dir / "python" / f"{key}.lock"):
             if (venv / ".complete").exists():
                 log.write(f"dependencies unchanged: reusing environment {key}", phase="build")
                 return venv
             shutil.rmtree(venv, ignore_errors=True)
-            self._ensure_folder(venv.parent)
-            wants = requirements.is_file() or bool(packages)
+            wants = bool(packages) or any(
+                line.strip() and not line.lstrip().startswith("#")
+                for line in (files[0].decode("utf-8", "replace") if files else "").splitlines()
+            )
             python = self.tools.python
             if self.tools.uv:
                 self._step(
@@ -354,7 +361,7 @@ class Builder:
                 pip = "" if wants else " --without-pip"
                 self._step(f"{python} -m venv{pip} {venv}", app_dir, env, log, cancelled)
                 install = f"{venv}/bin/python -m pip install"
-            if requirements.is_file():
+            if wants and requirements.is_file():
                 self._step(f"{install} -r requirements.txt", app_dir, env, log, cancelled)
             elif packages:
                 quoted = " ".join("'" + p.replace("'", "'\\''") + "'" for p in packages)
@@ -387,12 +394,12 @@ class Builder:
             parts.append((app_dir / lockfile).read_bytes())
         key = _digest(*parts)
         entry = self.cache_dir / "node" / key
+        self._ensure_folder(entry.parent)
         with _locked(self.cache_dir / "node" / f"{key}.lock"):
             if (entry / ".complete").exists():
                 log.write(f"dependencies unchanged: reusing node_modules {key}", phase="build")
             else:
                 shutil.rmtree(entry, ignore_errors=True)
-                self._ensure_folder(entry.parent)
                 entry.mkdir()
                 shutil.copyfile(package, entry / "package.json")
                 if lockfile:
