@@ -134,6 +134,8 @@ def plan_build(
     service = _analysis_for(app_dir)
     language = service.language.value if service and service.language else "unknown"
     kind = service.kind if service else "web"
+    if settings.port and kind == "worker":
+        kind = "web"  # the service's settings give it a port: the platform routes to it
     notes: list[str] = []
     if service is not None and service.dockerfile and language not in ("python", "javascript"):
         raise BuildUnsupported(

@@ -119,13 +119,15 @@ class LocalRuntime:
     to; every process this runtime started is in the ledger until it is stopped.
     """
 
-    def __init__(self, root: Path, *, router_port: int = 0) -> None:
+    def __init__(
+        self, root: Path, *, router_port: int = 0, cache_dir: Path | None = None
+    ) -> None:
         self.root = root
         self.run_as = unprivileged_user()
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o711)
         self.tools = Toolchains.detect(self.run_as)
-        self.builder = Builder(root / "cache", self.tools, self.run_as)
+        self.builder = Builder(cache_dir or root / "cache", self.tools, self.run_as)
         self.databases = DatabaseManager(root / "data", self.run_as)
         self.router = Router(router_port)
         self.ledger = ProcessLedger(root / "processes.json")

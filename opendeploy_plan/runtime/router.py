@@ -223,8 +223,9 @@ class Router:
 
     def stop(self) -> None:
         loop, server = self._loop, self._server
-        if loop is None or server is None:
+        if loop is None or server is None or not loop.is_running():
             return
+        self._loop = None
 
         async def shut() -> None:
             server.close()
