@@ -359,6 +359,9 @@ class Builder:
                     f"{self.tools.uv} venv --python {python} {venv}", app_dir, env, log, cancelled
                 )
                 install = f"{self.tools.uv} pip install --python {venv}/bin/python"
+            elif self.tools.host_pip:
+                self._step(f"{python} -m venv --without-pip {venv}", app_dir, env, log, cancelled)
+                install = f"{python} -m pip --python {venv}/bin/python install"
             else:
                 pip = "" if wants else " --without-pip"
                 self._step(f"{python} -m venv{pip} {venv}", app_dir, env, log, cancelled)

@@ -119,9 +119,7 @@ class LocalRuntime:
     to; every process this runtime started is in the ledger until it is stopped.
     """
 
-    def __init__(
-        self, root: Path, *, router_port: int = 0, cache_dir: Path | None = None
-    ) -> None:
+    def __init__(self, root: Path, *, router_port: int = 0, cache_dir: Path | None = None) -> None:
         self.root = root
         self.run_as = unprivileged_user()
         root.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +53,8 @@ class Toolchains:
     npm: str | None
     pnpm: str | None
     yarn: str | None
+    # The python's own pip can install into a venv (`pip --python`), so venvs need no pip.
+    host_pip: bool = False
 
     @staticmethod
     def detect(run_as: RunAs | None) -> Toolchains:
@@ -64,6 +66,7 @@ class Toolchains:
             npm=find_tool("npm", run_as),
             pnpm=find_tool("pnpm", run_as),
             yarn=find_tool("yarn", run_as),
+            host_pip=python is not None and _has_pip(python),
         )
 
     def search_path(self) -> str:
@@ -75,5 +78,14 @@ class Toolchains:
         return os.pathsep.join([*folders, _SYSTEM_PATH])
 
 
-def which(name: str, path: str) -> str | None:
-    return shutil.which(name, path=path)
+def _has_pip(python: str) -> bool:
+    try:
+        probe = subprocess.run(
+            [python, "-c", "import pip, sys; sys.exit(int(pip.__version__.split('.')[0]) < 22)"],
+            capture_output=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0

@@ -86,7 +86,9 @@ def test_node_static_and_dockerfile_apps(
     runtime: LocalRuntime, app_copy: Callable[[str], Path]
 ) -> None:
     node = deploy(runtime, app_copy("node_app"), "node-1", subdomain="web")
-    static = deploy(runtime, app_copy("static_site"), "st-1", subdomain="site", environment="staging")
+    static = deploy(
+        runtime, app_copy("static_site"), "st-1", subdomain="site", environment="staging"
+    )
     docker = deploy(runtime, app_copy("docker_py"), "dk-1", subdomain="boxed")
     for deployment in (node, static, docker):
         assert deployment.status == "success", messages(deployment)
@@ -153,7 +155,9 @@ def test_failing_build_and_crashing_app_fail_with_their_real_output(
     assert "this-package-does-not-exist-odplan" in messages(bad)
     assert "exited with code" in bad.error
 
-    crash = deploy(runtime, app_copy("crash_app"), "crash-1", subdomain="crash", start="python app.py")
+    crash = deploy(
+        runtime, app_copy("crash_app"), "crash-1", subdomain="crash", start="python app.py"
+    )
     assert crash.status == "failed" and crash.error_phase == "deploy"
     assert "DATABASE_HOST is not configured" in crash.error
     assert "starting crash_app" in messages(crash)
@@ -164,7 +168,9 @@ def test_failing_build_and_crashing_app_fail_with_their_real_output(
 def test_worker_is_healthy_when_alive_after_its_grace(
     runtime: LocalRuntime, app_copy: Callable[[str], Path]
 ) -> None:
-    worker = deploy(runtime, app_copy("worker_app"), "w-1", subdomain="jobs", start="python worker.py")
+    worker = deploy(
+        runtime, app_copy("worker_app"), "w-1", subdomain="jobs", start="python worker.py"
+    )
     assert worker.status == "success", messages(worker)
     assert worker.port is None and worker.url is None
     assert "worker ticking" in messages(worker)
@@ -174,7 +180,9 @@ def test_a_stack_this_machine_cannot_run_is_named(runtime: LocalRuntime, work_di
     source = work_dir / "goapp"
     source.mkdir()
     (source / "go.mod").write_text("module example.com/app\n\ngo 1.22\n")
-    (source / "main.go").write_text('package main\nfunc main() { http.ListenAndServe(":8080", nil) }\n')
+    (source / "main.go").write_text(
+        'package main\nfunc main() { http.ListenAndServe(":8080", nil) }\n'
+    )
     reason = runtime.unsupported_reason(source, ServiceSettings("goapp"))
     assert reason is not None and "go" in reason
 
