@@ -226,6 +226,7 @@ class DatabaseManager:
                 "# opendeploy local: password logins over loopback only\n"
                 f"host all all {LOOPBACK}/32 scram-sha-256\n"
             )
+        since = time.time()
         process = Supervised(
             [
                 str(bin_dir / "postgres"),
@@ -248,7 +249,10 @@ class DatabaseManager:
         )
         self._wait_ready(
             process,
-            lambda: any("ready to accept connections" in line for line in process.log.tail(20)),
+            lambda: any(
+                line.timestamp >= since and "ready to accept connections" in line.message
+                for line in process.log.lines()[-50:]
+            ),
             "PostgreSQL",
         )
         log.write(f"PostgreSQL ready on {LOOPBACK}:{port}", phase="deploy")

@@ -12,6 +12,8 @@ def free_port(preferred: int | None = None) -> int:
     """`preferred` when it is free on loopback, else a port the kernel picks."""
     if preferred:
         with socket.socket() as probe:
+            # Servers bind with SO_REUSEADDR, so a port in TIME_WAIT is free for them too.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((LOOPBACK, preferred))
                 return preferred

@@ -57,8 +57,10 @@ def _group_rss_bytes(pgid: int, me: int) -> int:
 
 
 def _say(text: str) -> None:
-    sys.stdout.write(f"[opendeploy-local] {text}\n")
-    sys.stdout.flush()
+    # The gateway may be gone (its end of our stdout with it): never fail over a message.
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.write(f"[opendeploy-local] {text}\n")
+        sys.stdout.flush()
 
 
 def _stop_children(
@@ -179,4 +181,7 @@ def main(config: dict[str, Any]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(json.loads(sys.argv[1])))
+    code = main(json.loads(sys.argv[1]))
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.close()
+    os._exit(code)
