@@ -110,6 +110,8 @@ class Release:
     deployment_id: str
     environment: str
     subdomain: str | None
+    name: str = ""
+    memory_limit_mb: int | None = None
 
 
 class LocalRuntime:
@@ -193,6 +195,26 @@ class LocalRuntime:
         thread.daemon = True
         thread.start()
         return deployment
+
+    def restore(
+        self, release: Release, env: Mapping[str, str], secrets: Sequence[str] = ()
+    ) -> LocalDeployment:
+        """Start a recorded release again from its artifact (after a gateway restart), under
+        its own deployment id; the caller supplies the environment, which is never stored."""
+        return self.deploy(
+            DeployRequest(
+                deployment_id=release.deployment_id,
+                service_key=release.service_key,
+                environment=release.environment,
+                source_dir=self.root / "artifacts" / release.deployment_id / "app",
+                settings=ServiceSettings(release.name or release.service_key),
+                subdomain=release.subdomain,
+                env=env,
+                secrets=secrets,
+                memory_limit_mb=release.memory_limit_mb,
+                artifact_of=release.deployment_id,
+            )
+        )
 
     def cancel(self, deployment_id: str) -> None:
         if (deployment := self._deployments.get(deployment_id)) is not None:
@@ -343,6 +365,8 @@ class LocalRuntime:
                 request.artifact_of if request.artifact_of else request.deployment_id,
                 request.environment,
                 request.subdomain,
+                request.settings.name,
+                request.memory_limit_mb,
             ),
         )
         if previous is not None and previous is not deployment:

@@ -14,7 +14,7 @@ from opendeploy_plan.runtime import LogStream, ServiceSettings, unprivileged_use
 from opendeploy_plan.runtime.databases import Credentials, find_postgres, find_redis
 from opendeploy_plan.runtime.engine import DeployRequest, LocalDeployment, LocalRuntime
 
-from .conftest import get_through_router
+from .conftest import SHARED_CACHE, get_through_router, wait_for
 
 CANARY = "canary-7f3b9c1e-secret"
 
@@ -235,3 +235,39 @@ def test_python_app_writes_a_row_and_a_key(
     assert deployment.status == "success", messages(deployment)
     assert get_through_router(runtime, "shop.localhost", "/visit").text == "rows=1 hits=1"
     assert get_through_router(runtime, "shop.localhost", "/visit").text == "rows=2 hits=2"
+
+
+@pytest.mark.slow
+def test_a_new_runtime_restores_the_last_releases_and_cancel_stops_a_build(
+    work_dir: Path, app_copy: Callable[[str], Path]
+) -> None:
+    first = LocalRuntime(work_dir / "local", cache_dir=SHARED_CACHE)
+    first.start()
+    source = app_copy("py_app")
+    try:
+        assert deploy(first, source, "r-1", subdomain="again", start="python app.py").status == (
+            "success"
+        )
+    finally:
+        first.shutdown()
+    second = LocalRuntime(work_dir / "local", cache_dir=SHARED_CACHE)
+    second.start()
+    try:
+        [release] = second.releases()
+        assert (release.deployment_id, release.subdomain) == ("r-1", "again")
+        restored = second.restore(release, {"CANARY": CANARY}, [CANARY])
+        assert restored.wait(60) and restored.status == "success", messages(restored)
+        assert get_through_router(second, "again.localhost").text == "hello from python v1\n"
+
+        slow = app_copy("node_app")
+        edit(slow / "package.json", '"scripts":{', '"scripts":{"build":"sleep 30",')
+        building = second.deploy(
+            DeployRequest(
+                "r-2", "slow", "production", slow, ServiceSettings("slow"), subdomain="slow"
+            )
+        )
+        assert wait_for(lambda: "> sleep 30" in messages(building)), messages(building)
+        second.cancel("r-2")
+        assert building.wait(10) and building.status == "cancelled"
+    finally:
+        second.shutdown()
