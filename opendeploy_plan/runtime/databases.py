@@ -9,7 +9,6 @@ through a pipe, never a file or a command line.
 
 from __future__ import annotations
 
-import glob
 import importlib.util
 import os
 import shutil
@@ -319,10 +318,11 @@ class DatabaseManager:
         if running is not None:
             running.process.stop(10)
 
+    def remove(self, dependency_id: str) -> None:
+        """Stop the server and delete its data (the dependency itself was deleted)."""
+        self.stop(dependency_id)
+        shutil.rmtree(self.data_root / dependency_id, ignore_errors=True)
+
     def stop_all(self) -> None:
         for dependency_id in list(self._running):
             self.stop(dependency_id)
-
-
-def data_folders(data_root: Path) -> list[str]:
-    return sorted(os.path.basename(p) for p in glob.glob(str(data_root / "*")))

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from opendeploy_plan.runtime.builder import (
     Artifact,
@@ -46,6 +46,7 @@ HEALTH_TIMEOUT_SECONDS: Final = 60.0
 DRAIN_SECONDS: Final = 1.0
 KEPT_ARTIFACTS: Final = 5
 _RELEASES: Final = "releases.json"
+_OUTCOMES: Final = "outcomes.json"
 _PORT_FLAG = re.compile(r"(--port[ =]|-p[ =]?|--listen[ =])(\d{2,5})\b")
 _HOST_PORT = re.compile(r"\b(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]):(\d{2,5})\b")
 _ANY_HOST = re.compile(r"(?<![\d.])0\.0\.0\.0(?![\d.])|(?<=\s)::(?=\s|$)")
@@ -103,6 +104,19 @@ class LocalDeployment:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """How a deployment ended, kept on disk for reads after a gateway restart. `error` holds
+    masked log lines only."""
+
+    status: str
+    error: str
+    error_phase: str
+    started_at: float
+    completed_at: float
+    unsupported: str | None = None
+
+
+@dataclass(frozen=True)
 class Release:
     """The last successful deployment of a service, as recorded on disk (no secrets)."""
 
@@ -131,8 +145,10 @@ class LocalRuntime:
         self.databases = DatabaseManager(root / "data", self.run_as)
         self.router = Router(router_port)
         self.ledger = ProcessLedger(root / "processes.json")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._current: dict[str, LocalDeployment] = {}
+        self._targets: dict[str, StaticSite | Upstream] = {}
+        self._hosts: dict[str, tuple[tuple[str, str], ...]] = {}
         self._deployments: dict[str, LocalDeployment] = {}
         self.swept: list[int] = []
 
@@ -174,11 +190,7 @@ class LocalRuntime:
 
     def releases(self) -> list[Release]:
         """The last successful deployment of each service, as recorded before a restart."""
-        try:
-            data = json.loads((self.root / _RELEASES).read_text())
-        except (OSError, ValueError):
-            return []
-        return [Release(**entry) for entry in data.values()]
+        return [Release(**entry) for entry in self._read_json(_RELEASES).values()]
 
     def artifact_exists(self, deployment_id: str) -> bool:
         return (self.root / "artifacts" / deployment_id / "artifact.json").is_file()
@@ -223,12 +235,12 @@ class LocalRuntime:
     def stop_service(self, service_key: str) -> None:
         """Stop a service's release and take its route down (destroy)."""
         with self._lock:
-            current = self._current.pop(service_key, None)
+            self._current.pop(service_key, None)
+            self._targets.pop(service_key, None)
             others = [d for d in self._deployments.values() if d.request.service_key == service_key]
+            self._publish_routes()
         for deployment in others:
             deployment.cancelled.set()
-        if current is not None and current.request.subdomain:
-            self.router.remove_route(current.request.subdomain, current.request.environment)
         for deployment in others:
             self._stop_process(deployment)
         self._record_release(service_key, None)
@@ -258,6 +270,7 @@ class LocalRuntime:
             if deployment.status != "success":
                 self._stop_process(deployment)
             deployment.completed_at = time.time()
+            self._record_outcome(deployment)
             deployment.done.set()
 
     def _artifact(self, deployment: LocalDeployment) -> Artifact:
@@ -351,9 +364,14 @@ class LocalRuntime:
                 raise BuildFailed("the deployment was cancelled")
             previous = self._current.get(request.service_key)
             self._current[request.service_key] = deployment
-            if target is not None and request.subdomain:
-                self.router.set_route(request.subdomain, request.environment, target)
-                deployment.url = self.router.url_for(request.subdomain, request.environment)
+            if target is not None:
+                self._targets[request.service_key] = target
+            else:
+                self._targets.pop(request.service_key, None)
+            self._publish_routes()
+            hosts = self._hosts_of(request.service_key)
+            if target is not None and hosts:
+                deployment.url = self.router.url_for(*hosts[0])
             deployment.status, deployment.progress = "success", 100
         deployment.log.write(
             f"Live at {deployment.url}" if deployment.url else "Running", phase="deploy"
@@ -378,6 +396,36 @@ class LocalRuntime:
 
             threading.Thread(target=retire, daemon=True).start()
 
+    def set_hosts(self, service_key: str, hosts: Sequence[tuple[str, str]]) -> None:
+        """The (subdomain, environment) names a service answers to, besides its request's
+        own `subdomain` (the platform's auto and renamed domains)."""
+        with self._lock:
+            if self._hosts.get(service_key) != tuple(hosts):
+                self._hosts[service_key] = tuple(hosts)
+                self._publish_routes()
+
+    def url_of(self, service_key: str) -> str | None:
+        hosts = self._hosts_of(service_key)
+        return self.router.url_for(*hosts[0]) if hosts and service_key in self._targets else None
+
+    def _hosts_of(self, service_key: str) -> list[tuple[str, str]]:
+        names = list(self._hosts.get(service_key, ()))
+        current = self._current.get(service_key)
+        if current is not None and current.request.subdomain:
+            own = (current.request.subdomain, current.request.environment)
+            if own not in names:
+                names.insert(0, own)
+        return names
+
+    def _publish_routes(self) -> None:
+        """Swap the router's whole table for one built from the current releases (called
+        with the lock held), so a switch is one atomic step."""
+        table = {}
+        for service_key, target in self._targets.items():
+            for host in self._hosts_of(service_key):
+                table[host] = target
+        self.router.replace_routes(table)
+
     def _stop_process(self, deployment: LocalDeployment) -> None:
         process = deployment.process
         if process is not None:
@@ -391,20 +439,47 @@ class LocalRuntime:
         deployment.error = message + ("\n" + "\n".join(tail[-8:]) if tail else "")
         deployment.log.write(message, phase=phase, level="error")
 
-    def _record_release(self, service_key: str, release: Release | None) -> None:
-        path = self.root / _RELEASES
+    def outcome(self, deployment_id: str) -> Outcome | None:
+        """How a deployment of an earlier gateway run ended (its handle is gone)."""
+        entry = self._read_json(_OUTCOMES).get(deployment_id)
+        return Outcome(**entry) if isinstance(entry, dict) else None
+
+    def _record_outcome(self, deployment: LocalDeployment) -> None:
+        if deployment.request.artifact_of == deployment.request.deployment_id:
+            return  # a restore: the original outcome stands
+        outcome = Outcome(
+            deployment.status,
+            deployment.error,
+            deployment.error_phase,
+            deployment.started_at,
+            deployment.completed_at or time.time(),
+            deployment.unsupported,
+        )
         with self._lock:
-            try:
-                data = json.loads(path.read_text())
-            except (OSError, ValueError):
-                data = {}
+            data = self._read_json(_OUTCOMES)
+            data[deployment.request.deployment_id] = asdict(outcome)
+            self._write_json(_OUTCOMES, data)
+
+    def _read_json(self, name: str) -> dict[str, Any]:
+        try:
+            data = json.loads((self.root / name).read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_json(self, name: str, data: dict[str, Any]) -> None:
+        temp = self.root / f"{name}.tmp"
+        temp.write_text(json.dumps(data, indent=1))
+        temp.replace(self.root / name)
+
+    def _record_release(self, service_key: str, release: Release | None) -> None:
+        with self._lock:
+            data = self._read_json(_RELEASES)
             if release is None:
                 data.pop(service_key, None)
             else:
                 data[service_key] = asdict(release)
-            temp = path.with_suffix(".tmp")
-            temp.write_text(json.dumps(data, indent=1))
-            temp.replace(path)
+            self._write_json(_RELEASES, data)
 
     def _prune_artifacts(self, service_key: str, keep: str) -> None:
         """Keep the newest artifacts of a service (rollback targets); drop older ones."""

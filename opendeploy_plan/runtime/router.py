@@ -190,6 +190,12 @@ class Router:
             routes.pop((subdomain.lower(), environment), None)
             self._routes = routes
 
+    def replace_routes(self, table: dict[tuple[str, str], Target]) -> None:
+        """Serve exactly `table` from the next request on (one atomic swap)."""
+        fresh = {(label.lower(), environment): t for (label, environment), t in table.items()}
+        with self._routes_lock:
+            self._routes = fresh
+
     def routes(self) -> dict[tuple[str, str], Target]:
         return self._routes
 
@@ -251,7 +257,8 @@ class Router:
                 keep = await self._one_request(head, reader, writer, upstreams)
                 if not keep:
                     return
-        except _BadRequest as error:
+        except (_BadRequest, ValueError) as error:
+            # ValueError: a malformed chunk size or status line, from either side.
             writer.write(_simple_response("400 Bad Request", html.escape(str(error)), close=True))
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
