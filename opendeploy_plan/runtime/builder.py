@@ -258,8 +258,8 @@ class Builder:
         plan = plan_build(app_dir, settings, self.tools)
         hand_over(artifact_dir, self.run_as)
         for note in plan.notes:
-            log.write(note, phase="build")
-        log.write(f"stack: {plan.stack} ({plan.package_manager})", phase="build")
+            log.write(note, phase="building")
+        log.write(f"stack: {plan.stack} ({plan.package_manager})", phase="building")
         env = self.base_env(home) | dict(settings.build_variables)
         prefix: list[str] = []
         extra: dict[str, str] = {}
@@ -306,13 +306,13 @@ class Builder:
         cancelled: threading.Event,
     ) -> None:
         """Run one shell command as the build user; BuildFailed on a non-zero exit."""
-        log.write(f"$ {command}", phase="build")
+        log.write(f"$ {command}", phase="building")
         process = Supervised(
             ["/bin/sh", "-c", command],
             cwd=cwd,
             env=env,
             log=log,
-            phase="build",
+            phase="building",
             run_as=self.run_as,
             label="build",
         )
@@ -346,7 +346,7 @@ class Builder:
         self._ensure_folder(venv.parent)
         with _locked(self.cache_dir / "python" / f"{key}.lock"):
             if (venv / ".complete").exists():
-                log.write(f"dependencies unchanged: reusing environment {key}", phase="build")
+                log.write(f"dependencies unchanged: reusing environment {key}", phase="building")
                 return venv
             shutil.rmtree(venv, ignore_errors=True)
             wants = bool(packages) or any(
@@ -389,7 +389,7 @@ class Builder:
         except (OSError, ValueError) as error:
             raise BuildFailed(f"package.json: {error}") from error
         if not manifest.get("dependencies") and not manifest.get("devDependencies"):
-            log.write("no npm dependencies to install", phase="build")
+            log.write("no npm dependencies to install", phase="building")
             return None
         lockfile = next(
             (name for name in _LOCKFILES.get(manager, ()) if (app_dir / name).is_file()), None
@@ -402,7 +402,7 @@ class Builder:
         self._ensure_folder(entry.parent)
         with _locked(self.cache_dir / "node" / f"{key}.lock"):
             if (entry / ".complete").exists():
-                log.write(f"dependencies unchanged: reusing node_modules {key}", phase="build")
+                log.write(f"dependencies unchanged: reusing node_modules {key}", phase="building")
             else:
                 shutil.rmtree(entry, ignore_errors=True)
                 entry.mkdir()

@@ -191,7 +191,7 @@ class DatabaseManager:
         env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
         if not (data / "PG_VERSION").is_file():
             shutil.rmtree(data, ignore_errors=True)
-            log.write(f"initialising PostgreSQL in {data}", phase="deploy")
+            log.write(f"initialising PostgreSQL in {data}", phase="deploying")
             self._run_once(
                 [
                     str(bin_dir / "initdb"),
@@ -241,7 +241,7 @@ class DatabaseManager:
             cwd=folder,
             env=env,
             log=log,
-            phase="deploy",
+            phase="deploying",
             run_as=self.run_as,
             label="postgres",
             stop_signal=signal.SIGINT,  # "fast" shutdown: do not wait for clients
@@ -254,7 +254,7 @@ class DatabaseManager:
             ),
             "PostgreSQL",
         )
-        log.write(f"PostgreSQL ready on {LOOPBACK}:{port}", phase="deploy")
+        log.write(f"PostgreSQL ready on {LOOPBACK}:{port}", phase="deploying")
         return process
 
     def _start_redis(
@@ -281,13 +281,13 @@ class DatabaseManager:
             cwd=data,
             env={"PATH": "/usr/bin:/bin", _STDIN_VARIABLE: config},
             log=log,
-            phase="deploy",
+            phase="deploying",
             run_as=self.run_as,
             label="redis",
             stdin_env=_STDIN_VARIABLE,
         )
         self._wait_ready(process, lambda: _redis_ping(port, credentials.password), "Redis")
-        log.write(f"Redis ready on {LOOPBACK}:{port}", phase="deploy")
+        log.write(f"Redis ready on {LOOPBACK}:{port}", phase="deploying")
         return process
 
     def _run_once(
@@ -308,7 +308,7 @@ class DatabaseManager:
         )
         for line in (result.stdout + result.stderr).decode("utf-8", "replace").splitlines():
             if line.strip():
-                log.write(line, phase="deploy")
+                log.write(line, phase="deploying")
         if result.returncode != 0:
             raise DatabaseFailed(f"{Path(argv[0]).name} exited with code {result.returncode}")
 

@@ -60,6 +60,10 @@ def rewrite_start_command(command: str, port: int) -> str:
     return _ANY_HOST.sub(LOOPBACK, command)
 
 
+class DeployFailed(Exception):
+    """The release did not become healthy (it exited, or never answered)."""
+
+
 @dataclass(frozen=True)
 class DeployRequest:
     """One deployment to carry out. `env` (runtime variables, secrets, dependency env) lives
@@ -257,15 +261,18 @@ class LocalRuntime:
             self._release(deployment, artifact)
         except BuildUnsupported as missing:
             deployment.unsupported = missing.missing
-            self._fail(deployment, "build", f"cannot build here: missing {missing.missing}")
+            self._fail(deployment, "building", f"cannot build here: missing {missing.missing}")
         except BuildFailed as error:
             if deployment.cancelled.is_set():
                 deployment.status = "cancelled"
                 log.write("Deployment cancelled by user", phase="cancelled", level="warn")
             else:
-                self._fail(deployment, deployment.error_phase or "build", str(error))
+                self._fail(deployment, deployment.error_phase or "building", str(error))
+        except DeployFailed as error:
+            self._fail(deployment, "deploying", str(error))
         except Exception as error:  # a bug or an OS failure: fail the deployment, say why
-            self._fail(deployment, deployment.error_phase or "deploy", f"local runtime: {error}")
+            phase = deployment.error_phase or "deploying"
+            self._fail(deployment, phase, f"the local runtime failed: {error}")
         finally:
             if deployment.status != "success":
                 self._stop_process(deployment)
@@ -279,31 +286,33 @@ class LocalRuntime:
         artifacts = self.root / "artifacts"
         if request.artifact_of is not None:
             folder = artifacts / request.artifact_of
-            log.write(f"reusing the build of deployment {request.artifact_of}", phase="build")
+            log.write(f"reusing the build of deployment {request.artifact_of}", phase="building")
             return Artifact.load(folder)
         deployment.status, deployment.progress = "building", 20
-        deployment.error_phase = "build"
+        deployment.error_phase = "building"
         folder = artifacts / request.deployment_id
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         hand_over(folder, self.run_as)
         started = time.monotonic()
-        log.write(f"Building {request.settings.name} from {request.source_dir.name}", phase="build")
+        log.write(
+            f"Building {request.settings.name} from {request.source_dir.name}", phase="building"
+        )
         artifact = self.builder.build(
             request.source_dir, folder, request.settings, log, deployment.cancelled
         )
-        log.write(f"Build finished in {time.monotonic() - started:.1f} s", phase="build")
+        log.write(f"Build finished in {time.monotonic() - started:.1f} s", phase="building")
         self._prune_artifacts(request.service_key, keep=request.deployment_id)
         return artifact
 
     def _release(self, deployment: LocalDeployment, artifact: Artifact) -> None:
         request = deployment.request
         log = deployment.log
-        deployment.error_phase = "deploy"
+        deployment.error_phase = "deploying"
         if artifact.kind == "static":
             assert artifact.static_root is not None
             log.write(
-                f"Serving static files from {Path(artifact.static_root).name}/", phase="deploy"
+                f"Serving static files from {Path(artifact.static_root).name}/", phase="deploying"
             )
             self._switch(deployment, StaticSite(artifact.static_root))
             return
@@ -315,7 +324,7 @@ class LocalRuntime:
             else (artifact.start_command)
         )
         env = self._app_env(artifact, request, port)
-        log.write(f"Starting: {command}" + (f" (PORT={port})" if port else ""), phase="deploy")
+        log.write(f"Starting: {command}" + (f" (PORT={port})" if port else ""), phase="deploying")
         process = Supervised(
             ["/bin/sh", "-c", f"exec {command}"],
             cwd=Path(artifact.app_dir),
@@ -340,8 +349,8 @@ class LocalRuntime:
             self._stop_process(deployment)
             if deployment.cancelled.is_set():
                 raise BuildFailed("the deployment was cancelled")
-            raise RuntimeError(f"health check failed: {result.detail}")
-        log.write(f"Health check passed: {result.detail}", phase="deploy")
+            raise DeployFailed(f"health check failed: {result.detail}")
+        log.write(f"Health check passed: {result.detail}", phase="deploying")
         self._switch(deployment, Upstream(port) if port else None)
 
     def _app_env(
@@ -374,7 +383,7 @@ class LocalRuntime:
                 deployment.url = self.router.url_for(*hosts[0])
             deployment.status, deployment.progress = "success", 100
         deployment.log.write(
-            f"Live at {deployment.url}" if deployment.url else "Running", phase="deploy"
+            f"Live at {deployment.url}" if deployment.url else "Running", phase="deploying"
         )
         self._record_release(
             request.service_key,
@@ -433,11 +442,14 @@ class LocalRuntime:
             self.ledger.forget(process)
 
     def _fail(self, deployment: LocalDeployment, phase: str, message: str) -> None:
+        """Fail with the platform's wording ("Build failed: …") and the real last lines."""
         tail = [line for line in deployment.log.tail(12) if line.strip()]
         deployment.status = "failed"
         deployment.error_phase = phase
-        deployment.error = message + ("\n" + "\n".join(tail[-8:]) if tail else "")
-        deployment.log.write(message, phase=phase, level="error")
+        lead = "Build failed" if phase == "building" else "Deploy failed"
+        text = f"{lead}: {message}"
+        deployment.error = text + ("\n" + "\n".join(tail[-8:]) if tail else "")
+        deployment.log.write(text, phase=phase, level="error")
 
     def outcome(self, deployment_id: str) -> Outcome | None:
         """How a deployment of an earlier gateway run ended (its handle is gone)."""

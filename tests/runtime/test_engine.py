@@ -152,14 +152,14 @@ def test_failing_build_and_crashing_app_fail_with_their_real_output(
     runtime: LocalRuntime, app_copy: Callable[[str], Path]
 ) -> None:
     bad = deploy(runtime, app_copy("bad_deps_app"), "bad-1", subdomain="bad", start="python app.py")
-    assert bad.status == "failed" and bad.error_phase == "build"
+    assert bad.status == "failed" and bad.error_phase == "building"
     assert "this-package-does-not-exist-odplan" in messages(bad)
     assert "exited with code" in bad.error
 
     crash = deploy(
         runtime, app_copy("crash_app"), "crash-1", subdomain="crash", start="python app.py"
     )
-    assert crash.status == "failed" and crash.error_phase == "deploy"
+    assert crash.status == "failed" and crash.error_phase == "deploying"
     assert "DATABASE_HOST is not configured" in crash.error
     assert "starting crash_app" in messages(crash)
     assert get_through_router(runtime, "crash.localhost").status_code == 404
