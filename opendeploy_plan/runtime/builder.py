@@ -169,8 +169,9 @@ def plan_build(
     )
     if stack != "static" and not start:
         raise BuildFailed(
-            "no start command: analysis found none in the source; set start_command for "
-            f"service {settings.name}"
+            f"no start command for service {settings.name}: add a Procfile `web:` line, a "
+            'Dockerfile CMD, a `start` script (Node) or an `if __name__ == "__main__":` '
+            "block in main.py/app.py (Python)"
         )
     declared = settings.port or (service.port.port if service and service.port else None)
     health = settings.health_check_path or (
@@ -233,6 +234,7 @@ class Builder:
             "CI": "true",
             "PIP_CACHE_DIR": str(self.cache_dir / "pip"),
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_PROGRESS_BAR": "off",
             "UV_CACHE_DIR": str(self.cache_dir / "uv"),
             "npm_config_cache": str(self.cache_dir / "npm"),
             "npm_config_update_notifier": "false",

@@ -64,7 +64,7 @@ def test_missing_toolchain_and_missing_start_command(tmp_path: Path) -> None:
         plan_build(FIXTURES / "node_app", ServiceSettings("web"), no_node, in_artifact=False)
     (tmp_path / "requirements.txt").write_text("")
     (tmp_path / "tool.py").write_text("print('hi')\n")
-    with pytest.raises(BuildFailed, match="set start_command"):
+    with pytest.raises(BuildFailed, match="add a Procfile"):
         plan_build(tmp_path, ServiceSettings("p"), TOOLS, in_artifact=False)
 
 

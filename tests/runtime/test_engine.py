@@ -59,7 +59,7 @@ def test_python_app_redeploy_and_rollback(
     runtime: LocalRuntime, app_copy: Callable[[str], Path]
 ) -> None:
     source = app_copy("py_app")
-    first = deploy(runtime, source, "py-1", subdomain="hello", start="python app.py")
+    first = deploy(runtime, source, "py-1", subdomain="hello")
     assert first.status == "success", messages(first)
     assert first.url == f"http://hello.localhost:{runtime.router.port}"
     assert get_through_router(runtime, "hello.localhost").text == "hello from python v1\n"
@@ -70,7 +70,7 @@ def test_python_app_redeploy_and_rollback(
         assert get_through_router(runtime, "hello.localhost", "/whoami").text != "0"
 
     edit(source / "app.py", "python v1", "python v2")
-    second = deploy(runtime, source, "py-2", subdomain="hello", start="python app.py")
+    second = deploy(runtime, source, "py-2", subdomain="hello")
     assert second.status == "success", messages(second)
     assert get_through_router(runtime, "hello.localhost").text == "hello from python v2\n"
     assert "reusing environment" in messages(second)
@@ -106,9 +106,7 @@ def test_zero_failed_requests_during_a_redeploy(
     runtime: LocalRuntime, app_copy: Callable[[str], Path]
 ) -> None:
     source = app_copy("py_app")
-    assert deploy(runtime, source, "z-1", subdomain="steady", start="python app.py").status == (
-        "success"
-    )
+    assert deploy(runtime, source, "z-1", subdomain="steady").status == ("success")
     answers: list[str] = []
     failures: list[str] = []
     stop = threading.Event()
@@ -132,7 +130,7 @@ def test_zero_failed_requests_during_a_redeploy(
     worker.start()
     try:
         edit(source / "app.py", "python v1", "python v2")
-        second = deploy(runtime, source, "z-2", subdomain="steady", start="python app.py")
+        second = deploy(runtime, source, "z-2", subdomain="steady")
         assert second.status == "success", messages(second)
         first = runtime.get("z-1")
         assert first is not None and first.process is not None
@@ -151,7 +149,7 @@ def test_zero_failed_requests_during_a_redeploy(
 def test_failing_build_and_crashing_app_fail_with_their_real_output(
     runtime: LocalRuntime, app_copy: Callable[[str], Path]
 ) -> None:
-    bad = deploy(runtime, app_copy("bad_deps_app"), "bad-1", subdomain="bad", start="python app.py")
+    bad = deploy(runtime, app_copy("bad_deps_app"), "bad-1", subdomain="bad")
     assert bad.status == "failed" and bad.error_phase == "building"
     assert "this-package-does-not-exist-odplan" in messages(bad)
     assert "exited with code" in bad.error
@@ -194,7 +192,7 @@ def test_the_canary_never_reaches_a_file_or_a_log(
 ) -> None:
     source = app_copy("py_app")
     edit(source / "app.py", 'print("py_app listening', 'print(os.environ["CANARY"], "listening')
-    deployment = deploy(runtime, source, "c-1", subdomain="canary", start="python app.py")
+    deployment = deploy(runtime, source, "c-1", subdomain="canary")
     assert deployment.status == "success", messages(deployment)
     assert get_through_router(runtime, "canary.localhost", "/env").text == "canary set"
     assert CANARY not in messages(deployment)
@@ -245,9 +243,7 @@ def test_a_new_runtime_restores_the_last_releases_and_cancel_stops_a_build(
     first.start()
     source = app_copy("py_app")
     try:
-        assert deploy(first, source, "r-1", subdomain="again", start="python app.py").status == (
-            "success"
-        )
+        assert deploy(first, source, "r-1", subdomain="again").status == ("success")
     finally:
         first.shutdown()
     second = LocalRuntime(work_dir / "local", cache_dir=SHARED_CACHE)
