@@ -11,6 +11,7 @@ the watchdogs' PIDs) is written under `root` -- never an environment or a secret
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import threading
@@ -50,6 +51,16 @@ _OUTCOMES: Final = "outcomes.json"
 _PORT_FLAG = re.compile(r"(--port[ =]|-p[ =]?|--listen[ =])(\d{2,5})\b")
 _HOST_PORT = re.compile(r"\b(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]):(\d{2,5})\b")
 _ANY_HOST = re.compile(r"(?<![\d.])0\.0\.0\.0(?![\d.])|(?<=\s)::(?=\s|$)")
+
+
+def default_cache_dir() -> Path:
+    """The download caches, virtualenvs, node_modules and database templates, shared by every
+    local runtime of this user (content-keyed, so sharing is safe). As root the folder must
+    be reachable by the unprivileged build user, hence /var/cache."""
+    if os.geteuid() == 0:
+        return Path("/var/cache/opendeploy/runtime")
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "opendeploy" / "runtime"
 
 
 def rewrite_start_command(command: str, port: int) -> str:
@@ -145,8 +156,9 @@ class LocalRuntime:
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o711)
         self.tools = Toolchains.detect(self.run_as)
-        self.builder = Builder(cache_dir or root / "cache", self.tools, self.run_as)
-        self.databases = DatabaseManager(root / "data", self.run_as)
+        cache = cache_dir or default_cache_dir()
+        self.builder = Builder(cache, self.tools, self.run_as)
+        self.databases = DatabaseManager(root / "data", self.run_as, cache)
         self.router = Router(router_port)
         self.ledger = ProcessLedger(root / "processes.json")
         self._lock = threading.RLock()

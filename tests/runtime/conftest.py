@@ -11,11 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opendeploy_plan.runtime.engine import LocalRuntime
+from opendeploy_plan.runtime.engine import LocalRuntime, default_cache_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# Shared across runs: a warm pip/npm cache turns the database example's install into seconds.
-SHARED_CACHE = Path(tempfile.gettempdir()) / "odplan-runtime-test-cache"
+# The runtime's own shared cache (content-keyed, like pip's): warm, it turns the database
+# example's install into seconds, and the gateway-level tests use it too.
+SHARED_CACHE = default_cache_dir()
 
 
 def reachable_tmp(prefix: str) -> Path:

@@ -17,6 +17,8 @@ from opendeploy_plan.runtime.databases import (
     find_redis,
 )
 
+from .conftest import SHARED_CACHE
+
 PG_PASSWORD = "pg-Pass-4b1d9e"
 REDIS_PASSWORD = "redis-Pass-77c0aa"
 
@@ -68,7 +70,7 @@ def psql(bin_dir: Path, port: int, password: str, sql: str) -> subprocess.Comple
 def test_postgres_with_password_auth_keeps_its_data(work_dir: Path) -> None:
     bin_dir = find_postgres(unprivileged_user())
     assert bin_dir is not None and (bin_dir / "psql").exists()
-    manager = DatabaseManager(work_dir / "data", unprivileged_user())
+    manager = DatabaseManager(work_dir / "data", unprivileged_user(), SHARED_CACHE)
     log = LogStream()
     credentials = Credentials("app", PG_PASSWORD, "shop")
     running = manager.ensure("dep-1", "postgres", credentials, log)
@@ -95,7 +97,7 @@ def test_postgres_with_password_auth_keeps_its_data(work_dir: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(find_redis(unprivileged_user()) is None, reason="no redis-server here")
 def test_redis_requires_its_password_and_keeps_its_data(work_dir: Path) -> None:
-    manager = DatabaseManager(work_dir / "data", unprivileged_user())
+    manager = DatabaseManager(work_dir / "data", unprivileged_user(), SHARED_CACHE)
     credentials = Credentials("default", REDIS_PASSWORD, "0")
     running = manager.ensure("dep-2", "redis", credentials, LogStream())
     assert redis_command(running.port, "SET", "k", "v").startswith(b"-NOAUTH")
@@ -111,5 +113,5 @@ def test_redis_requires_its_password_and_keeps_its_data(work_dir: Path) -> None:
 
 
 def test_an_unknown_type_is_named_as_missing(work_dir: Path) -> None:
-    manager = DatabaseManager(work_dir / "data", unprivileged_user())
+    manager = DatabaseManager(work_dir / "data", unprivileged_user(), SHARED_CACHE)
     assert "mysql" in (manager.missing("mysql") or "")
