@@ -144,6 +144,9 @@ class DatabaseManager:
             return f"a local {db_type} server (the local runtime runs postgres and redis)"
         return None
 
+    def running_ids(self) -> list[str]:
+        return list(self._running)
+
     def get(self, dependency_id: str) -> RunningDatabase | None:
         running = self._running.get(dependency_id)
         return running if running and running.process.alive() else None

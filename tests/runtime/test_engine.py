@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -10,8 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opendeploy_plan.runtime import LogStream, ServiceSettings, unprivileged_user
-from opendeploy_plan.runtime.databases import Credentials, find_postgres, find_redis
+from opendeploy_plan.runtime import ServiceSettings
 from opendeploy_plan.runtime.engine import DeployRequest, LocalDeployment, LocalRuntime
 
 from .conftest import SHARED_CACHE, get_through_router, wait_for
@@ -52,34 +50,6 @@ def messages(deployment: LocalDeployment) -> str:
 
 def edit(path: Path, old: str, new: str) -> None:
     path.write_text(path.read_text().replace(old, new))
-
-
-@pytest.mark.slow
-def test_python_app_redeploy_and_rollback(
-    runtime: LocalRuntime, app_copy: Callable[[str], Path]
-) -> None:
-    source = app_copy("py_app")
-    first = deploy(runtime, source, "py-1", subdomain="hello")
-    assert first.status == "success", messages(first)
-    assert first.url == f"http://hello.localhost:{runtime.router.port}"
-    assert get_through_router(runtime, "hello.localhost").text == "hello from python v1\n"
-    # The platform's own host name works too (for `curl --connect-to`).
-    assert get_through_router(runtime, "hello.opendeploy.run").text == "hello from python v1\n"
-    assert get_through_router(runtime, "hello.localhost", "/env").text == "canary set"
-    if os.geteuid() == 0:
-        assert get_through_router(runtime, "hello.localhost", "/whoami").text != "0"
-
-    edit(source / "app.py", "python v1", "python v2")
-    second = deploy(runtime, source, "py-2", subdomain="hello")
-    assert second.status == "success", messages(second)
-    assert get_through_router(runtime, "hello.localhost").text == "hello from python v2\n"
-    assert "reusing environment" in messages(second)
-    assert first.process is not None and first.process.wait(10) is not None  # old one retired
-
-    back = deploy(runtime, source, "py-3", subdomain="hello", artifact_of="py-1")
-    assert back.status == "success", messages(back)
-    assert get_through_router(runtime, "hello.localhost").text == "hello from python v1\n"
-    assert "reusing the build of deployment py-1" in messages(back)
 
 
 @pytest.mark.slow
@@ -201,38 +171,6 @@ def test_the_canary_never_reaches_a_file_or_a_log(
     for path in (work_dir / "local").rglob("*"):
         if path.is_file() and not path.is_symlink():
             assert CANARY.encode() not in path.read_bytes(), path
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    find_postgres(unprivileged_user()) is None or find_redis(unprivileged_user()) is None,
-    reason="needs PostgreSQL and redis-server (or the `local` extra)",
-)
-def test_python_app_writes_a_row_and_a_key(
-    runtime: LocalRuntime, app_copy: Callable[[str], Path]
-) -> None:
-    log = LogStream()
-    pg = runtime.databases.ensure("pg-1", "postgres", Credentials("app", "pg-pw-123", "shop"), log)
-    cache = runtime.databases.ensure("rd-1", "redis", Credentials("default", "rd-pw-456", "0"), log)
-    env = {
-        "DATABASE_URL": f"postgresql://app:pg-pw-123@127.0.0.1:{pg.port}/shop",
-        "REDIS_URL": f"redis://default:rd-pw-456@127.0.0.1:{cache.port}/0",
-    }
-    request = DeployRequest(
-        deployment_id="db-1",
-        service_key="shop",
-        environment="production",
-        source_dir=app_copy("py_db_app"),
-        settings=ServiceSettings("shop", start_command="python app.py", port=8000),
-        subdomain="shop",
-        env=env,
-        secrets=["pg-pw-123", "rd-pw-456"],
-    )
-    deployment = runtime.deploy(request)
-    assert deployment.wait(300)
-    assert deployment.status == "success", messages(deployment)
-    assert get_through_router(runtime, "shop.localhost", "/visit").text == "rows=1 hits=1"
-    assert get_through_router(runtime, "shop.localhost", "/visit").text == "rows=2 hits=2"
 
 
 @pytest.mark.slow
