@@ -201,6 +201,11 @@ class LocalRuntime:
     def get(self, deployment_id: str) -> LocalDeployment | None:
         return self._deployments.get(deployment_id)
 
+    def deployments(self) -> list[LocalDeployment]:
+        """Every deployment this runtime carried out since it started, oldest first."""
+        with self._lock:
+            return sorted(self._deployments.values(), key=lambda d: d.started_at)
+
     def current(self, service_key: str) -> LocalDeployment | None:
         return self._current.get(service_key)
 
