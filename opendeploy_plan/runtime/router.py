@@ -15,7 +15,9 @@ import contextlib
 import html
 import mimetypes
 import threading
+import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
@@ -25,6 +27,7 @@ from opendeploy_plan.runtime.ports import LOOPBACK
 PLATFORM_DOMAIN: Final = "opendeploy.run"
 _MAX_HEAD: Final = 64 * 1024
 _COPY_CHUNK: Final = 64 * 1024
+_MISS_INTERVAL: Final = 0.2
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
 
 
@@ -171,6 +174,10 @@ class Router:
     def __init__(self, port: int = 0) -> None:
         self.requested_port = port
         self.port = 0
+        # Called (off the event loop, at most every 0.2 s) when a host is unknown, so the
+        # owner can bring the table up to date at once (a subdomain renamed a moment ago).
+        self.on_miss: Callable[[], None] | None = None
+        self._last_miss = 0.0
         self._routes: dict[tuple[str, str], Target] = {}
         self._routes_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -293,6 +300,8 @@ class Router:
         host = head.headers.get(b"host", b"").decode("latin-1")
         key = route_key(host)
         target = self._routes.get(key) if key else None
+        if target is None and key is not None and self.on_miss is not None:
+            target = await self._after_refresh(key)
         if target is None:
             await _copy_body(head, reader, _Discard())
             writer.write(_simple_response("404 Not Found", self._not_found_page(host)))
@@ -393,6 +402,13 @@ class Router:
         if not upstream_keep:
             upstreams.pop(port)[1].close()
         return client_keep
+
+    async def _after_refresh(self, key: tuple[str, str]) -> Target | None:
+        now = time.monotonic()
+        if now - self._last_miss >= _MISS_INTERVAL and self.on_miss is not None:
+            self._last_miss = now
+            await asyncio.get_running_loop().run_in_executor(None, self.on_miss)
+        return self._routes.get(key)
 
     def _not_found_page(self, host: str) -> str:
         served = sorted(self._routes)

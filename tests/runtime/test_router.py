@@ -166,3 +166,18 @@ def test_added_latency_is_small(router: Router) -> None:
     direct, routed = p50(app.server_port), p50(router.port)
     assert routed - direct < 0.005
     app.shutdown()
+
+
+def test_an_unknown_host_asks_the_owner_once_before_a_404(router: Router) -> None:
+    app = serve_app("late")
+    asked: list[int] = []
+
+    def refresh() -> None:
+        asked.append(1)
+        router.set_route("late", "production", Upstream(app.server_port))
+
+    router.on_miss = refresh
+    url = f"http://127.0.0.1:{router.port}/"
+    assert httpx.get(url, headers={"Host": "late.localhost"}).text == "late http"
+    assert asked == [1]
+    app.shutdown()
