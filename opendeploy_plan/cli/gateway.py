@@ -87,6 +87,14 @@ def _is_loopback(host: str) -> bool:
     "'mode=fail,phase=build,service=web,log=npm ERR! x|exit 1,count=1'.",
 )
 @click.option(
+    "--profile",
+    type=click.Choice(["default", "documented"]),
+    default="default",
+    show_default=True,
+    help="'documented' answers only what the opendeploy skill's documents promise "
+    "(fields, routes, URL forms); see docs/emulator.md.",
+)
+@click.option(
     "--admin/--no-admin",
     "admin",
     default=None,
@@ -103,6 +111,7 @@ def serve(
     seed: int | None,
     faults: tuple[str, ...],
     build_faults: tuple[str, ...],
+    profile: str,
     admin: bool | None,
 ) -> None:
     """Serve the gateway; print its base URL and a dashboard token; stop with Ctrl-C."""
@@ -132,6 +141,7 @@ def serve(
         latency_ms=latency_ms,
         fail_rate=fail_rate,
         seed=seed,
+        profile=profile,
         admin_enabled=_is_loopback(host) if admin is None else admin,
     )
     try:
@@ -156,6 +166,8 @@ def serve(
             click.echo(f"opendeploy local gateway: {root}/api")
             click.echo(f"dashboard token: {token}")
             click.echo(f"state: {db_path}")
+            if profile != "default":
+                click.echo(f"profile: {profile}")
             if config.admin_enabled:
                 click.echo(f"admin API: {root}/_emulator/")
             click.echo("Press Ctrl-C to stop.", err=True)

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from opendeploy_plan.emulator.errors import ApiError
-from opendeploy_plan.emulator.faults import FaultBook, FaultRule
-from opendeploy_plan.emulator.state import DEPLOYMENT_FAULT_PHASES, DeploymentFault, Emulator
+from opendeploy_plan.emulator.errors import PlatformError
+from opendeploy_plan.emulator.faults import DeploymentFault, FaultBook, FaultRule
+from opendeploy_plan.emulator.state import Emulator
 
 
 class _Body(BaseModel):
@@ -144,7 +144,7 @@ def add_fault(body: FaultSpec, faults: Faults) -> dict[str, Any]:
     try:
         rule = FaultRule(**body.model_dump())
     except ValueError as exc:
-        raise ApiError(400, str(exc)) from exc
+        raise PlatformError(400, str(exc)) from exc
     return faults.add(rule).describe()
 
 
@@ -163,23 +163,23 @@ def clear_faults(faults: Faults, emu: Emu) -> dict[str, str]:
 @admin_router.delete("/faults/{fault_id}")
 def remove_fault(fault_id: str, faults: Faults) -> dict[str, str]:
     if not faults.remove(fault_id):
-        raise ApiError(404, "fault not found")
+        raise PlatformError(404, "fault not found")
     return {"status": "removed"}
 
 
 @admin_router.post("/deployment-faults")
 def add_deployment_fault(body: DeploymentFaultSpec, emu: Emu) -> dict[str, str]:
-    allowed = DEPLOYMENT_FAULT_PHASES
-    if body.mode not in allowed or body.phase not in allowed[body.mode]:
-        raise ApiError(400, f"mode/phase must be one of {allowed}")
-    fault = DeploymentFault(
-        mode=body.mode,
-        phase=body.phase,
-        service=body.service,
-        logs=tuple(body.logs),
-        error_msg=body.error_msg,
-        remaining=body.count,
-    )
+    try:
+        fault = DeploymentFault(
+            mode=body.mode,
+            phase=body.phase,
+            service=body.service,
+            logs=tuple(body.logs),
+            error_msg=body.error_msg,
+            remaining=body.count,
+        )
+    except ValueError as exc:
+        raise PlatformError(400, str(exc)) from exc
     return {"id": emu.add_deployment_fault(fault)}
 
 

@@ -19,9 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opendeploy_plan.emulator.admin import admin_router
 from opendeploy_plan.emulator.config import EmulatorConfig
-from opendeploy_plan.emulator.errors import ApiError, go_decode_message
+from opendeploy_plan.emulator.documented import DocumentedProfile
+from opendeploy_plan.emulator.errors import PlatformError, go_decode_message
 from opendeploy_plan.emulator.faults import FaultBook, FaultRule, LostResponse, downstream_service
 from opendeploy_plan.emulator.routes import router
+from opendeploy_plan.emulator.runner import DeploymentRunner
 from opendeploy_plan.emulator.state import Emulator
 
 # Collections the gateway 301-redirects to their slashed form (SKILL.md, failure-playbook).
@@ -30,8 +32,11 @@ _COLLECTION_RE = re.compile(
 )
 
 
-def create_app(config: EmulatorConfig | None = None) -> FastAPI:
-    """Build the local gateway. `app.state.emulator` is the simulated platform."""
+def create_app(
+    config: EmulatorConfig | None = None, runner: DeploymentRunner | None = None
+) -> FastAPI:
+    """Build the local gateway. `app.state.emulator` is the simulated platform; `runner`
+    carries deployments out (default: the clock-scripted simulation)."""
     config = config or EmulatorConfig()
     app = FastAPI(
         title="opendeploy gateway (local emulator)",
@@ -43,7 +48,7 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
-    app.state.emulator = Emulator(config)
+    app.state.emulator = Emulator(config, runner)
     app.state.faults = FaultBook()
     if config.latency_ms:
         app.state.faults.add(
@@ -62,13 +67,15 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     _document_security(app)
     app.add_middleware(CrashGuard)
     app.add_middleware(SlashRedirect)
+    if config.profile == "documented":
+        app.add_middleware(DocumentedProfile, routes=list(router.routes))
     app.add_middleware(FaultInjector, app_ref=app, routes=list(router.routes))
     return app
 
 
 def _install_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> Response:
+    @app.exception_handler(PlatformError)
+    async def api_error(request: Request, exc: PlatformError) -> Response:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -232,6 +239,12 @@ class FaultInjector:
                 return str(getattr(route, "path", scope["path"]))
             if match == Match.PARTIAL and partial is None:
                 partial = str(getattr(route, "path", scope["path"]))
+        if partial is None and not scope["path"].endswith("/"):
+            # A slashless URL form counts under its collection's template without the slash.
+            slashed = {**scope, "path": scope["path"] + "/"}
+            for route in self.routes:
+                if route.matches(slashed)[0] == Match.FULL:
+                    return str(getattr(route, "path", "")).removesuffix("/")
         return partial or scope["path"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

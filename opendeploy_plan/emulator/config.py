@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from opendeploy_plan.emulator.clock import Clock
 
+PROFILES = ("default", "documented")
+
 
 @dataclass
 class EmulatorConfig:
@@ -16,6 +18,10 @@ class EmulatorConfig:
     """
 
     db_path: str = ":memory:"
+    # What the gateway answers with: "default" (everything the emulator knows) or
+    # "documented" (only what the seed's documents promise; see documented.py).
+    profile: str = "default"
+    # The API base URL the register answer echoes as `gateway` (clients must use it).
     public_url: str = "http://127.0.0.1:8787/api"
     data_dir: str | None = None
     # Deployment phases (pending -> [analyzing] -> building -> deploying -> success).
@@ -38,3 +44,7 @@ class EmulatorConfig:
     clock: Clock | None = None
     admin_enabled: bool = True
     trust_forwarded_for: bool = False
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}: use one of {', '.join(PROFILES)}")

@@ -8,9 +8,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
+__all__ = ["EmulatorError", "PlatformError", "go_decode_message", "not_found"]
 
-class ApiError(Exception):
-    """An error response: HTTP status, the `error` message and any extra documented fields."""
+
+class EmulatorError(Exception):
+    """The root of every exception the emulator raises on purpose."""
+
+
+class PlatformError(EmulatorError):
+    """An error response: HTTP status, the `error` message and any extra documented fields.
+
+    (Not the gateway client's `ApiError`: this one is raised by the simulated platform and
+    turned into a response; that one is what the client raises on reading such a response.)
+    """
 
     def __init__(
         self,
@@ -31,8 +41,8 @@ class ApiError(Exception):
         return {"error": self.error, **self.extra}
 
 
-def not_found(what: str) -> ApiError:
-    return ApiError(404, f"{what} not found")
+def not_found(what: str) -> PlatformError:
+    return PlatformError(404, f"{what} not found")
 
 
 _JSON_KIND = {str: "string", bool: "bool", int: "number", float: "number", list: "array"}

@@ -1,5 +1,6 @@
 """Injectable faults for tests and benchmarks: latency, 5xx, 429 and lost responses, targeted
-by method and route pattern, limited by count or fired at a seeded rate; plus request counts."""
+by method and route pattern, limited by count or fired at a seeded rate; plus request counts;
+and forced deployment outcomes (`DeploymentFault`, parsed and validated here only)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from opendeploy_plan.emulator.errors import EmulatorError
 
 FAULT_KINDS = ("latency", "error", "rate_limit", "lost_response")
 
@@ -33,7 +36,7 @@ def downstream_service(path: str) -> str:
     return "project-service"
 
 
-class LostResponse(ConnectionResetError):
+class LostResponse(ConnectionResetError, EmulatorError):
     """Raised after a committed change to drop the connection before the body is sent."""
 
 
@@ -187,3 +190,80 @@ class FaultBook:
                 else:
                     failing = rule
         return latency, failing
+
+
+DEPLOYMENT_FAULT_PHASES = {
+    "fail": ("build", "deploy"),
+    "stall": ("analyzing", "building", "deploying"),
+}
+
+
+@dataclass
+class DeploymentFault:
+    """A forced outcome for the next matching deployments (admin API, CLI `--build-fault`).
+
+    Validated on construction (a `ValueError` names the allowed mode/phase pairs), so the admin
+    API and the CLI share one rule.
+    """
+
+    mode: str  # "fail" or "stall"
+    phase: str  # fail: "build" | "deploy"; stall: "analyzing" | "building" | "deploying"
+    service: str | None = None
+    logs: tuple[str, ...] = ()
+    error_msg: str = ""
+    remaining: int | None = 1
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def __post_init__(self) -> None:
+        allowed = DEPLOYMENT_FAULT_PHASES
+        if self.mode not in allowed or self.phase not in allowed[self.mode]:
+            raise ValueError(f"mode/phase must be one of {allowed}")
+
+
+def deployment_fault_from_spec(text: str) -> DeploymentFault:
+    """`mode=fail,phase=build,service=web,log=npm ERR! x,error=...,count=1` (CLI `--build-fault`).
+
+    `log` may repeat (`log=a,log=b` is not possible with a dict, so lines are split on `|`).
+    """
+    fields = parse_spec(text)
+    unknown = set(fields) - {"mode", "phase", "service", "log", "error", "count"}
+    if unknown:
+        raise ValueError(f"unknown build-fault field(s): {', '.join(sorted(unknown))}")
+    count = fields.get("count")
+    return DeploymentFault(
+        mode=fields.get("mode", "fail"),
+        phase=fields.get("phase", "build"),
+        service=fields.get("service") or None,
+        logs=tuple(x for x in fields.get("log", "").split("|") if x),
+        error_msg=fields.get("error", ""),
+        remaining=None if count in (None, "", "unlimited") else int(count),
+    )
+
+
+class DeploymentFaultBook:
+    """The pending forced outcomes; each deployment takes the first one matching its service."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[DeploymentFault] = []
+
+    def add(self, fault: DeploymentFault) -> str:
+        with self._lock:
+            self._faults.append(fault)
+        return fault.id
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, service_id: str, service_name: str) -> DeploymentFault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.service not in (None, service_id, service_name):
+                    continue
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None

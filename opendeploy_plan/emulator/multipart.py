@@ -11,7 +11,7 @@ from typing import BinaryIO
 import anyio
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from opendeploy_plan.emulator.errors import ApiError
+from opendeploy_plan.emulator.errors import PlatformError
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 64
@@ -49,7 +49,7 @@ async def read_upload(
     ctype, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
-        raise ApiError(400, "request Content-Type isn't multipart/form-data")
+        raise PlatformError(400, "request Content-Type isn't multipart/form-data")
     form = UploadForm()
     part = _PartState()
     errors: list[str] = []
@@ -119,13 +119,13 @@ async def read_upload(
             if chunk:
                 await anyio.to_thread.run_sync(parser.write, chunk)
         parser.finalize()
-    except ApiError:
+    except PlatformError:
         raise
     except Exception as exc:
-        raise ApiError(400, f"malformed multipart body: {exc}") from exc
+        raise PlatformError(400, f"malformed multipart body: {exc}") from exc
     finally:
         if part.out is not None:
             part.out.close()
     if errors:
-        raise ApiError(400, errors[0])
+        raise PlatformError(400, errors[0])
     return form

@@ -11,16 +11,22 @@ import zipfile
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.websockets import WebSocketDisconnect
 
 from opendeploy_plan.emulator import models as m
-from opendeploy_plan.emulator.errors import ApiError
+from opendeploy_plan.emulator.errors import PlatformError
 from opendeploy_plan.emulator.multipart import ZIP_MAGIC, read_upload
 from opendeploy_plan.emulator.state import Emulator, Principal
 
 STREAM_POLL_SECONDS = 0.1
 STREAM_MAX_SECONDS = 600.0
+BUILD_LOG_SOCKET_DOC = (
+    "WebSocket. One JSON text message per log line: "
+    '`{"type": "log", "timestamp", "level", "phase", "message"}`; then '
+    '`{"type": "end", "status": "<terminal status>"}` and a normal close (1000)'
+)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": m.ErrorBody} for code in (400, 401, 403, 404, 409)
@@ -89,7 +95,7 @@ def guest_status(guest_id: str, emu: Emu, h: Annotated[str, Query()] = "") -> An
 )
 def bind_guest(guest_id: str, body: m.BindRequest, emu: Emu, who: Who) -> Any:
     if who.kind != "dashboard":
-        raise ApiError(401, "binding needs the dashboard's signed-in session")
+        raise PlatformError(401, "binding needs the dashboard's signed-in session")
     return emu.bind_guest(guest_id, who.user_id, sig=body.sig, name=body.name)
 
 
@@ -127,7 +133,7 @@ def billing_quota(emu: Emu, who: Who) -> Any:
 )
 def billing_other(rest: str, emu: Emu, who: Who) -> Any:
     emu.require_bound(who)
-    raise ApiError(404, f"billing route {rest!r} not found")
+    raise PlatformError(404, f"billing route {rest!r} not found")
 
 
 # --- regions, projects --------------------------------------------------------------------
@@ -330,18 +336,18 @@ async def upload_only(request: Request, emu: Emu, who: Who) -> Any:
 def _check_archive(path: Any, filename: str, head: bytes, fields: dict[str, str]) -> None:
     if path is None:
         if not fields.get("git_url"):
-            raise ApiError(400, "either project_file or git_url is required")
+            raise PlatformError(400, "either project_file or git_url is required")
         return
     if not head.startswith(ZIP_MAGIC):
         lowered = filename.lower()
         kind = "tar" if lowered.endswith((".tar", ".tar.gz", ".tgz")) else "this file type"
-        raise ApiError(
+        raise PlatformError(
             400,
             f"unsupported archive: {kind} is rejected, upload a ZIP file "
             "(the backend reads archive/zip only)",
         )
     if not zipfile.is_zipfile(path):
-        raise ApiError(400, "uploaded file is not a valid ZIP archive")
+        raise PlatformError(400, "uploaded file is not a valid ZIP archive")
 
 
 @router.post("/upload/update-source", response_model=m.UpdateSourceResponse, tags=["upload"])
@@ -434,11 +440,46 @@ def deployment_log_stream(deployment_id: str, emu: Emu, who: Who) -> StreamingRe
 @router.get(
     "/deployments/{deployment_id}/build-logs/stream",
     tags=["deployments"],
-    response_class=StreamingResponse,
-    responses=_SSE_DOC,
+    responses={
+        101: {"description": BUILD_LOG_SOCKET_DOC},
+        400: {"model": m.ErrorBody, "description": "not a WebSocket upgrade"},
+    },
 )
-def build_log_stream(deployment_id: str, emu: Emu, who: Who) -> StreamingResponse:
-    return _sse(emu, who, deployment_id)
+def build_log_stream_plain(deployment_id: str, emu: Emu, who: Who) -> Any:
+    """A WebSocket (api-schemas.md: "build-logs/stream (WebSocket)"); a plain GET is a 400."""
+    emu.log_snapshot(who, deployment_id)
+    raise PlatformError(400, "websocket: the client is not using the websocket protocol")
+
+
+@router.websocket("/deployments/{deployment_id}/build-logs/stream")
+async def build_log_socket(websocket: WebSocket, deployment_id: str) -> None:
+    """One JSON text message per log line (`{"type": "log", timestamp, level, phase, message}`),
+    then `{"type": "end", "status": ...}` when the deployment is terminal, then a normal close.
+    A bad credential or unknown deployment is refused before the upgrade with the usual JSON
+    error (401/403/404)."""
+    emu: Emulator = websocket.app.state.emulator
+    try:
+        who = emu.authenticate(websocket.headers.get("authorization"))
+        emu.log_snapshot(who, deployment_id)
+    except PlatformError as error:
+        await websocket.send_denial_response(json_error(error))
+        return
+    await websocket.accept()
+    sent = 0
+    started = time.monotonic()
+    try:
+        while True:
+            lines, terminal, status = emu.log_snapshot(who, deployment_id)
+            for line in lines[sent:]:
+                await websocket.send_text(json.dumps({"type": "log", **line}))
+            sent = len(lines)
+            if terminal or time.monotonic() - started > STREAM_MAX_SECONDS:
+                await websocket.send_text(json.dumps({"type": "end", "status": status}))
+                await websocket.close()
+                return
+            await asyncio.sleep(STREAM_POLL_SECONDS)
+    except (WebSocketDisconnect, RuntimeError, ConnectionError):
+        return  # the client went away
 
 
 # --- domains ---------------------------------------------------------------------------------
@@ -453,7 +494,7 @@ def list_domains(
     type: str | None = None,
 ) -> Any:
     if not service_id:
-        raise ApiError(400, "service_id is required")
+        raise PlatformError(400, "service_id is required")
     return emu.list_domains(who, service_id, environment, type)
 
 
@@ -499,5 +540,5 @@ def retry_domain(domain_id: str, emu: Emu, who: Who) -> Any:
     return emu.retry_domain(who, domain_id)
 
 
-def json_error(error: ApiError) -> Response:
+def json_error(error: PlatformError) -> Response:
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)

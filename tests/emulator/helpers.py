@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from typing import Any
 
@@ -45,6 +46,16 @@ class Api:
 
     def delete(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.delete(path, **kw)
+
+    def build_logs(self, deployment_id: str) -> list[dict[str, Any]]:
+        """Every message of the build-log WebSocket, read until the server closes it."""
+        from websockets.sync.client import connect
+
+        url = self.gateway.base_url.replace("http", "ws", 1)
+        headers = {"Authorization": self.http.headers.get("Authorization", "")}
+        path = f"{url}/v1/deployments/{deployment_id}/build-logs/stream"
+        with connect(path, additional_headers=headers, open_timeout=30) as socket:
+            return [json.loads(message) for message in socket]
 
     def ok(self, response: httpx.Response, status: int = 200) -> Any:
         assert response.status_code == status, (response.status_code, response.text)

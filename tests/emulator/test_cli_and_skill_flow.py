@@ -53,6 +53,15 @@ def _read_banner(process: subprocess.Popen[str], timeout: float = 20) -> dict[st
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
+    yield from _serve(tmp_path)
+
+
+@pytest.fixture
+def served_documented(tmp_path: Path) -> Iterator[Served]:
+    yield from _serve(tmp_path, "--profile", "documented")
+
+
+def _serve(tmp_path: Path, *extra: str) -> Iterator[Served]:
     process = subprocess.Popen(
         [
             str(ODPLAN),
@@ -66,6 +75,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
             "0.5",
             "--deploy-seconds",
             "0.5",
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -152,6 +162,23 @@ def test_serve_rejects_a_malformed_fault_flag() -> None:
 def test_the_skills_documented_first_deploy_flow_passes_with_curl_and_jq(
     served: Served, tmp_path: Path
 ) -> None:
+    _run_skill_flow(served, tmp_path)
+
+
+@pytest.mark.skipif(
+    not (shutil.which("curl") and shutil.which("jq") and shutil.which("zip")),
+    reason="the skill flow needs curl, jq and zip",
+)
+def test_the_skills_flow_passes_against_the_documented_profile(
+    served_documented: Served, tmp_path: Path
+) -> None:
+    _run_skill_flow(served_documented, tmp_path)
+    headers = {"Authorization": f"Bearer {served_documented.token}"}
+    gone = httpx.delete(f"{served_documented.base_url}/v1/services/x", headers=headers)
+    assert (gone.status_code, gone.text) == (404, "404 page not found")
+
+
+def _run_skill_flow(served: Served, tmp_path: Path) -> None:
     env = {
         **os.environ,
         "OD_GATEWAY": served.base_url,

@@ -160,17 +160,63 @@ def test_logs_only_show_lines_that_already_happened(api: Api, live_gateway) -> N
     assert 0 < early < later
 
 
-@pytest.mark.parametrize("stream", ["logs/stream", "build-logs/stream"])
-def test_log_streams_are_server_sent_events_ending_with_the_status(api: Api, stream: str) -> None:
+def test_deploy_log_stream_is_server_sent_events_ending_with_the_status(api: Api) -> None:
     pid, sid, temp = api.ready_service()
     did = api.wait(api.deploy(pid, sid, temp)["id"])["id"]
-    with api.http.stream("GET", f"/v1/deployments/{did}/{stream}") as response:
+    with api.http.stream("GET", f"/v1/deployments/{did}/logs/stream") as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         text = response.read().decode()
     events = [block for block in text.split("\n\n") if block]
     assert events[-1] == 'event: end\ndata: {"status": "success"}'
     first = json.loads(events[0].split("data: ", 1)[1])
     assert first["message"].endswith("queued")
+
+
+def test_build_log_stream_is_a_websocket_of_json_lines_ending_with_the_status(
+    api: Api, live_gateway
+) -> None:
+    import threading
+    import time
+
+    pid, sid, temp = api.ready_service()
+    did = api.deploy(pid, sid, temp)["id"]
+
+    def tick() -> None:
+        for _ in range(40):
+            time.sleep(0.02)
+            live_gateway.clock.advance(0.5)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    messages = api.build_logs(did)
+    ticker.join()
+    assert messages[0]["type"] == "log" and messages[0]["message"].endswith("queued")
+    assert {"timestamp", "level", "phase", "message"} <= set(messages[0])
+    assert messages[-2]["message"] == "Deployment successful"
+    assert messages[-1] == {"type": "end", "status": "success"}
+    # A plain GET is not an upgrade: 400, as a WebSocket handler answers it.
+    assert api.get(f"/v1/deployments/{did}/build-logs/stream").status_code == 400
+
+
+def test_build_log_socket_refuses_a_bad_credential_before_the_upgrade(
+    api: Api, live_gateway
+) -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    pid, sid, temp = api.ready_service()
+    did = api.deploy(pid, sid, temp)["id"]
+    url = live_gateway.base_url.replace("http", "ws", 1)
+    path = f"{url}/v1/deployments/{did}/build-logs/stream"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(path, additional_headers={"Authorization": "Bearer od_k" + "x" * 43})
+    assert refused.value.response.status_code == 401
+    with pytest.raises(InvalidStatus) as missing:
+        connect(
+            path.replace(did, "00000000-0000-4000-8000-000000000000"),
+            additional_headers={"Authorization": f"Bearer {live_gateway.dashboard_token}"},
+        )
+    assert missing.value.response.status_code == 404
 
 
 def test_stream_follows_a_running_deployment(api: Api, live_gateway) -> None:

@@ -191,9 +191,9 @@ def test_deployment_failed_at_build(api: Api, live_gateway) -> None:
     assert failed["status"] == "failed" and failed["progress"] < 60
     tail = api.ok(api.get(f"/v1/deployments/{failed['id']}/logs", params={"tail": 300}))
     assert tail["logs"][-1]["message"] == "error TS2322: Type 'string' is not assignable"
-    with api.http.stream("GET", f"/v1/deployments/{failed['id']}/build-logs/stream") as stream:
-        text = stream.read().decode()
-    assert "error TS2322" in text and '"status": "failed"' in text
+    messages = api.build_logs(failed["id"])
+    assert "error TS2322" in messages[-2]["message"]
+    assert messages[-1] == {"type": "end", "status": "failed"}
 
 
 def test_deployment_failed_at_deploy(api: Api, live_gateway) -> None:

@@ -421,3 +421,14 @@ def test_admin_api_forces_a_dependency_failure(api: Api, live_gateway) -> None:
     live_gateway.clock.advance(60)
     status = api.ok(api.get(f"/v1/dependencies/status/{pid}"))["dependencies"][0]
     assert (status["status"], status["message"]) == ("failed", "disk quota")
+
+
+def test_an_upload_is_bound_only_by_the_tenant_that_parked_it(api: Api, live_gateway) -> None:
+    other = Api(live_gateway, live_gateway.emulator.mint_dashboard_token())
+    temp = other.upload()
+    project = api.project()
+    response = api.post(
+        "/v1/upload/update-source", json={"project_id": project["id"], "temp_file_path": temp}
+    )
+    assert response.status_code == 403
+    assert response.json() == {"error": "forbidden: this upload belongs to another account"}
