@@ -112,8 +112,8 @@ def _is_loopback(host: str) -> bool:
 @click.option(
     "--runtime-dir",
     default=None,
-    help="Folder for builds, caches and database data (default: next to --db; "
-    "/var/lib/opendeploy/local when run as root).",
+    help="Folder for builds and database data (default: runtime/ next to --db; "
+    "/var/lib/opendeploy/<hash of --db> as root; a temporary one for :memory:).",
 )
 @click.option(
     "--admin/--no-admin",

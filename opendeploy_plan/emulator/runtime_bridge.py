@@ -10,9 +10,12 @@ into a runner.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -60,22 +63,29 @@ def runtime_missing() -> str | None:
     return None
 
 
-def default_runtime_dir(db_path: str) -> Path:
-    """Where builds, caches and database data live. As root, user code runs as `nobody`,
-    who cannot enter /root: the folder is then under /var/lib."""
-    if os.geteuid() == 0:
-        return Path("/var/lib/opendeploy/local")
+def default_runtime_dir(db_path: str) -> Path | None:
+    """Where builds, artifacts and database data of the gateway with this database live; one
+    folder per database, since a gateway sweeps what its folder's ledger lists. None for a
+    `:memory:` gateway (a temporary folder, removed when it stops). As root, user code runs as
+    `nobody`, who cannot enter /root: the folder is then under /var/lib."""
     if db_path == ":memory:":
-        return Path.home() / ".opendeploy" / "local" / "runtime"
-    return Path(db_path).expanduser().parent / "runtime"
+        return None
+    db = Path(db_path).expanduser().resolve()
+    if os.geteuid() == 0:
+        return Path("/var/lib/opendeploy") / hashlib.sha256(str(db).encode()).hexdigest()[:16]
+    return db.parent / "runtime"
 
 
 def choose_runner(config: EmulatorConfig) -> DeploymentRunner | None:
     """The runner `config.runtime` asks for; None means the default simulated runner."""
     if config.runtime == "simulate" or (config.runtime == "auto" and runtime_missing()):
         return None
-    root = Path(config.runtime_dir or default_runtime_dir(config.db_path))
-    return LocalRunner(config, root, router_port=config.router_port)
+    chosen = config.runtime_dir or default_runtime_dir(config.db_path)
+    if chosen is not None:
+        return LocalRunner(config, Path(chosen), router_port=config.router_port)
+    temporary = Path(tempfile.mkdtemp(prefix="odplan-runtime-"))
+    temporary.chmod(0o755)  # the unprivileged build user must reach its artifacts
+    return LocalRunner(config, temporary, router_port=config.router_port, temporary=True)
 
 
 def secret_values(env: Mapping[str, str]) -> list[str]:
@@ -116,8 +126,11 @@ class LocalRunner:
     from the simulation.
     """
 
-    def __init__(self, config: EmulatorConfig, root: Path, *, router_port: int = 0) -> None:
+    def __init__(
+        self, config: EmulatorConfig, root: Path, *, router_port: int = 0, temporary: bool = False
+    ) -> None:
         self.config = config
+        self.temporary = temporary
         self.simulated = SimulatedRunner(config)
         self.runtime = LocalRuntime(root, router_port=router_port)
         self.runtime.start()
@@ -138,8 +151,11 @@ class LocalRunner:
         threading.Thread(target=self._sync, name="runtime-sync", daemon=True).start()
 
     def close(self) -> None:
+        """Stop every app and database this runner started (and forget a temporary folder)."""
         self._stop.set()
         self.runtime.shutdown()
+        if self.temporary:
+            shutil.rmtree(self.runtime.root, ignore_errors=True)
 
     @property
     def router_port(self) -> int:

@@ -172,7 +172,15 @@ class LocalRuntime:
     def start(self) -> None:
         """Stop what a crashed gateway left behind, then open the router."""
         self.swept = self.ledger.sweep()
-        self.router.start()
+        try:
+            self.router.start()
+        except OSError:
+            if self.router.requested_port == 0:
+                raise
+            # The usual port is taken (another local platform?): serve on a free one; the
+            # gateway prints the port it got.
+            self.router = Router(0)
+            self.router.start()
 
     def shutdown(self) -> None:
         """Stop every release and database; free every port."""
