@@ -167,6 +167,13 @@ def test_apply_redeploy_and_rollback_answer_through_the_router() -> None:
 
             logs = tool.run("logs", "hello")
             assert CANARY not in first.stdout + first.stderr + logs.stdout + logs.stderr
+
+            runtime = gateway.emulator.runner.runtime
+            processes = [d.process for d in runtime.deployments() if d.process is not None]
+            destroyed = tool.run("destroy", "--auto-approve")
+            assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+            assert through_router(gateway, "hello-local.localhost").status_code == 404
+            assert all(process.wait(10) is not None for process in processes)
         for path in (work / "runtime").rglob("*"):
             if path.is_file() and not path.is_symlink():
                 assert CANARY.encode() not in path.read_bytes(), path
