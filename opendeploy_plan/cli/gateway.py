@@ -95,6 +95,27 @@ def _is_loopback(host: str) -> bool:
     "(fields, routes, URL forms); see docs/emulator.md.",
 )
 @click.option(
+    "--runtime",
+    type=click.Choice(["auto", "local", "simulate"]),
+    default="auto",
+    show_default=True,
+    help="local: really build and run each deployment on this machine (docs/runtime.md); "
+    "simulate: script the phases by the clock; auto: local where the tools exist.",
+)
+@click.option(
+    "--router-port",
+    default=8788,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port serving every locally run service as http://<subdomain>.localhost:PORT.",
+)
+@click.option(
+    "--runtime-dir",
+    default=None,
+    help="Folder for builds and database data (default: runtime/ next to --db; "
+    "/var/lib/opendeploy/<hash of --db> as root; a temporary one for :memory:).",
+)
+@click.option(
     "--admin/--no-admin",
     "admin",
     default=None,
@@ -112,6 +133,9 @@ def serve(
     faults: tuple[str, ...],
     build_faults: tuple[str, ...],
     profile: str,
+    runtime: str,
+    router_port: int,
+    runtime_dir: str | None,
     admin: bool | None,
 ) -> None:
     """Serve the gateway; print its base URL and a dashboard token; stop with Ctrl-C."""
@@ -143,6 +167,9 @@ def serve(
         seed=seed,
         profile=profile,
         admin_enabled=_is_loopback(host) if admin is None else admin,
+        runtime=runtime,
+        runtime_dir=str(Path(runtime_dir).expanduser()) if runtime_dir else None,
+        router_port=router_port,
     )
     try:
         app = create_app(config)
@@ -170,6 +197,7 @@ def serve(
                 click.echo(f"profile: {profile}")
             if config.admin_enabled:
                 click.echo(f"admin API: {root}/_emulator/")
+            click.echo(_runtime_line(app.state.emulator.runner, runtime))
             click.echo("Press Ctrl-C to stop.", err=True)
             sys.stdout.flush()
             while not stop.wait(0.5):
@@ -179,4 +207,18 @@ def serve(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        close = getattr(app.state.emulator.runner, "close", None)
+        if close is not None:
+            close()  # stop every app and database this gateway started
     click.echo("gateway stopped", err=True)
+
+
+def _runtime_line(runner: object, asked: str) -> str:
+    """`runtime: local` and the router's address, or why deployments are simulated."""
+    from opendeploy_plan.emulator.runtime_bridge import LocalRunner, runtime_missing
+
+    if isinstance(runner, LocalRunner):
+        return f"runtime: local\nrouter: http://<subdomain>.localhost:{runner.router_port}"
+    if asked == "auto":
+        return f"runtime: simulate (missing {runtime_missing()})"
+    return "runtime: simulate (nothing is built or run)"

@@ -24,6 +24,7 @@ from opendeploy_plan.emulator.errors import PlatformError, go_decode_message
 from opendeploy_plan.emulator.faults import FaultBook, FaultRule, LostResponse, downstream_service
 from opendeploy_plan.emulator.routes import router
 from opendeploy_plan.emulator.runner import DeploymentRunner
+from opendeploy_plan.emulator.runtime_bridge import LocalRunner, choose_runner
 from opendeploy_plan.emulator.state import Emulator
 
 # Collections the gateway 301-redirects to their slashed form (SKILL.md, failure-playbook).
@@ -48,7 +49,11 @@ def create_app(
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
+    if runner is None and config.runtime != "simulate":
+        runner = choose_runner(config)
     app.state.emulator = Emulator(config, runner)
+    if isinstance(runner, LocalRunner):
+        runner.bind(app.state.emulator.ctx)
     app.state.faults = FaultBook()
     if config.latency_ms:
         app.state.faults.add(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from opendeploy_plan.emulator.clock import Clock
 
 PROFILES = ("default", "documented")
+RUNTIMES = ("simulate", "local", "auto")
 
 
 @dataclass
@@ -44,7 +45,16 @@ class EmulatorConfig:
     clock: Clock | None = None
     admin_enabled: bool = True
     trust_forwarded_for: bool = False
+    # Who carries deployments out: "simulate" (the clock-scripted platform), "local" (real
+    # builds and processes on this machine, see docs/runtime.md) or "auto" (local where the
+    # tools exist). `runtime_dir` holds builds, caches and database data; `router_port` is
+    # the port serving every service by host name (0 picks one).
+    runtime: str = "simulate"
+    runtime_dir: str | None = None
+    router_port: int = 0
 
     def __post_init__(self) -> None:
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"unknown runtime {self.runtime!r}: use one of {', '.join(RUNTIMES)}")
         if self.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.profile!r}: use one of {', '.join(PROFILES)}")
