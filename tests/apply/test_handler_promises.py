@@ -103,13 +103,23 @@ def test_a_create_whose_response_is_lost_is_found_not_repeated(gw: Rig, route: s
 
 
 @pytest.mark.parametrize("route", CREATES.values(), ids=CREATES.keys())
-def test_a_create_that_failed_twice_is_tried_a_third_time(gw: Rig, route: str) -> None:
-    # A 503 on a create is an unknown outcome (not retried blindly by the client): apply looks,
-    # finds nothing, and creates again: three tries in all.
-    gw.add_fault(kind="error", method="POST", route=route, count=2, status=503)
+def test_a_create_that_failed_once_is_looked_for_then_tried_again(gw: Rig, route: str) -> None:
+    # A 503 on a create is an unknown outcome: the playbook's rule is "retry once after 5 s".
+    # Apply looks for what the create may have made, finds nothing, and creates again.
+    gw.add_fault(kind="error", method="POST", route=route, count=1, status=503)
     applied(gw)
     assert gw.faults_left() == []
     assert_one_of_each(gw)
+
+
+@pytest.mark.parametrize("route", [CREATES["project"], CREATES["deployment"]])
+def test_a_create_that_failed_twice_stops_as_the_playbook_says(gw: Rig, route: str) -> None:
+    # "If it repeats, stop and surface the gateway's reported service": no third POST.
+    gw.add_fault(kind="error", method="POST", route=route, count=3, status=503)
+    output = failed(gw)
+    assert "503" in output or "service" in output.lower(), output
+    left = gw.faults_left()
+    assert len(left) == 1 and left[0].get("count") in (1, None), left
 
 
 def test_a_database_made_since_planning_is_adopted_not_doubled(gw: Rig) -> None:
