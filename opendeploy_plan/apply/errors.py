@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from opendeploy_plan.errors import OdplanError
 
-class ApplyError(Exception):
+
+class ApplyError(OdplanError):
     """An action failed; `hint` says what to do about it."""
 
     def __init__(self, message: str, hint: str = "") -> None:

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from opendeploy_plan.errors import OdplanError
+
 T = TypeVar("T")
 
 __all__ = ["PollPolicy", "PollTimeout", "poll_until"]
@@ -34,7 +36,7 @@ class PollPolicy:
         return cls(first_delay=every, max_delay=every, factor=1.0, timeout=timeout)
 
 
-class PollTimeout(TimeoutError, Generic[T]):
+class PollTimeout(OdplanError, TimeoutError, Generic[T]):
     """`done` never held within the policy's timeout; `last` is what the last poll saw."""
 
     def __init__(self, last: T, waited: float, message: str = "") -> None:

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from opendeploy_plan.errors import OdplanError
+
 
 class StepOutcome(enum.Enum):
     """How one step ended."""
@@ -67,7 +69,7 @@ class _NoHooks:
         return None
 
 
-class CycleError(ValueError):
+class CycleError(OdplanError, ValueError):
     """The step graph has a cycle, so no order can satisfy it."""
 
 

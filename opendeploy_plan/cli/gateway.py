@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import signal
 import sys
 import threading
@@ -11,21 +10,14 @@ from types import FrameType
 
 import click
 
+from opendeploy_plan.gateway import is_loopback
+
 DEFAULT_DB = "~/.opendeploy/local/gateway.db"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def gateway() -> None:
     """The embedded local opendeploy gateway, for offline use and tests."""
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @gateway.command()
@@ -166,7 +158,7 @@ def serve(
         fail_rate=fail_rate,
         seed=seed,
         profile=profile,
-        admin_enabled=_is_loopback(host) if admin is None else admin,
+        admin_enabled=is_loopback(host) if admin is None else admin,
         runtime=runtime,
         runtime_dir=str(Path(runtime_dir).expanduser()) if runtime_dir else None,
         router_port=router_port,

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from opendeploy_plan.errors import OdplanError
+
 # Keys of a JSON error body that may echo something we sent and must never be kept.
 _SECRET_KEY_PARTS = ("api_key", "bind_sig", "password", "token", "secret", "authorization")
 
 
-class GatewayError(Exception):
+class GatewayError(OdplanError):
     """Root of every error odplan raises about the gateway, its credential or its answers."""
 
     default_hint = ""

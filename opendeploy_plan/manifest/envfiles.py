@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from opendeploy_plan.errors import OdplanError
 from opendeploy_plan.manifest.models import default_env_files, relative_path_problem
 
 
-class EnvFileError(ValueError):
+class EnvFileError(OdplanError, ValueError):
     """An env file that cannot be read (not UTF-8, unreadable); the message names the file."""
 
 

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
+from opendeploy_plan.errors import OdplanError
+
 ENV_KEY_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _OPEN: Final = "${{"
 _CLOSE: Final = "}}"
@@ -43,7 +45,7 @@ class DependencyRef:
 TemplatePart: TypeAlias = str | SecretRef | DependencyRef
 
 
-class TemplateError(ValueError):
+class TemplateError(OdplanError, ValueError):
     """A malformed `${{ … }}` expression; `offset` is where it starts in the value."""
 
     def __init__(self, message: str, offset: int) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from opendeploy_plan.errors import OdplanError
 from opendeploy_plan.plan.desired import DesiredState
 from opendeploy_plan.plan.fingerprint import fingerprint_parts, parts_changed
 from opendeploy_plan.plan.model import (
@@ -36,7 +37,7 @@ SAVED_PLAN_KIND: Final = "odplan-saved-plan"
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
-class SavedPlanError(ValueError):
+class SavedPlanError(OdplanError, ValueError):
     """A saved plan file that cannot be used (corrupt, other format version, wrong kind)."""
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from opendeploy_plan.errors import OdplanError
 
-class SourceError(Exception):
+
+class SourceError(OdplanError):
     """Base of every error raised by `opendeploy_plan.source`; `str(error)` is the user message."""
 
 
