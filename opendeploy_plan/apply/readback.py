@@ -6,24 +6,14 @@ compared by key and never print a value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from opendeploy_plan import platform
 from opendeploy_plan.apply.errors import ReadBackMismatch
 from opendeploy_plan.gateway import Service
-from opendeploy_plan.plan import DesiredService
-from opendeploy_plan.state.refresh import normal_source_path
+from opendeploy_plan.plan import DesiredService, same_setting
 
 __all__ = ["check_settings", "expect", "expect_gone", "expect_variables", "same_setting"]
-
-_QUANTITY_PARSERS: Mapping[str, Callable[[str], int]] = {
-    "cpu_request": platform.cpu_millicores,
-    "cpu_limit": platform.cpu_millicores,
-    "memory_request": platform.memory_bytes,
-    "memory_limit": platform.memory_bytes,
-}
-_DEFAULTS: Mapping[str, Any] = {"replicas": 1, "auto_scaling": False, "internal_only": False}
 
 
 def expect(address: str, name: str, want: Any, got: Any) -> None:
@@ -57,21 +47,6 @@ def expect_variables(
         raise ReadBackMismatch(address, what, "what was sent", detail)
 
 
-def same_setting(name: str, want: Any, got: Any) -> bool:
-    """One setting as the manifest says it vs as the gateway echoes it (defaults, units)."""
-    if name == "source_path":
-        return bool(want == normal_source_path(str(got or "")))
-    if got is None or got == "":
-        got = _DEFAULTS.get(name, got)
-    parse = _QUANTITY_PARSERS.get(name)
-    if parse is not None and isinstance(want, str) and got is not None:
-        try:
-            return parse(str(want)) == parse(str(got))
-        except ValueError:
-            return False
-    return bool(want == got)
-
-
 def check_settings(
     address: str, svc: DesiredService, read: Service, only: set[str] | None = None
 ) -> None:
@@ -83,5 +58,6 @@ def check_settings(
         if not same_setting(name, want, row.get(name)):
             expect(address, name, want, row.get(name))
     if only is None or "dependencies" in only:
-        got = sorted(row.get("dependencies") or [])
-        expect(address, "dependencies", sorted(svc.after), got)
+        got = row.get("dependencies") or []
+        if not same_setting("dependencies", list(svc.after), got):
+            expect(address, "dependencies", sorted(svc.after), sorted(got))

@@ -12,7 +12,6 @@ import ipaddress
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from opendeploy_plan import platform
+from opendeploy_plan.fsutil import ensure_private_dir, write_atomic
 from opendeploy_plan.gateway._errors import GatewayError
 from opendeploy_plan.gateway._local import LocalGateway
 
@@ -287,33 +287,7 @@ def write_auth_file(
 def write_private_file(path: Path, text: str) -> None:
     """Atomically replace `path` with `text`, readable by the owner only."""
     ensure_private_dir(path.parent)
-    old_umask = os.umask(0o077)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp_name, 0o600)
-            os.replace(tmp_name, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-            raise
-    finally:
-        os.umask(old_umask)
-
-
-def ensure_private_dir(directory: Path) -> None:
-    """Create `directory` (and parents) and make it 0700."""
-    old_umask = os.umask(0o077)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    finally:
-        os.umask(old_umask)
-    if stat.S_IMODE(directory.stat().st_mode) != 0o700:
-        directory.chmod(0o700)
+    write_atomic(path, text)
 
 
 def delete_auth_file(path: Path) -> bool:

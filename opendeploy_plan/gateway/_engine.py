@@ -44,7 +44,7 @@ from opendeploy_plan.gateway._retry import (
     RetryPolicy,
     decide_retry,
 )
-from opendeploy_plan.gateway._streams import parse_sse
+from opendeploy_plan.gateway._sse import parse_sse
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import httpx
 
 from opendeploy_plan.auditlog import AuditLog
+from opendeploy_plan.fsutil import ensure_private_dir
 from opendeploy_plan.gateway._client import GatewayClient
 from opendeploy_plan.gateway._credentials import (
     LOCAL_BASE_URL,
@@ -30,7 +31,6 @@ from opendeploy_plan.gateway._credentials import (
     RegistrationIncomplete,
     RegistrationReplayed,
     Warn,
-    ensure_private_dir,
     is_loopback,
     local_auth_file_path,
     local_dir,

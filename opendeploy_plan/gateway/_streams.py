@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from httpx_ws import (
 )
 
 from opendeploy_plan.gateway._errors import GatewayError, ResponseLost, Unauthorized
-from opendeploy_plan.gateway._models import BuildLogLine, SseEvent
+from opendeploy_plan.gateway._models import BuildLogLine
 
 if TYPE_CHECKING:
     from opendeploy_plan.gateway._engine import RequestEngine
@@ -72,31 +72,6 @@ def is_end(payload: Mapping[str, Any]) -> bool:
 
 def _text(value: Any) -> str | None:
     return None if value is None or isinstance(value, dict | list) else str(value)
-
-
-async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
-    """Server-sent events from a line iterator (the text/event-stream wire format)."""
-    event, event_id = "message", None
-    data: list[str] = []
-    async for raw in lines:
-        line = raw.rstrip("\r")
-        if line == "":
-            if data:
-                yield SseEvent(event=event, data="\n".join(data), id=event_id)
-            event, data = "message", []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value or "message"
-        elif name == "id":
-            event_id = value
-    if data:
-        yield SseEvent(event=event, data="\n".join(data), id=event_id)
 
 
 class WebSocketRefused(GatewayError):

@@ -10,12 +10,13 @@ from __future__ import annotations
 import gc
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
+
+from opendeploy_plan.fsutil import write_atomic
 
 CACHE_FOLDER: Final = ".opendeploy"
 # Entries whose mtime or ctime is this close to the scan's start are not cached: an edit inside
@@ -55,14 +56,7 @@ def save_entries(
         prepare_folder(folder)
         document = {"format": form, "entries": entries, **(extra or {})}
         payload = json.dumps(document, separators=(",", ":"))
-        handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(payload)
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
+        write_atomic(path, payload)
     except OSError:
         return False
     return True
