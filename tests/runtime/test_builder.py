@@ -62,8 +62,10 @@ def test_missing_toolchain_and_missing_start_command(tmp_path: Path) -> None:
     )
     with pytest.raises(BuildUnsupported, match="node"):
         plan_build(FIXTURES / "node_app", ServiceSettings("web"), no_node, in_artifact=False)
+    # A library with no program to run: nothing to start.
     (tmp_path / "requirements.txt").write_text("")
-    (tmp_path / "tool.py").write_text("print('hi')\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("def f():\n    return 1\n")
     with pytest.raises(BuildFailed, match="add a Procfile"):
         plan_build(tmp_path, ServiceSettings("p"), TOOLS, in_artifact=False)
 
