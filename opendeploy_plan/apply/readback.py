@@ -13,9 +13,16 @@ from opendeploy_plan import platform
 from opendeploy_plan.apply.errors import ReadBackMismatch
 from opendeploy_plan.gateway import Service
 from opendeploy_plan.plan import DesiredService
-from opendeploy_plan.state.refresh import normal_source_path
+from opendeploy_plan.state.refresh import normal_source_path, unreturned_fields
 
-__all__ = ["check_settings", "expect", "expect_gone", "expect_variables", "same_setting"]
+__all__ = [
+    "check_settings",
+    "expect",
+    "expect_gone",
+    "expect_variables",
+    "same_setting",
+    "unverified",
+]
 
 _QUANTITY_PARSERS: Mapping[str, Callable[[str], int]] = {
     "cpu_request": platform.cpu_millicores,
@@ -82,6 +89,12 @@ def check_settings(
             continue
         if not same_setting(name, want, row.get(name)):
             expect(address, name, want, row.get(name))
-    if only is None or "dependencies" in only:
+    if (only is None or "dependencies" in only) and "dependencies" not in unreturned_fields(read):
         got = sorted(row.get("dependencies") or [])
         expect(address, "dependencies", sorted(svc.after), got)
+
+
+def unverified(read: Service, sent: Mapping[str, Any]) -> list[str]:
+    """The fields apply sent that the gateway's answer does not show, so could not be checked
+    (the documents never show a service's `dependencies` or `build_variables`)."""
+    return sorted(name for name in unreturned_fields(read) if sent.get(name))
