@@ -152,3 +152,35 @@ def test_an_upload_that_never_binds_fails_clearly(gateway: RealGateway, tmp_path
     assert applied.returncode == 1, describe(applied)
     assert "did not bind the new upload, twice" in applied.stderr
     assert len(_uploads(odplan)) == 3
+
+
+def test_without_the_hint_file_one_database_is_adopted_by_elimination(
+    gateway: RealGateway, tmp_path: Path
+) -> None:
+    """Item 1: `{id, status}` rows name no key; with one database left and one key wanted, the
+    row is that key (no second postgres)."""
+    odplan = example_odplan(gateway, tmp_path, "nextjs-postgres")
+    assert odplan.apply().returncode == 0
+    (odplan.manifest.parent / ".opendeploy" / "dependencies.json").unlink()
+
+    planned = odplan.plan("--detailed-exitcode")
+
+    assert planned.returncode == 0, describe(planned)
+    assert live_rows(odplan, "nextjs-guestbook")[0] == 1
+
+
+def test_without_the_hint_file_two_databases_stop_instead_of_duplicating(
+    gateway: RealGateway, tmp_path: Path
+) -> None:
+    odplan = example_odplan(gateway, tmp_path, "fastapi-postgres-redis")
+    assert odplan.apply().returncode == 0
+    (odplan.manifest.parent / ".opendeploy" / "dependencies.json").unlink()
+
+    planned = odplan.plan()
+    applied = odplan.apply()
+
+    for result in (planned, applied):
+        assert result.returncode == 1, describe(result)
+        assert "cannot tell which is which" in result.stderr + result.stdout, describe(result)
+        assert "Traceback" not in result.stderr
+    assert live_rows(odplan, "fastapi-shortener")[0] == 2
