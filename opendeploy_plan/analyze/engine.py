@@ -352,10 +352,14 @@ def _analyze_service(
     if from_command and kind == "worker" and not _is_compose_worker(compose_service):
         kind = "web"
         notes.append(f"the start command binds port {from_command[0].port}; a web service")
-    elif docker is not None and docker.exposed and kind == "worker":
-        if not _is_compose_worker(compose_service):
-            kind = "web"
-            notes.append(f"{docker.path} exposes port {docker.exposed[0]}; a web service")
+    elif (
+        docker is not None
+        and docker.exposed
+        and kind == "worker"
+        and not _is_compose_worker(compose_service)
+    ):
+        kind = "web"
+        notes.append(f"{docker.path} exposes port {docker.exposed[0]}; a web service")
     candidates = from_command + _port_candidates(detection, docker, compose_service, compose)
     if (
         kind == "web"

@@ -19,7 +19,7 @@ from opendeploy_plan.apply.polling import PollPolicy
 from opendeploy_plan.apply.scheduler import StepResult
 from opendeploy_plan.auditlog import AuditLog
 from opendeploy_plan.gateway import GatewayClient, Service
-from opendeploy_plan.plan import DesiredState, Plan, PlannedAction
+from opendeploy_plan.plan import DesiredState, Plan, PlannedAction, unread_dependency_env
 from opendeploy_plan.source import Selection
 from opendeploy_plan.state.model import ObservedService, ObservedState
 from opendeploy_plan.state.refresh import in_environment
@@ -133,7 +133,12 @@ class ApplyContext:
             service_ids={name: s.id for name, s in observed.services.items()},
             live_services=dict(observed.services),
             dependency_ids={key: d.id for key, d in observed.dependencies.items()},
-            dependency_env={key: dict(d.env_vars) for key, d in observed.dependencies.items()},
+            dependency_env=unread_dependency_env(
+                {key: d.env_vars for key, d in observed.dependencies.items() if d.env_vars},
+                [key for key, d in observed.dependencies.items() if not d.env_vars],
+                {name: (svc.env, svc.uses) for name, svc in inputs.desired.services.items()},
+                {name: svc.env for name, svc in observed.services.items()},
+            ),
         )
 
     @property

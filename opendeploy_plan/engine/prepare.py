@@ -13,6 +13,7 @@ from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.manifest import LoadResult, load_manifest, manifest_digest
 from opendeploy_plan.plan import DesiredState, Plan, PlanOptions, make_plan
 from opendeploy_plan.plan.destroy import make_destroy_plan
+from opendeploy_plan.state.hints import read_dependency_hints
 from opendeploy_plan.state.model import ObservedState
 from opendeploy_plan.state.refresh import refresh
 
@@ -82,8 +83,15 @@ async def prepare(
     prepared.diagnostics.extend(resolution.diagnostics)
     if resolution.desired is None:
         return prepared
+    desired = resolution.desired
     prepared.observed = await refresh(
-        client, resolution.desired.project, resolution.desired.environment
+        client,
+        desired.project,
+        desired.environment,
+        dependency_hints=read_dependency_hints(
+            prepared.load.manifest_dir, desired.project, desired.environment
+        ),
+        wanted_dependencies=tuple(desired.dependencies),
     )
     planner: Callable[[DesiredState, ObservedState, PlanOptions], Plan] = (
         make_destroy_plan if destroy else make_plan

@@ -26,7 +26,7 @@ from opendeploy_plan.plan.desired import (
     LiteralPart,
     SecretPart,
 )
-from opendeploy_plan.plan.diff import resolve_variables
+from opendeploy_plan.plan.diff import resolve_variables, unread_dependency_env
 from opendeploy_plan.plan.document import (
     PlanDocument,
     SavedPlan,
@@ -96,4 +96,5 @@ __all__ = [
     "service_config_digest",
     "settings_diff",
     "short_digest",
+    "unread_dependency_env",
 ]

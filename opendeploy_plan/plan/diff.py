@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from opendeploy_plan.plan.desired import DesiredService, DesiredValue
+from opendeploy_plan.plan.desired import DependencyPart, DesiredService, DesiredValue
 from opendeploy_plan.plan.model import AttributeChange, ChangeKind, DisplayValue, Mask
 from opendeploy_plan.plan.settings import PLATFORM_DEFAULTS, settings_diff
 from opendeploy_plan.state.model import ObservedService
@@ -35,6 +35,8 @@ def diff_settings(desired: DesiredService, live: ObservedService) -> list[Attrib
     """Changes to the managed fields of an existing service row (unset fields are skipped),
     compared by the one rule apply's read-back uses too (`plan.settings.settings_diff`)."""
     want = desired_settings(desired)
+    for name in live.unread_fields & set(want):
+        del want[name]  # not returned by the gateway: unknown is not different
     have = {name: _live_value(live, name) for name in want}
     return [
         AttributeChange(
@@ -165,4 +167,38 @@ def resolve_variables(
         if want.value is None:
             raise KeyError(f"{key}: a referenced dependency variable is not known yet")
         result[key] = want.value
+    return result
+
+
+def unread_dependency_env(
+    dependency_env: Mapping[str, Mapping[str, SecretStr]],
+    unread: Collection[str],
+    services: Mapping[str, tuple[Mapping[str, DesiredValue], Collection[str]]],
+    live_env: Mapping[str, Mapping[str, SecretStr]],
+) -> dict[str, dict[str, SecretStr]]:
+    """`dependency_env` with the `env_vars` of the `unread` dependencies (live, but the gateway
+    did not show their variables) taken from the services' live env: unknown is not empty.
+
+    `services` maps a service name to (its manifest env, the dependencies it uses). A live key
+    the manifest does not name came from a used dependency (the platform injected it): it is
+    kept. A manifest value that is exactly one `${{ dependencies.X.KEY }}` gives X's KEY from
+    the service's live value. Without this, the next env replace would drop `DATABASE_URL`."""
+    result = {key: dict(values) for key, values in dependency_env.items()}
+    for dep in unread:
+        result.setdefault(dep, {})
+    for name, (explicit, uses) in sorted(services.items()):
+        live = live_env.get(name)
+        if not live:
+            continue
+        for dep in uses:
+            if dep in unread:
+                for key, secret in live.items():
+                    if key not in explicit:
+                        result[dep].setdefault(key, secret)
+        for key, desired in explicit.items():
+            parts = desired.parts
+            if len(parts) == 1 and isinstance(parts[0], DependencyPart) and key in live:
+                ref = parts[0]
+                if ref.dependency in unread:
+                    result[ref.dependency].setdefault(ref.key, live[key])
     return result

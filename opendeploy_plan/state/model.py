@@ -163,6 +163,9 @@ class ObservedService(BaseModel):
     dependencies: tuple[str, ...] = ()
     build_variables: dict[str, SecretStr] = Field(default_factory=dict)
     env: dict[str, SecretStr] = Field(default_factory=dict)
+    # Row fields the gateway did not return (`dependencies`, `build_variables`: the documents
+    # never show them): unknown, not empty, so the planner sees no difference there.
+    unread_fields: frozenset[str] = frozenset()
     deployments: tuple[ObservedDeployment, ...] = ()
     domain: ObservedDomain | None = None
 

@@ -9,13 +9,15 @@ deployments. Requests within a level run at once, bounded by the client's in-fli
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import SecretStr
 
+from opendeploy_plan.errors import OdplanError
 from opendeploy_plan.gateway import Dependency, Deployment, GatewayClient, Service, ServiceDomain
 from opendeploy_plan.source import SourceError, normalize_subpath
+from opendeploy_plan.state.hints import HINT_FILE
 from opendeploy_plan.state.model import (
     ObservedDependency,
     ObservedDeployment,
@@ -28,12 +30,14 @@ from opendeploy_plan.state.model import (
 
 __all__ = [
     "DEPLOYMENT_HISTORY",
+    "UnattributedDependencies",
     "dependency_key",
     "in_environment",
     "newest_deployments",
     "normal_source_path",
     "refresh",
     "secret_map",
+    "unreturned_fields",
 ]
 
 # How many of a service's most recent deployments the planner sees.
@@ -55,8 +59,23 @@ _SETTING_FIELDS = (
 )
 
 
-async def refresh(client: GatewayClient, project_name: str, environment: str) -> ObservedState:
-    """The live state of the project called `project_name`, seen from `environment`."""
+class UnattributedDependencies(OdplanError):
+    """Live databases whose rows do not say which manifest key they are, more than one way."""
+
+
+async def refresh(
+    client: GatewayClient,
+    project_name: str,
+    environment: str,
+    *,
+    dependency_hints: Mapping[str, str] | None = None,
+    wanted_dependencies: Collection[str] = (),
+) -> ObservedState:
+    """The live state of the project called `project_name`, seen from `environment`.
+
+    `dependency_hints` (`{id: key}`, from `state.hints`) names the rows that carry no name (the
+    documented status rows are `{id, status}`); `wanted_dependencies` (the manifest's keys)
+    lets one unnamed row be adopted by elimination."""
     project = await client.find_project_by_name(project_name)
     if project is None:
         return ObservedState.empty()
@@ -64,7 +83,13 @@ async def refresh(client: GatewayClient, project_name: str, environment: str) ->
         client.list_services(project.id), client.dependency_status(project.id)
     )
     chosen = _ours(services, environment)
-    databases, duplicates = _databases(dependency_status.dependencies, environment)
+    rows = _attribute(
+        dependency_status.dependencies,
+        environment,
+        dependency_hints or {},
+        wanted_dependencies,
+    )
+    databases, duplicates = _databases(rows, environment)
     details = await asyncio.gather(
         *(_service_detail(client, project.id, s, environment) for s in chosen.values())
     )
@@ -122,6 +147,43 @@ def _databases(
     return first, {key: tuple(found) for key, found in ids.items() if len(found) > 1}
 
 
+def _named(dependency: Dependency) -> bool:
+    return bool(dependency.display_name or dependency.name or dependency.dependency_id)
+
+
+def _attribute(
+    rows: list[Dependency],
+    environment: str,
+    hints: Mapping[str, str],
+    wanted: Collection[str],
+) -> list[Dependency]:
+    """Give each unnamed row of `environment` its manifest key: from the hint file, else by
+    elimination when exactly one row and one wanted key are left. Two or more unnamed rows
+    for two or more keys cannot be told apart: stop rather than plan a duplicate database."""
+    named = [
+        d.model_copy(update={"display_name": hints[d.id]}) if not _named(d) and d.id in hints else d
+        for d in rows
+    ]
+    unnamed = [d for d in named if not _named(d) and in_environment(d.environment, environment)]
+    if not unnamed or not wanted:
+        return named
+    taken = {dependency_key(d) for d in named if _named(d)}
+    left = sorted(set(wanted) - taken)
+    if len(unnamed) == 1 and len(left) == 1:
+        adopted = unnamed[0].model_copy(update={"display_name": left[0]})
+        return [adopted if d is unnamed[0] else d for d in named]
+    if not left:
+        return named
+    raise UnattributedDependencies(
+        f"the gateway lists {len(unnamed)} database(s) without a name "
+        f"({', '.join(d.id for d in unnamed)}) and the manifest wants {', '.join(left)}: "
+        "odplan cannot tell which is which",
+        f"Restore {HINT_FILE} (it maps each manifest key to a dependency id, e.g. "
+        '{"<project>": {"<environment>": {"db": "<id>"}}}), or run `odplan import`; odplan '
+        "will not create a second database in their place.",
+    )
+
+
 def _ours(services: list[Service], environment: str) -> dict[str, Service]:
     """The services of `environment`, keyed by name. A project may hold a `web` in staging and
     another `web` in production: the other environment's rows are not this plan's to change
@@ -165,11 +227,22 @@ async def _service_detail(
         internal_only=_optional_bool(row.get("internal_only")),
         dependencies=tuple(row.get("dependencies") or ()),
         build_variables=secret_map(service.build_variables),
+        unread_fields=unreturned_fields(service),
         env=secret_map(env.variables),
         deployments=tuple(_deployment(d) for d in recent),
         domain=_auto_domain(domains, environment),
         **{name: _optional_str(row.get(name)) for name in _SETTING_FIELDS},
     )
+
+
+def unreturned_fields(service: Service) -> frozenset[str]:
+    """The fields the documents never show that this service row came back without."""
+    absent = set()
+    if "dependencies" not in service.model_dump():
+        absent.add("dependencies")
+    if "build_variables" not in service.model_fields_set:
+        absent.add("build_variables")
+    return frozenset(absent)
 
 
 def newest_deployments(deployments: list[Deployment], count: int) -> list[Deployment]:

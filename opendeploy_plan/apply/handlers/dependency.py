@@ -13,6 +13,7 @@ from opendeploy_plan.apply.reconcile import create_or_find
 from opendeploy_plan.gateway import Dependency, NotFound
 from opendeploy_plan.plan import ActionKind, PlannedAction
 from opendeploy_plan.plan import addresses as addr
+from opendeploy_plan.state.hints import record_dependency_hint
 from opendeploy_plan.state.refresh import dependency_key, secret_map
 
 __all__ = ["READY_TIMEOUT", "apply", "wait_ready"]
@@ -52,6 +53,10 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
     # same time (or one whose plan is a little old) does not add a second one.
     created = await create_or_find(create, find, look_first=action.kind is ActionKind.CREATE)
     ctx.dependency_ids[key] = created.id
+    # The documented status rows are `{id, status}`: only this answer says which key the id is.
+    record_dependency_hint(
+        ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment, key, created.id
+    )
     if created.env_vars:
         ctx.dependency_env[key] = secret_map(created.env_vars)
     ctx.log(
@@ -62,7 +67,9 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         environment=ctx.desired.environment,
     )
     ready = await wait_ready(ctx, action, key)
-    expect(action.address, "type", want.type, ready.type or ready.dependency_id)
+    # Verify only what the gateway returns: documented rows carry no type.
+    if ready.kind or created.kind:
+        expect(action.address, "type", want.type, ready.kind or created.kind)
 
 
 async def _delete(ctx: ApplyContext, action: PlannedAction, key: str, project_id: str) -> None:

@@ -4,14 +4,21 @@ delete it, or replace it (delete, then create)."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 from opendeploy_plan.apply.context import ApplyContext
-from opendeploy_plan.apply.readback import check_settings, expect_gone, expect_variables
+from opendeploy_plan.apply.readback import (
+    check_settings,
+    expect_gone,
+    expect_variables,
+    unverified,
+)
 from opendeploy_plan.apply.reconcile import create_or_find
-from opendeploy_plan.gateway import NotFound
+from opendeploy_plan.gateway import NotFound, Service
 from opendeploy_plan.plan import ActionKind, DesiredService, PlannedAction, resolve_variables
 from opendeploy_plan.plan import addresses as addr
+from opendeploy_plan.state.refresh import unreturned_fields
 
 __all__ = ["apply"]
 
@@ -52,7 +59,9 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
     check_settings(action.address, svc, read)
     env = await ctx.client.get_env(project_id, service_id)
     expect_variables(action.address, "env", runtime, env.variables)
-    expect_variables(action.address, "build_variables", build, read.build_variables)
+    if "build_variables" not in unreturned_fields(read):
+        expect_variables(action.address, "build_variables", build, read.build_variables)
+    _note_unverified(ctx, action, read, spec)
     ctx.log(
         "setup.service_create",
         project_id=project_id,
@@ -97,11 +106,22 @@ async def _update(ctx: ApplyContext, action: PlannedAction, name: str, svc: Desi
     await ctx.client.update_service(service_id, fields)
     read = await ctx.client.get_service(service_id)
     check_settings(action.address, svc, read, only=set(fields))
-    if "build_variables" in fields:
+    _note_unverified(ctx, action, read, fields)
+    if "build_variables" in fields and "build_variables" not in unreturned_fields(read):
         expect_variables(
             action.address, "build_variables", fields["build_variables"], read.build_variables
         )
     ctx.log("operate.resize", service_id=service_id, fields=sorted(fields))
+
+
+def _note_unverified(
+    ctx: ApplyContext, action: PlannedAction, read: Service, sent: Mapping[str, Any]
+) -> None:
+    """Verify only what the gateway returns; say what could not be verified (not a failure)."""
+    missing = unverified(read, sent)
+    if missing:
+        ctx.progress(action, f"not verified (the gateway does not show it): {', '.join(missing)}")
+        ctx.log("verify.unreturned", level="warning", address=action.address, fields=missing)
 
 
 def _name(action: PlannedAction) -> str:

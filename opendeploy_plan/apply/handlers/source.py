@@ -1,9 +1,11 @@
 """`project.source`: park the project's one archive (or git reference) and bind it.
 
-Park the source (upload-only), bind it (update-source), and read back that the project's bound
-upload is this one: update-source answers "already up to date" without binding anything when
-the parked file has expired, and the deployment would then build the old files under the new
-digest. Such a bind is tried once more with a new upload.
+Park the source (upload-only) and bind it (update-source). update-source answers "Project
+source already up to date" without binding anything when the parked file has expired, and the
+deployment would then build the old files under the new digest: that message is the signal
+(the documents say update-source copies the upload, so the project's `original_file_path`
+never equals the upload's path). Such a bind is tried once more with a new upload; if it
+repeats, apply stops.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from opendeploy_plan.gateway import UploadResult
 from opendeploy_plan.plan import PlannedAction
 from opendeploy_plan.source import ArchiveInfo, build_archive, select_files
 
-__all__ = ["apply"]
+__all__ = ["NOT_BOUND", "apply"]
+
+# update-source's answer when the upload it was given is gone: it keeps the previous source.
+NOT_BOUND = "already up to date"
 
 
 async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
@@ -34,14 +39,15 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         project = await ctx.client.get_project(project_id)
         if not project.source_path:
             raise ReadBackMismatch(action.address, "source_path", "set", "empty")
-        bound = project.model_dump().get("original_file_path")
-        if not bound or bound == uploaded.temp_file_path or ctx.desired.source.kind == "git":
+        # The documented signal that nothing was bound (the parked upload expired): the
+        # project's `original_file_path` is no proof either way, update-source copies the file.
+        message = updated.message
+        if NOT_BOUND not in message.lower() or ctx.desired.source.kind == "git":
             break
         if attempt == 2:
             raise ApplyError(
                 "the platform kept the project's previous source: update-source did not "
-                "bind the new upload (it answered: "
-                f"{updated.model_dump().get('message') or 'nothing'})",
+                f"bind the new upload, twice (it answered: {message})",
                 "Run `odplan apply` again; if it persists, the platform's upload storage "
                 "is expiring files too early.",
             )

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from opendeploy_plan.diagnostics import Diagnostic
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.desired import DesiredState
+from opendeploy_plan.plan.diff import unread_dependency_env
 from opendeploy_plan.plan.model import (
     ActionKind,
     ActionReason,
@@ -100,12 +101,19 @@ class PlanContext:
             )
 
     def dependency_env(self) -> dict[str, dict[str, SecretStr]]:
-        """The live `env_vars` of the dependencies that stay as they are."""
-        return {
-            key: dict(dep.env_vars)
+        """The live `env_vars` of the dependencies that stay as they are; those the gateway
+        did not show are taken from the services' live env (`unread_dependency_env`)."""
+        kept = {
+            key: dep
             for key, dep in self.observed.dependencies.items()
             if key not in self.pending_deps
         }
+        return unread_dependency_env(
+            {key: dep.env_vars for key, dep in kept.items() if dep.env_vars},
+            [key for key, dep in kept.items() if not dep.env_vars],
+            {name: (svc.env, svc.uses) for name, svc in self.desired.services.items()},
+            {name: svc.env for name, svc in self.observed.services.items()},
+        )
 
     def provided_by_pending(self, uses: Iterable[str]) -> dict[str, str]:
         """`{live key: dependency}` for the keys a pending dependency in `uses` provides."""

@@ -1,6 +1,9 @@
 """Rules for dependencies (databases): create the missing, replace on a type change, a
 `--replace` or a failed provisioning. Replacing a database with data needs --allow-data-loss.
 
+A live row without a type (the documented status rows carry `{id, status}` only) is taken
+as the type the manifest wants: unknown is not different.
+
 A dependency created or replaced here is *pending*: its `env_vars` are known after apply only,
 so the services that use it see "(known after apply)".
 """
@@ -32,7 +35,9 @@ def plan_dependencies(ctx: PlanContext) -> None:
             draft.wants.add(addr.PROJECT)
             ctx.pending_deps.add(key)
             continue
-        if live.type != want.type:
+        # A row that does not say its type (documented rows are `{id, status}`) is not a
+        # different type: unknown is not different.
+        if live.type and live.type != want.type:
             reason = ActionReason.TYPE_CHANGED
             change = AttributeChange(
                 "type", ChangeKind.CHANGE, live.type, want.type, "forces replacement"

@@ -138,13 +138,18 @@ def plan_service_row(ctx: PlanContext, inputs: ServiceInputs, live: ObservedServ
     variables through the env PUT."""
     svc = inputs.service
     settings_changes = diff_settings(svc, live)
-    build_changes = diff_variables(
-        "build_env",
-        inputs.wanted_build,
-        inputs.pending_build,
-        live.build_variables,
-        svc.env_policy,
-        {},
+    # Build variables the gateway does not show are unknown, not different (no redeploy loop).
+    build_changes = (
+        []
+        if "build_variables" in live.unread_fields
+        else diff_variables(
+            "build_env",
+            inputs.wanted_build,
+            inputs.pending_build,
+            live.build_variables,
+            svc.env_policy,
+            {},
+        )
     )
     env_changes = diff_variables(
         "env",

@@ -1,0 +1,75 @@
+"""Issue 14: what the documented gateway does not show is unknown, not empty. Unnamed
+`{id, status}` dependency rows get their key from the hint file or by elimination (else refresh
+stops); unread dependency env comes from the services' live env; service rows without
+`dependencies` / `build_variables` are marked so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from opendeploy_plan.gateway import Dependency, Service
+from opendeploy_plan.plan import DesiredValue, unread_dependency_env
+from opendeploy_plan.state.hints import read_dependency_hints, record_dependency_hint
+from opendeploy_plan.state.refresh import (
+    UnattributedDependencies,
+    _attribute,
+    dependency_key,
+    unreturned_fields,
+)
+
+
+def _rows(*ids: str) -> list[Dependency]:
+    return [Dependency.model_validate({"id": i, "status": "running"}) for i in ids]
+
+
+def test_hinted_rows_get_their_key() -> None:
+    rows = _attribute(_rows("d1", "d2"), "production", {"d1": "db", "d2": "cache"}, ["db"])
+    assert [dependency_key(d) for d in rows] == ["db", "cache"]
+
+
+def test_one_unnamed_row_for_one_wanted_key_is_adopted() -> None:
+    rows = _attribute(_rows("d1", "d2"), "production", {"d1": "db"}, ["db", "cache"])
+    assert [dependency_key(d) for d in rows] == ["db", "cache"]
+
+
+def test_two_unnamed_rows_for_two_keys_stop() -> None:
+    with pytest.raises(UnattributedDependencies, match="cannot tell which is which"):
+        _attribute(_rows("d1", "d2"), "production", {}, ["db", "cache"])
+
+
+def test_the_hint_file_round_trips_ids_only(tmp_path: Path) -> None:
+    record_dependency_hint(tmp_path, "shop", "production", "db", "d1")
+    record_dependency_hint(tmp_path, "shop", "staging", "db", "d9")
+    assert read_dependency_hints(tmp_path, "shop", "production") == {"d1": "db"}
+    assert read_dependency_hints(tmp_path, "other", "production") == {}
+
+
+def test_unread_dependency_env_is_taken_from_the_live_service_env() -> None:
+    live = {
+        "api": {
+            "DATABASE_URL": SecretStr("postgres://x"),
+            "REDIS_URL": SecretStr("redis://y"),
+            "LOG": SecretStr("debug"),
+        }
+    }
+    explicit = {
+        "REDIS_URL": DesiredValue.dependency("cache", "REDIS_URL"),
+        "LOG": DesiredValue.literal("debug"),
+    }
+    env = unread_dependency_env({}, ["db", "cache"], {"api": (explicit, ["db"])}, live)
+    assert {k: v.get_secret_value() for k, v in env["db"].items()} == {
+        "DATABASE_URL": "postgres://x"
+    }
+    assert env["cache"]["REDIS_URL"].get_secret_value() == "redis://y"
+
+
+def test_service_fields_the_gateway_did_not_return() -> None:
+    bare = Service.model_validate({"id": "s", "name": "web"})
+    assert unreturned_fields(bare) == {"dependencies", "build_variables"}
+    full = Service.model_validate(
+        {"id": "s", "name": "web", "dependencies": [], "build_variables": {}}
+    )
+    assert unreturned_fields(full) == frozenset()
