@@ -45,6 +45,7 @@ from opendeploy_plan.gateway._models import (
 )
 from opendeploy_plan.gateway._retry import RetryNotice, RetryPolicy
 from opendeploy_plan.gateway._streams import build_log_lines
+from opendeploy_plan.timestamps import timestamp_order
 
 
 class GatewayClient:
@@ -562,7 +563,7 @@ class GatewayClient:
         """The newest deployment of a service whose `description` contains `marker`."""
         deployments = await self.list_deployments(project_id=project_id, service_id=service_id)
         matching = [d for d in deployments if marker in d.description]
-        matching.sort(key=lambda d: d.created_at, reverse=True)
+        matching.sort(key=lambda d: timestamp_order(d.created_at), reverse=True)
         return matching[0] if matching else None
 
 

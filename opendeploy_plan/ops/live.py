@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from opendeploy_plan import platform
 from opendeploy_plan.errors import OdplanError
@@ -19,6 +19,7 @@ from opendeploy_plan.gateway import (
     Service,
 )
 from opendeploy_plan.ops.adopt import LiveProject, LiveService
+from opendeploy_plan.timestamps import timestamp_order
 
 
 class OpsError(GatewayError, OdplanError):
@@ -85,16 +86,8 @@ async def find_service(
 
 
 def created_moment(deployment: Deployment) -> datetime:
-    """`created_at` as a time. As text, RFC 3339 sorts wrong across offsets (`+02:00`) and
-    fraction lengths (`…:05Z` after `…:05.5Z`); an unreadable one counts as oldest."""
-    try:
-        moment = datetime.fromisoformat(deployment.created_at.replace("Z", "+00:00"))
-    except ValueError:
-        return _OLDEST
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-_OLDEST = datetime.min.replace(tzinfo=UTC)
+    """`created_at` as a time (never sorted as text); an unreadable one counts as oldest."""
+    return timestamp_order(deployment.created_at)
 
 
 def newest_first(deployments: Sequence[Deployment]) -> list[Deployment]:
