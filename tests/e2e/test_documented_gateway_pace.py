@@ -33,3 +33,19 @@ def test_apply_then_plan_is_empty_with_descriptions_cut_at_255(
     for _ in range(2):
         planned = odplan.plan("--detailed-exitcode")
         assert planned.returncode == 0, describe(planned)
+
+
+def test_pruning_a_service_says_the_gateway_cannot_delete_it(
+    documented: RealGateway, tmp_path: Path
+) -> None:
+    odplan = example_odplan(documented, tmp_path, "static-site")
+    applied = odplan.apply()
+    assert applied.returncode == 0, describe(applied)
+    odplan.manifest.write_text(odplan.manifest.read_text().replace("  site:", "  home:"))
+
+    pruned = odplan.apply("--prune")
+
+    assert pruned.returncode != 0, describe(pruned)
+    assert "does not support deleting a service through the API" in pruned.stderr, describe(pruned)
+    assert "dashboard" in pruned.stderr and "--prune" in pruned.stderr
+    assert "did not keep it" not in pruned.stdout + pruned.stderr

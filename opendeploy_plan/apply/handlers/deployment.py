@@ -69,7 +69,7 @@ async def _deploy(ctx: ApplyContext, action: PlannedAction, name: str) -> None:
         config_digest=service_config_digest(svc, live, ctx.dependency_env),
     )
     description = format_stamp(stamp, f"odplan deploy of {name}")
-    marker = f"run={ctx.inputs.run_id}"
+    marker = f"r={ctx.inputs.run_id}]"  # the run field closes the stamp (format_stamp)
     temp_path = ctx.temp_file_path or await _previous_temp_path(ctx, name)
 
     async def create() -> Deployment:
