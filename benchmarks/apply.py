@@ -16,7 +16,9 @@ and one PostgreSQL database used by s00, s04 and s06, so the action graph has de
    `odplan apply --parallelism 1` on a fresh gateway;
 3. the lag between each deployment's terminal state (its `completed_at`) and odplan noticing
    it: the moment its `success` progress line (flushed per line by the apply view) arrives on
-   the parent's end of the stderr pipe (target <= 0.5 s).
+   the parent's end of the stderr pipe (target <= 0.5 s);
+4. the `GET /v1/deployments/:id` requests per deployment (counted by a wrapper around the
+   gateway app), against the documented pace's budget of ceil(duration / 2) + 2.
 
 The machine is shared and noisy: compare ratios within one run, not seconds across runs.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import re
 import statistics
@@ -33,11 +36,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -85,8 +90,26 @@ def write_project(root: Path, services: int) -> Path:
     return path
 
 
+_DEPLOYMENT_GET = re.compile(r"/api/v1/deployments/([^/]+)")
+
+
+class CountDeploymentGets:
+    """ASGI wrapper around the gateway app: counts `GET /v1/deployments/:id` per deployment."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.gets: Counter[str] = Counter()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            match = _DEPLOYMENT_GET.fullmatch(scope.get("path", ""))
+            if match:
+                self.gets[match.group(1)] += 1
+        await self.app(scope, receive, send)
+
+
 @contextmanager
-def gateway(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
+def gateway(args: argparse.Namespace) -> Iterator[tuple[str, str, Counter[str]]]:
     from opendeploy_plan.emulator import EmulatorConfig, create_app
     from opendeploy_plan.emulator.server import serve_in_thread
 
@@ -101,9 +124,10 @@ def gateway(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
         domain_reconcile_seconds=0.5,
     )
     app = create_app(config)
-    with serve_in_thread(app, wait_for_stop=False) as root:
+    counted = CountDeploymentGets(app)
+    with serve_in_thread(counted, wait_for_stop=False) as root:
         app.state.emulator.config.public_url = f"{root}/api"
-        yield f"{root}/api", app.state.emulator.mint_dashboard_token()
+        yield f"{root}/api", app.state.emulator.mint_dashboard_token(), counted.gets
 
 
 @dataclass
@@ -163,6 +187,7 @@ def run_apply(base_url: str, token: str, manifest: Path, *extra: str) -> Run:
 class Live:
     durations: dict[str, float]  # service -> its deployment's completed_at - created_at
     completed: dict[str, float]  # service -> completed_at (epoch seconds)
+    deployment_ids: dict[str, str]  # service -> its deployment's id
 
 
 def _epoch(stamp: str) -> float:
@@ -176,13 +201,15 @@ async def read_live(base_url: str, token: str) -> Live:
         names = {s.id: s.name for s in await client.list_services(project.id)}
         durations: dict[str, float] = {}
         completed: dict[str, float] = {}
+        ids: dict[str, str] = {}
         for d in await client.list_deployments(project_id=project.id):
             if d.status != "success" or not d.completed_at:
                 continue
             name = names[d.service_id]
             completed[name] = _epoch(d.completed_at)
             durations[name] = completed[name] - _epoch(d.created_at)
-    return Live(durations, completed)
+            ids[name] = d.id
+    return Live(durations, completed, ids)
 
 
 def critical_path(live: Live, services: int, dependency: float) -> tuple[float, list[str]]:
@@ -217,7 +244,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="odplan-bench-") as scratch:
         manifest = write_project(Path(scratch) / "app", args.services)
-        with gateway(args) as (base_url, token):
+        with gateway(args) as (base_url, token, gets):
             parallel = run_apply(base_url, token, manifest)
             if parallel.returncode != 0:
                 print(parallel.stderr, file=sys.stderr)
@@ -225,10 +252,12 @@ def main() -> int:
             live = asyncio.run(read_live(base_url, token))
         sequential: Run | None = None
         if not args.skip_sequential:
-            with gateway(args) as (base_url, token):
+            with gateway(args) as (base_url, token, _gets):
                 sequential = run_apply(base_url, token, manifest, "--parallelism", "1")
 
     path, chain = critical_path(live, args.services, args.dependency)
+    per_deployment = [gets.get(i, 0) for i in live.deployment_ids.values()] or [0]
+    budgets = [math.ceil(d / 2) + 2 for d in live.durations.values()] or [0]
     serial = args.dependency + sum(live.durations.values())
     lags = [
         parallel.noticed[s] - live.completed[s] for s in live.completed if s in parallel.noticed
@@ -259,6 +288,11 @@ def main() -> int:
     rows += [
         ("terminal -> noticed lag, median", f"{statistics.median(lags):.3f} s", ""),
         ("terminal -> noticed lag, max", f"{max(lags):.3f} s", "target <= 0.5 s"),
+        (
+            "GET /v1/deployments/:id per deployment, mean / max",
+            f"{statistics.mean(per_deployment):.1f} / {max(per_deployment)}",
+            f"budget mean {statistics.mean(budgets):.1f} (ceil(duration / 2) + 2)",
+        ),
     ]
     print(
         f"apply benchmark: {args.services} services, postgres, chains {CHAINS}; phases "

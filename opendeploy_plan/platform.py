@@ -9,7 +9,9 @@ Pure data and pure functions only.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Final, Literal
 
 DEFAULT_GATEWAY: Final = "https://dashboard.dev.opendeploy.dev/api"
@@ -52,6 +54,16 @@ GUEST_MEMORY_LIMIT_BYTES: Final = 1024**3
 GUEST_MAX_REPLICAS: Final = 1
 GUEST_SERVICES_PER_PROJECT: Final = 1
 GUEST_IDLE_GC_SECONDS: Final = 6 * 3600
+# setup.md: "For unlinked local deploy credentials, send these explicitly" on service create.
+GUEST_SERVICE_DEFAULTS: Final[Mapping[str, str | int]] = MappingProxyType(
+    {
+        "cpu_request": "500m",
+        "cpu_limit": "1",
+        "memory_request": "512Mi",
+        "memory_limit": "1Gi",
+        "replicas": 1,
+    }
+)
 
 # api-schemas.md step 0: register is rate limited per source IP, replayed per (IP, UA) for 24 h.
 REGISTER_LIMIT_PER_HOUR: Final = 5

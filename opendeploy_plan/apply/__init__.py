@@ -20,6 +20,7 @@ from opendeploy_plan.apply.errors import (
     DependencyFailed,
     DeploymentFailed,
     ReadBackMismatch,
+    ServiceDeleteUnsupported,
     SourceChanged,
     SubdomainUnavailable,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "PollTimeout",
     "ReadBackMismatch",
     "RunReport",
+    "ServiceDeleteUnsupported",
     "ServiceOutcomeRecord",
     "SilentHooks",
     "SourceChanged",

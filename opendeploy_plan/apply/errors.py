@@ -27,6 +27,29 @@ class ReadBackMismatch(ApplyError):
         self.field = field
 
 
+class ServiceDeleteUnsupported(ApplyError):
+    """`DELETE /v1/services/:id` answered 404 while the service still exists: the gateway does
+    not expose the route (it is not in the platform's documents)."""
+
+    def __init__(self, service: str, *, replace: bool) -> None:
+        why = "replace" if replace else "delete"
+        super().__init__(
+            f"cannot {why} service {service}: the gateway does not support deleting a service "
+            "through the API (DELETE /v1/services/:id answered 404 page not found)",
+            (
+                f"Delete service {service} by hand in the dashboard, then run `odplan apply` "
+                "again to create it anew; or undo the manifest change that forces the "
+                "replacement."
+            )
+            if replace
+            else (
+                f"Delete service {service} by hand in the dashboard, or leave it out of the "
+                f"prune set (run without `--prune`, or with `--exclude service.{service}`)."
+            ),
+        )
+        self.service = service
+
+
 class DeploymentFailed(ApplyError):
     """A deployment reached a terminal state other than success."""
 

@@ -25,7 +25,9 @@ __all__ = ["PollPolicy", "PollTimeout", "poll_until"]
 class PollPolicy:
     """How often to poll: start short, grow by `factor` while idle, never beyond `max_delay`."""
 
-    first_delay: float = 0.5
+    # The documented loop polls every 5 s and a real gateway rate-limits: never faster than
+    # every 2 s. Promptness comes from the streams (a `wake` event), not from polling faster.
+    first_delay: float = 2.0
     max_delay: float = 5.0
     factor: float = 1.5
     timeout: float = 30 * 60.0

@@ -1,9 +1,11 @@
 """Watch a deployment until it reaches a terminal state.
 
-Polling (`polling.poll_until`) backs off from `first_delay` to `max_delay` while nothing
-changes, and snaps back to the short delay whenever the status or progress moves. A `wake` event
-(set by a log-stream reader for every event it receives) cuts the current wait short, so a
-deployment that finishes is noticed at once instead of at the next poll.
+Polling (`polling.poll_until`) backs off from `first_delay` (2 s) to `max_delay` (5 s) while
+nothing changes, and snaps back to 2 s whenever the status or progress moves. A `wake` event
+(set by the stream reader when a log stream *ends*, which the gateway does when the deployment
+is terminal) cuts the current wait short, so a deployment that finishes is noticed at once
+instead of at the next poll. Log lines themselves wake nothing: that would poll at the pace of
+the log.
 """
 
 from __future__ import annotations

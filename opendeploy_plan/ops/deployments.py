@@ -24,7 +24,7 @@ from opendeploy_plan.gateway import (
     Service,
 )
 from opendeploy_plan.ops.live import OpsError, newest_first, service_deployments, service_url
-from opendeploy_plan.plan import Stamp, format_stamp, parse_stamp
+from opendeploy_plan.plan import Stamp, format_stamp, parse_stamp, same_digest
 from opendeploy_plan.platform import TERMINAL_DEPLOYMENT_STATUSES
 
 OnUpdate = Callable[[DeploymentSnapshot], None]
@@ -95,7 +95,7 @@ def redeploy_stamp(
     mine = [d for d in ordered if d.service_id == service_id]
     for deployment in mine:
         stamp = parse_stamp(deployment.description)
-        if stamp is not None and stamp.project_digest == bound.project_digest:
+        if stamp is not None and same_digest(stamp.project_digest, bound.project_digest):
             return Stamp(bound.project_digest, stamp.service_digest, run_id=run_id)
     for deployment in mine:
         stamp = parse_stamp(deployment.description)

@@ -54,7 +54,13 @@ from opendeploy_plan.plan.model import (
 )
 from opendeploy_plan.plan.planner import make_plan, service_config_digest, short_digest
 from opendeploy_plan.plan.settings import same_setting, settings_diff
-from opendeploy_plan.plan.stamp import Stamp, config_digest, format_stamp, parse_stamp
+from opendeploy_plan.plan.stamp import (
+    Stamp,
+    config_digest,
+    format_stamp,
+    parse_stamp,
+    same_digest,
+)
 
 __all__ = [
     "REASON_TEXT",
@@ -91,6 +97,7 @@ __all__ = [
     "plan_json",
     "plan_json_schema",
     "resolve_variables",
+    "same_digest",
     "same_setting",
     "save_plan",
     "service_config_digest",

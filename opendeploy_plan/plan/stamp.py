@@ -2,14 +2,21 @@
 
 The platform cannot tell us which source a deployment was built from, so odplan records it::
 
-    odplan deploy of web [odplan:v1 project=sha256:1f2e… service=sha256:9a8b… config=c1:77f0…]
+    odplan deploy of web [odplan:v2 p=odsrc1:1f2e3d4c5b6a7980a1b2c3d4 s=odsrc1:9a8b… c=c1:77f0… r=…]
 
-The human prefix is free text; the machine part is `odplan:v1` followed by space-separated
-`key=value` fields. `project` is the digest of the archive bound to the project before this
-deployment, `service` the digest of the service's own source subfolder, `config` a keyed digest
-of the runtime and build variables the deployment was started with (`config_digest`), `run` the
-apply run id. Unknown keys are ignored (forward compatible); a description without a well-formed
-stamp (deployments made by the skill or the dashboard) parses to None.
+The human prefix is free text; the machine part is `odplan:v2` followed by space-separated
+`key=value` fields. `p` is the digest of the archive bound to the project before this
+deployment, `s` the digest of the service's own source subfolder (both cut to their first
+`STAMP_DIGEST_HEX` hex digits), `c` a keyed digest of the runtime and build
+variables the deployment was started with (`config_digest`), `r` the apply run id.
+
+The whole description stays within `DESCRIPTION_MAX_CHARS` (the human prefix is shortened,
+never the machine part): the documented profile cuts a description at 255 characters and the
+real limit is not documented. A stamp is only read when its closing `]` is there, so a cut
+stamp parses to None ("source unknown", one redeploy writes a readable stamp) instead of to a
+wrong digest (a redeploy on every plan). The older `odplan:v1` form with full digests and long
+keys is still read. Unknown keys are ignored (forward compatible); a description without a
+well-formed stamp (deployments made by the skill or the dashboard) parses to None.
 """
 
 from __future__ import annotations
@@ -22,8 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-STAMP_VERSION: Final = "odplan:v1"
-_STAMP_RE: Final = re.compile(r"(?:^|[\s\[])odplan:v1((?:\s+[a-z_]+=[^\s\]]+)*)")
+STAMP_VERSION: Final = "odplan:v2"
+# 96 bits of the sha256: collisions between two archives of one project are not a concern.
+STAMP_DIGEST_HEX: Final = 24
+# Descriptions odplan writes never exceed this (the shortest limit we know of).
+DESCRIPTION_MAX_CHARS: Final = 255
+_STAMP_RE: Final = re.compile(r"(?:^|[\s\[])odplan:(v[12])((?:\s+[a-z_]+=[^\s\]]+)*)\s*\]")
+_FIELD_NAMES: Final = {"p": "project", "s": "service", "c": "config", "r": "run"}
 _FIELD_RE: Final = re.compile(r"([a-z_]+)=([^\s\]]+)")
 _SAFE_VALUE_RE: Final = re.compile(r"^[^\s\]]+$")
 
@@ -48,19 +60,42 @@ def config_digest(env: Mapping[str, str], build_variables: Mapping[str, str], ke
     return f"c1:{digest[:16]}"
 
 
+def compact_digest(digest: str) -> str:
+    """`odsrc1:<64 hex>` → `odsrc1:<first STAMP_DIGEST_HEX hex>`, as written in a stamp."""
+    algo, sep, hexpart = digest.partition(":")
+    return f"{algo}{sep}{hexpart[:STAMP_DIGEST_HEX]}" if sep else digest[:STAMP_DIGEST_HEX]
+
+
+def same_digest(stamped: str, digest: str) -> bool:
+    """Whether a digest read from a stamp (compact or, from a v1 stamp, full) names `digest`
+    (in either form too)."""
+    return stamped == digest or compact_digest(stamped) == compact_digest(digest)
+
+
 def format_stamp(stamp: Stamp, prefix: str = "odplan deploy") -> str:
-    """`<prefix> [odplan:v1 project=… service=… config=… run=…]`; ValueError on unsafe values."""
-    fields = [("project", stamp.project_digest), ("service", stamp.service_digest)]
+    """`<prefix> [odplan:v2 p=… s=… c=… r=…]`, at most `DESCRIPTION_MAX_CHARS` long (the prefix
+    is shortened to fit); ValueError on unsafe values."""
+    fields = [
+        ("p", compact_digest(stamp.project_digest)),
+        ("s", compact_digest(stamp.service_digest)),
+    ]
     if stamp.config_digest:
-        fields.append(("config", stamp.config_digest))
+        fields.append(("c", stamp.config_digest))
     if stamp.run_id:
-        fields.append(("run", stamp.run_id))
+        fields.append(("r", stamp.run_id))
     for key, value in fields:
         if not _SAFE_VALUE_RE.match(value):
-            raise ValueError(f"stamp field {key} may not be empty or contain spaces or ']'")
+            name = _FIELD_NAMES[key]
+            raise ValueError(f"stamp field {name} may not be empty or contain spaces or ']'")
     body = " ".join(f"{key}={value}" for key, value in fields)
+    machine = f"[{STAMP_VERSION} {body}]"
+    room = DESCRIPTION_MAX_CHARS - len(machine) - 1
+    if room <= 0:
+        raise ValueError("stamp fields too long for a deployment description")
     head = prefix.strip()
-    return f"{head} [{STAMP_VERSION} {body}]" if head else f"[{STAMP_VERSION} {body}]"
+    if len(head) > room:
+        head = head[: room - 1].rstrip() + "…"
+    return f"{head} {machine}" if head else machine
 
 
 def parse_stamp(description: str | None) -> Stamp | None:
@@ -70,13 +105,20 @@ def parse_stamp(description: str | None) -> Stamp | None:
     match = _STAMP_RE.search(description)
     if match is None:
         return None
-    fields = dict(_FIELD_RE.findall(match.group(1)))
-    project, service = fields.get("project"), fields.get("service")
+    fields = dict(_FIELD_RE.findall(match.group(2)))
+    if match.group(1) == "v1":
+        fields = {
+            "p": fields.get("project", ""),
+            "s": fields.get("service", ""),
+            "c": fields.get("config", ""),
+            "r": fields.get("run", ""),
+        }
+    project, service = fields.get("p"), fields.get("s")
     if not project or not service:
         return None
     return Stamp(
         project_digest=project,
         service_digest=service,
-        run_id=fields.get("run"),
-        config_digest=fields.get("config"),
+        run_id=fields.get("r") or None,
+        config_digest=fields.get("c") or None,
     )

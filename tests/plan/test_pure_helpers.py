@@ -109,9 +109,9 @@ def test_addresses() -> None:
 def test_stamp_text() -> None:
     stamp = Stamp("odsrc1:p", "odsrc1:s", "run-1", "c1:abcd")
     assert format_stamp(stamp) == (
-        "odplan deploy [odplan:v1 project=odsrc1:p service=odsrc1:s config=c1:abcd run=run-1]"
+        "odplan deploy [odplan:v2 p=odsrc1:p s=odsrc1:s c=c1:abcd r=run-1]"
     )
-    assert format_stamp(Stamp("p", "s"), "  ") == "[odplan:v1 project=p service=s]"
+    assert format_stamp(Stamp("p", "s"), "  ") == "[odplan:v2 p=p s=s]"
     assert parse_stamp(format_stamp(stamp, "deploy of web")) == stamp
     with pytest.raises(ValueError, match="run"):
         format_stamp(Stamp("p", "s", "two words"))

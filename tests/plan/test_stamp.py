@@ -4,14 +4,42 @@ from __future__ import annotations
 
 import pytest
 
-from opendeploy_plan.plan import Stamp, config_digest, format_stamp, parse_stamp
+from opendeploy_plan.plan import Stamp, config_digest, format_stamp, parse_stamp, same_digest
+from opendeploy_plan.plan.stamp import DESCRIPTION_MAX_CHARS
 
 
 def test_a_stamp_round_trips_through_its_description() -> None:
     stamp = Stamp("sha256:" + "a" * 64, "sha256:" + "b" * 64, "run-42")
     text = format_stamp(stamp, "odplan deploy of web")
-    assert text.startswith("odplan deploy of web [odplan:v1 project=sha256:aaa")
-    assert parse_stamp(text) == stamp
+    assert text.startswith("odplan deploy of web [odplan:v2 p=sha256:aaa")
+    read = parse_stamp(text)
+    assert read is not None and read.run_id == "run-42"
+    assert same_digest(read.project_digest, stamp.project_digest)
+    assert same_digest(read.service_digest, stamp.service_digest)
+    assert not same_digest(read.service_digest, stamp.project_digest)
+
+
+def test_a_stamp_is_compact_even_with_a_long_service_name() -> None:
+    stamp = Stamp("sha256:" + "a" * 64, "sha256:" + "b" * 64, "0123456789ab", "c1:" + "f" * 16)
+    assert len(format_stamp(stamp, "odplan deploy of web")) < 150
+    text = format_stamp(stamp, "odplan deploy of " + "w" * 300)
+    assert len(text) <= DESCRIPTION_MAX_CHARS
+    assert parse_stamp(text) == parse_stamp(format_stamp(stamp))
+
+
+def test_a_cut_stamp_is_unknown_not_a_wrong_digest() -> None:
+    v1 = "x [odplan:v1 project=sha256:" + "a" * 64 + " service=sha256:" + "b" * 64
+    assert parse_stamp(v1[:120]) is None
+    text = format_stamp(Stamp("sha256:" + "a" * 64, "sha256:" + "b" * 64, "run-42"))
+    assert parse_stamp(text[:-1]) is None
+    assert parse_stamp(text[:-8]) is None
+
+
+def test_a_v1_stamp_with_full_digests_is_still_read() -> None:
+    full = "sha256:" + "a" * 64
+    read = parse_stamp(f"x [odplan:v1 project={full} service=sha256:2 run=r config=c1:9]")
+    assert read == Stamp(full, "sha256:2", "r", "c1:9")
+    assert same_digest(read.project_digest, full)
 
 
 def test_the_config_digest_round_trips_and_is_keyed_by_service() -> None:

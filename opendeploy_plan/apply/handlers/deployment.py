@@ -69,7 +69,7 @@ async def _deploy(ctx: ApplyContext, action: PlannedAction, name: str) -> None:
         config_digest=service_config_digest(svc, live, ctx.dependency_env),
     )
     description = format_stamp(stamp, f"odplan deploy of {name}")
-    marker = f"run={ctx.inputs.run_id}"
+    marker = f"r={ctx.inputs.run_id}]"  # the run field closes the stamp (format_stamp)
     temp_path = ctx.temp_file_path or await _previous_temp_path(ctx, name)
 
     async def create() -> Deployment:
@@ -146,12 +146,40 @@ async def _watch(ctx: ApplyContext, action: PlannedAction, name: str, deployment
         await _failed(ctx, name, deployment_id, final)
 
 
+# After a stream closed on a deployment that was not terminal yet, wait this long before
+# opening it again (each close costs one GET of the deployment).
+_STREAM_REOPEN_SECONDS = 5.0
+
+
 async def _stream_wakeups(ctx: ApplyContext, deployment_id: str, wake: asyncio.Event) -> None:
-    """Every log-stream event wakes the watcher, so a terminal state is seen at once."""
-    with contextlib.suppress(Exception):
-        async for _event in ctx.client.stream_deployment_logs(deployment_id):
-            wake.set()
+    """Wake the watcher when a log stream ends: the gateway closes both streams when the
+    deployment is terminal, so its end is seen within a moment while polling stays at 2–5 s.
+
+    The SSE log stream (`logs/stream`) first; if the gateway does not serve it (an error before
+    or while streaming), the build-log WebSocket (`build-logs/stream`). A stream that closes
+    normally wakes the watcher once and is opened again later (the watcher cancels this task
+    when it sees the terminal state). When neither stream works the watcher just polls."""
+    streams = [_drain_sse, _drain_build_log]
+    while streams:
+        try:
+            await streams[0](ctx, deployment_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            streams.pop(0)
+            continue
         wake.set()
+        await asyncio.sleep(_STREAM_REOPEN_SECONDS)
+
+
+async def _drain_sse(ctx: ApplyContext, deployment_id: str) -> None:
+    async for _event in ctx.client.stream_deployment_logs(deployment_id):
+        pass
+
+
+async def _drain_build_log(ctx: ApplyContext, deployment_id: str) -> None:
+    async for _line in ctx.client.stream_build_logs(deployment_id):
+        pass
 
 
 async def _failed(

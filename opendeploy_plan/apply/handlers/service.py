@@ -3,11 +3,12 @@ delete it, or replace it (delete, then create)."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from opendeploy_plan import platform
 from opendeploy_plan.apply.context import ApplyContext
+from opendeploy_plan.apply.errors import ServiceDeleteUnsupported
 from opendeploy_plan.apply.readback import (
     check_settings,
     expect_gone,
@@ -36,10 +37,15 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         return
     runtime = resolve_variables(svc.env, svc.uses, ctx.dependency_env, {}, svc.env_policy)
     build = resolve_variables(svc.build_env, (), ctx.dependency_env, {}, svc.env_policy)
+    # setup.md: a guest sends the resource defaults explicitly. Only where the manifest is
+    # silent, and the planner does not compare fields the manifest leaves unset, so the next
+    # plan shows no diff for them.
+    defaults = platform.GUEST_SERVICE_DEFAULTS if ctx.inputs.plan.options.guest else {}
     spec: dict[str, Any] = {
         "name": name,
         "type": svc.type,
         "environment": ctx.desired.environment,
+        **defaults,
         **svc.settings(),
         "dependencies": list(svc.after),
         "runtime_variables": runtime,
@@ -77,8 +83,15 @@ async def _delete(ctx: ApplyContext, action: PlannedAction, name: str, project_i
     existing = ctx.service_ids.get(name)
     if not existing:
         return
-    with contextlib.suppress(NotFound):
+    try:
         await ctx.client.delete_service(existing)
+    except NotFound:
+        # `DELETE /v1/services/:id` is not in the documents: a 404 while the service is still
+        # listed means the gateway has no such route, not that the service is already gone.
+        if await ctx.find_service(project_id, name) is not None:
+            raise ServiceDeleteUnsupported(
+                name, replace=action.kind is ActionKind.REPLACE
+            ) from None
     expect_gone(action.address, await ctx.find_service(project_id, name) is not None)
     ctx.service_ids.pop(name, None)
     ctx.log("operate.service_delete", project_id=project_id, service=name)

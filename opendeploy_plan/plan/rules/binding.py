@@ -12,7 +12,7 @@ from opendeploy_plan.plan.model import (
     DisplayValue,
 )
 from opendeploy_plan.plan.rules.context import Draft, PlanContext, short_digest
-from opendeploy_plan.plan.stamp import parse_stamp
+from opendeploy_plan.plan.stamp import parse_stamp, same_digest
 from opendeploy_plan.state.model import ObservedDeployment
 
 __all__ = ["plan_source_bind"]
@@ -38,7 +38,7 @@ def plan_source_bind(ctx: PlanContext) -> None:
         if stamp is None:
             reason = ActionReason.SOURCE_UNKNOWN
             bound = "(unknown)"
-        elif stamp.project_digest != ctx.desired.source.digest:
+        elif not same_digest(stamp.project_digest, ctx.desired.source.digest):
             reason = ActionReason.SOURCE_CHANGED
             bound = short_digest(stamp.project_digest)
         else:

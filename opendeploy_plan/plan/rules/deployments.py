@@ -27,7 +27,7 @@ from opendeploy_plan.plan.model import (
 )
 from opendeploy_plan.plan.rules.context import Draft, PlanContext, short_digest
 from opendeploy_plan.plan.rules.services import RowChanges, ServiceInputs
-from opendeploy_plan.plan.stamp import config_digest, parse_stamp
+from opendeploy_plan.plan.stamp import config_digest, parse_stamp, same_digest
 from opendeploy_plan.state.model import ObservedDeployment, ObservedService
 
 __all__ = ["plan_first_deployment", "plan_redeployment", "service_config_digest"]
@@ -75,7 +75,7 @@ def plan_redeployment(
             unstamped = reference
         else:
             stamped_digest = stamp.service_digest
-            if stamp.service_digest != digest:
+            if not same_digest(stamp.service_digest, digest):
                 reasons.append(ActionReason.SOURCE_CHANGED)
             config_undeployed = bool(
                 stamp.config_digest
