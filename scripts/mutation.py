@@ -75,7 +75,12 @@ ROOMS: dict[str, Room] = {
     ),
     "source": Room(
         mutate=("opendeploy_plan/source/_select.py", "opendeploy_plan/source/_rules.py"),
-        tests=("tests/source/test_selection.py", "tests/source/test_manifest_not_source.py"),
+        tests=(
+            "tests/source/test_selection.py",
+            "tests/source/test_manifest_not_source.py",
+            "tests/source/test_rules_git_oracle.py",
+            "tests/source/test_env_files_never_uploaded.py",
+        ),
     ),
     "gateway": Room(
         # The retry decisions and the credential store (file names after the issue-18 split

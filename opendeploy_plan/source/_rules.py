@@ -83,10 +83,12 @@ def _bracket(glob: str, start: int) -> tuple[str, int]:
                 parts.append(_POSIX_CLASSES[glob[i + 2 : close]])
                 i = close + 2
                 continue
-        if char == "\\" and i + 1 < len(glob):
+        escaped = char == "\\" and i + 1 < len(glob)
+        if escaped:
             i += 1
             char = glob[i]
-        if char == "-" and parts and i + 1 < len(glob) and glob[i + 1] != "]":
+        # An escaped "-" is a literal dash, never a range (git's wildmatch).
+        if char == "-" and not escaped and parts and i + 1 < len(glob) and glob[i + 1] != "]":
             parts.append("-")
         else:
             parts.append(re.escape(char) if char not in "-" else "\\-")
@@ -110,7 +112,9 @@ def _segment_regex(segment: str) -> str:
             regex, i = _bracket(segment, i)
             out.append(regex)
             continue
-        elif char == "\\" and i + 1 < len(segment):
+        elif char == "\\":
+            if i + 1 == len(segment):
+                raise _BadPattern(segment)  # a trailing backslash: git never matches it
             i += 1
             out.append(re.escape(segment[i]))
         else:
