@@ -166,10 +166,11 @@ def operation_headline(verb: str, status: str) -> tuple[str, bool]:
         if status == "cancelled":
             return "Deployment cancelled", True
         return f"Cancel failed: the deployment ended {status}", False
-    noun = {"redeploy": "Redeploy", "rollback": "Rollback"}.get(verb, verb.capitalize())
+    # A redeploy is a deployment: the skill's own headline says it.
+    noun = {"redeploy": "Deployment", "rollback": "Rollback"}.get(verb, verb.capitalize())
     if status == "success":
         return f"{noun} successful", True
-    return f"{noun} failed: the deployment ended {status}", False
+    return f"{noun} failed" + ("" if status == "failed" else f" (ended {status})"), False
 
 
 def bare_report(
