@@ -119,9 +119,10 @@ def test_readme_tour_runs_verbatim_in_a_fresh_clone(tmp_path: Path) -> None:
         shell.sendline("command -v odplan || echo NOT-ON-PATH")
         shell.expect_exact("NOT-ON-PATH")  # before the tour, odplan is not on PATH
         shell.expect_exact(PROMPT)
-        outputs = {command: _run(shell, command) for command in tour_commands(
-            (clone / "README.md").read_text()
-        )}
+        outputs = {
+            command: _run(shell, command)
+            for command in tour_commands((clone / "README.md").read_text())
+        }
     finally:
         shell.sendline("exit")
         shell.close(force=True)
