@@ -49,7 +49,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "logout": CommandEntry("opendeploy_plan.cli.auth:logout", "Forget the saved credential."),
     "plan": CommandEntry(
         "opendeploy_plan.cli.plan:plan",
-        "Show what apply would change (--detailed-exitcode: exit 2 on changes).",
+        "Show what apply would change (--detailed-exitcode: exit 2 if any).",
     ),
     "graph": CommandEntry(
         "opendeploy_plan.cli.graph:graph", "Print the plan's action graph (dot or mermaid)."
