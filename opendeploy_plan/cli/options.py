@@ -33,45 +33,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_FAILURE = 1
 
-# The folder link (see the module docstring): next to the manifest, in odplan's own folder.
-LINK_FILE = Path(".opendeploy") / "gateway.json"
-LINK_FORMAT = "odplan-gateway-link/1"
-
-
-def read_link(folder: Path) -> str | None:
-    """The gateway `folder` was last applied to (`local` or a URL), or None. Lenient: an
-    unreadable or foreign file is no link."""
-    import json
-
-    try:
-        data = json.loads((folder / LINK_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or data.get("format") != LINK_FORMAT:
-        return None
-    gateway = data.get("gateway")
-    return gateway.strip() if isinstance(gateway, str) and gateway.strip() else None
-
-
-def write_link(folder: Path, gateway: str) -> None:
-    """Remember `gateway` for `folder` (best effort: a read-only tree just has no link). The
-    folder gets a `.gitignore` of `*`, as odplan's caches do: nothing in it is to commit."""
-    import json
-
-    from opendeploy_plan.fsutil import write_atomic
-
-    if gateway == read_link(folder):
-        return
-    path = folder / LINK_FILE
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ignore = path.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")
-        write_atomic(path, json.dumps({"format": LINK_FORMAT, "gateway": gateway}) + "\n")
-    except OSError:
-        return
-
 
 @dataclass(frozen=True)
 class GatewayChoice:
@@ -88,6 +49,8 @@ class GatewayChoice:
 
     def linked(self) -> str | None:
         """The gateway this folder was last applied to, or None."""
+        from opendeploy_plan.engine.link import read_link
+
         return read_link(self.folder if self.folder is not None else Path.cwd())
 
     def resolved_gateway(self, env: Mapping[str, str]) -> str | None:
@@ -101,7 +64,7 @@ class GatewayChoice:
         if env.get("OD_GATEWAY"):
             return "OD_GATEWAY"
         if self.linked():
-            return f"remembered in {LINK_FILE}; --gateway to change"
+            return "remembered in .opendeploy/gateway.json; --gateway to change"
         return "default"
 
     def is_local(self, env: Mapping[str, str]) -> bool:
@@ -131,11 +94,13 @@ class GatewayChoice:
         )
         if announce:
             name = "local" if settings.local else settings.url
-            click.secho(f"Gateway: {name} ({self.source(env)})", dim=True, err=True)
+            click.echo(styled(f"Gateway: {name} ({self.source(env)})", dim=True), err=True)
         return settings
 
     def remember(self, settings: GatewaySettings) -> None:
         """Link this folder to the gateway just applied to (`local` or its URL)."""
+        from opendeploy_plan.engine.link import write_link
+
         write_link(
             self.folder if self.folder is not None else Path.cwd(),
             "local" if settings.local else settings.url,
@@ -188,6 +153,17 @@ def yes_option(func: F) -> F:
     )(func)
 
 
+def styled(text: str, **style: Any) -> str:
+    """`text` styled for stderr: only on a terminal, and never with `NO_COLOR` set."""
+    if os.environ.get("NO_COLOR"):
+        return text
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return click.style(text, **style) if tty else text
+
+
 def stdin_is_interactive() -> bool:
     """True when a human can answer a prompt (stdin is a terminal)."""
     try:
@@ -234,7 +210,7 @@ def guest_explanation(auth_path: Path) -> str:
 
 def say_retry(notice: RetryNotice) -> None:
     """A retry, said as it happens (`… retrying 2/4 in 1.5 s`)."""
-    click.secho(f"  {notice}", fg="yellow", err=True)
+    click.echo(styled(f"  {notice}", fg="yellow"), err=True)
 
 
 def unreachable_hint(exc: BaseException) -> str:
@@ -249,12 +225,12 @@ def unreachable_hint(exc: BaseException) -> str:
 
 def warn(message: str) -> None:
     """A warning on stderr (never on stdout, which may be piped as JSON)."""
-    click.secho(f"warning: {message}", fg="yellow", err=True)
+    click.echo(styled(f"warning: {message}", fg="yellow"), err=True)
 
 
 def fail(message: str, hint: str = "", *, code: int = EXIT_FAILURE) -> NoReturn:
     """Print an error and its hint on stderr and exit with `code`."""
-    click.secho(f"error: {message}", fg="red", err=True)
+    click.echo(styled(f"error: {message}", fg="red"), err=True)
     if hint:
         click.echo(f"hint: {hint}", err=True)
     sys.exit(code)
