@@ -38,8 +38,8 @@ EXIT_FAILURE = 1
 class GatewayChoice:
     """What the user selected on the command line; None means "not given, resolve further".
 
-    Resolution order (done by `opendeploy_plan.gateway.resolve_settings`): `--gateway` >
-    `OD_GATEWAY` > the auth file's `gateway` > the platform default.
+    Resolution order: `--gateway` > `OD_GATEWAY` > the folder's link (`engine.link`) > the
+    auth file's `gateway` > the platform default (the last two in `gateway.resolve_settings`).
     """
 
     gateway: str | None = None
@@ -124,7 +124,8 @@ def gateway_options(func: F) -> F:
         default=None,
         help=(
             "Gateway API base URL (ending in /api), or 'local' for the embedded local gateway. "
-            "Default: $OD_GATEWAY, else the auth file's gateway, else the platform."
+            "Default: $OD_GATEWAY, else the gateway this folder last applied to "
+            "(.opendeploy/gateway.json), else the auth file's gateway, else the platform."
         ),
     )
     @click.option(

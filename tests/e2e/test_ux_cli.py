@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.apply_support import Odplan, RealGateway, describe, real_gateway
@@ -185,6 +186,32 @@ def test_format_human_prints_the_aligned_summary_without_markdown(site: Odplan) 
     assert {"Live URL", "Project", "Environment", "Service", "Log file"} <= labels
     # Aligned: every value starts in column 15, after its label's padding.
     assert all(line[14] == " " and line[15] != " " for line in rows), rows
+
+
+def test_a_successful_cancel_has_a_cancel_headline_and_succeeds(site: Odplan) -> None:
+    assert site.apply().returncode == 0
+    site.gateway.admin("POST", "/deployment-faults", {"mode": "stall", "phase": "building"})
+    headers = {"Authorization": f"Bearer {site.gateway.dashboard_token}"}
+    with httpx.Client(base_url=site.gateway.base_url + "/", headers=headers) as http:
+        project = next(p for p in http.get("v1/projects/").json()["data"] if p["name"] == "hello")
+        latest = http.get("v1/deployments/", params={"project_id": project["id"]}).json()["data"][0]
+        started = http.post(
+            "v1/deployments/",
+            json={
+                "project_id": project["id"],
+                "service_id": latest["service_id"],
+                "environment": "production",
+                "source": "zip",
+                "temp_file_path": latest["temp_file_path"],
+            },
+        )
+        assert started.status_code == 201, started.text
+
+    cancelled = run_bare(site, "cancel", "site", "--yes")
+
+    assert cancelled.returncode == 0, describe(cancelled)
+    assert "## Deployment cancelled" in cancelled.stdout
+    assert "Deployment failed" not in cancelled.stdout
 
 
 # --- item 4: progress, piped ----------------------------------------------------------------------
