@@ -139,3 +139,19 @@ def test_the_credential_prompt_says_what_a_guest_credential_is_before_asking(
     assert str(site.home / "auth.json") in re.sub(r"\s+", "", before)
     assert code == 1
     assert not (site.home / "auth.json").exists()
+
+
+def test_ctrl_c_on_a_terminal_says_so_above_the_live_lines_and_prints_the_summary(
+    site: Odplan,
+) -> None:
+    child = spawn(site, "apply", "--auto-approve", "--gateway", site.gateway.base_url)
+    child.expect("service\\.site\\.deployment\x1b\\[0m  deploying")
+    child.sendintr()
+    code, output = finish(child)
+
+    text = ANSI.sub("", output)
+    assert code == 1, text
+    assert "Interrupt: finishing the actions in flight" in text
+    assert "Apply interrupted" in text
+    assert "Traceback" not in text
+    assert "\x1b[?25h" in output  # the cursor is shown again

@@ -59,7 +59,6 @@ class _Shared:
         click.echo(render_human(plan, color=self.color), err=self.plan_on_stderr, color=self.color)
 
     def interrupted(self) -> None:
-        self.close()
         click.echo(
             "\nInterrupt: finishing the actions in flight (Ctrl-C again to abort them)…", err=True
         )

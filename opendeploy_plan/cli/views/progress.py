@@ -164,8 +164,10 @@ class LiveProgress:
                 get_renderable=self.render,
                 refresh_per_second=4,
                 transient=False,
+                # Lines written to stderr meanwhile (a retry said as it happens, the Ctrl-C
+                # notice) are printed above the live lines instead of tearing them.
                 redirect_stdout=False,
-                redirect_stderr=False,
+                redirect_stderr=True,
             )
             self._live.start()
             atexit.register(self.close)
