@@ -170,6 +170,12 @@ class ApplyContext:
     def progress(self, action: PlannedAction, message: str) -> None:
         self.hooks.action_progress(action, message)
 
+    def build_log(self, action: PlannedAction, line: str) -> None:
+        """A line of a build's log, for hooks that show it (an optional `action_log`)."""
+        show = getattr(self.hooks, "action_log", None)
+        if show is not None:
+            show(action, line)
+
     def log(self, step: str, *, level: str = "info", **fields: Any) -> None:
         if self.audit is None:
             return

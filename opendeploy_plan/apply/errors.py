@@ -62,7 +62,9 @@ class DeploymentFailed(ApplyError):
         log_tail: list[str],
         hint: str,
     ) -> None:
-        text = f"deployment {deployment_id} of {service} ended {status}"
+        # "failed: Build failed", not "ended failed: Build failed".
+        ended = {"failed": "failed", "cancelled": "was cancelled"}.get(status, f"ended {status}")
+        text = f"deployment {deployment_id} of {service} {ended}"
         if message:
             text += f": {message}"
         super().__init__(text, hint)

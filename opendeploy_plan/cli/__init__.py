@@ -48,7 +48,8 @@ COMMANDS: dict[str, CommandEntry] = {
     "whoami": CommandEntry("opendeploy_plan.cli.auth:whoami", "Show the credential in use."),
     "logout": CommandEntry("opendeploy_plan.cli.auth:logout", "Forget the saved credential."),
     "plan": CommandEntry(
-        "opendeploy_plan.cli.plan:plan", "Show what apply would change (exit 2 on changes)."
+        "opendeploy_plan.cli.plan:plan",
+        "Show what apply would change (--detailed-exitcode: exit 2 if any).",
     ),
     "graph": CommandEntry(
         "opendeploy_plan.cli.graph:graph", "Print the plan's action graph (dot or mermaid)."

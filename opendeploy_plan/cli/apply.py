@@ -17,7 +17,10 @@ from opendeploy_plan.cli.options import (
     fail,
     gateway_errors,
     gateway_options,
+    guest_explanation,
+    say_retry,
     stdin_is_interactive,
+    warn,
     yes_option,
 )
 from opendeploy_plan.cli.planning import (
@@ -45,6 +48,16 @@ if TYPE_CHECKING:
     help="How many actions may run at once.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(["human", "markdown", "json"]),
+    default=None,
+    help=(
+        "The final report: a plain summary (default on a terminal), the skill's Markdown "
+        "(default when stdout is not a terminal, e.g. a CI step summary), or JSON."
+    ),
+)
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @yes_option
 def apply(
@@ -54,6 +67,7 @@ def apply(
     auto_approve: bool,
     parallelism: int,
     as_json: bool,
+    report_format: str | None,
     no_color: bool,
     yes: bool,
 ) -> None:
@@ -77,7 +91,8 @@ def apply(
                 saved,
                 auto_approve,
                 parallelism,
-                as_json,
+                as_json or report_format == "json",
+                report_format,
                 no_color,
                 yes,
             )
@@ -93,6 +108,7 @@ async def _apply(
     auto_approve: bool,
     parallelism: int,
     as_json: bool,
+    report_format: str | None,
     no_color: bool,
     yes: bool,
 ) -> int:
@@ -100,7 +116,7 @@ async def _apply(
     from opendeploy_plan.cli.views.common import show_note, show_warning
     from opendeploy_plan.engine.execute import execute_plan
     from opendeploy_plan.engine.guest import is_unbound_guest
-    from opendeploy_plan.engine.report import bare_report, read_final_report
+    from opendeploy_plan.engine.report import apply_headline, bare_report, read_final_report
     from opendeploy_plan.engine.saved import (
         check_saved_current,
         check_saved_identity,
@@ -109,16 +125,20 @@ async def _apply(
     from opendeploy_plan.gateway import GatewayError, connect, ensure_credential
     from opendeploy_plan.render import use_color
 
-    view = apply_view(as_json=as_json, color=not no_color and use_color(sys.stderr))
+    view = apply_view(
+        as_json=as_json, color=not no_color and use_color(sys.stderr), report_format=report_format
+    )
+    choice = choice.in_folder(prepared.load.manifest_dir)
     settings = choice.settings()
     audit = choice.audit_log()
     if settings.credential is None:
         # No account needed for the first deploy: a guest credential, behind the consent gate.
-        credential = await ensure_credential(settings, consent_from_flags(yes), audit=audit)
+        consent = consent_from_flags(yes, explain=guest_explanation(settings.auth_path))
+        credential = await ensure_credential(settings, consent, audit=audit, warn=warn)
         settings = settings.with_credential(credential)
     if saved is not None:
         check_saved_identity(saved, prepared, settings.url)
-    async with connect(settings, env=os.environ) as client:
+    async with connect(settings, env=os.environ, on_retry=say_retry, warn=warn) as client:
         guest = await is_unbound_guest(client, settings.credential)
         options = (
             saved_plan_options(saved, guest=guest)
@@ -139,17 +159,22 @@ async def _apply(
         _refuse_unsafe_source(prepared)
         if plan.actions and saved is None and not auto_approve:
             _confirm()
+        # From here on this folder is linked to this gateway (the next command defaults to it).
+        choice.remember(settings)
         result = None
         if plan.actions:
-            result = await execute_plan(
-                client,
-                prepared,
-                plan,
-                parallelism=parallelism,
-                hooks=view.hooks(),
-                audit=audit,
-                on_interrupt=view.interrupted,
-            )
+            try:
+                result = await execute_plan(
+                    client,
+                    prepared,
+                    plan,
+                    parallelism=parallelism,
+                    hooks=view.hooks(),
+                    audit=audit,
+                    on_interrupt=view.interrupted,
+                )
+            finally:
+                view.close()
             view.summary(result.report, "Apply")
         used = settings.credential
         bind_url = (used.bind_url or "") if guest and used is not None else ""
@@ -162,6 +187,8 @@ async def _apply(
             show_warning(f"could not read the final state: {exc.message}")
             report = bare_report(prepared, result, client.base_url, str(audit.path))
     ok = result is None or result.report.ok
+    kinds = {a.address: str(a.kind) for a in plan.actions}
+    report = dataclasses.replace(report, headline=apply_headline(kinds, result), ok=ok)
     view.report(report, result)
     audit.info("report", project_id=report.project_id, status="success" if ok else "failed")
     return 0 if ok else 1
@@ -186,6 +213,10 @@ def _confirm() -> None:
             "Review the plan above, then run again with --auto-approve (or apply a saved plan).",
         )
     click.echo("\nDo you want to perform these actions? Only 'yes' will be accepted.", err=True)
-    answer = click.prompt("Enter a value", default="", show_default=False, err=True)
-    if answer.strip() != "yes":
-        fail("Apply cancelled.", code=1)
+    answer = click.prompt("Enter a value", default="", show_default=False, err=True).strip()
+    if answer != "yes":
+        # Not an error: the user said no (or something else than `yes`). Exit 1 all the same,
+        # as Terraform does, so a script never reads a cancelled apply as done.
+        typed = f"you typed {answer!r}; " if answer else ""
+        click.echo(f"Apply cancelled ({typed}only 'yes' applies). Nothing was changed.", err=True)
+        sys.exit(1)

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from opendeploy_plan.cli.options import GatewayChoice, fail, gateway_errors, gateway_options
+from opendeploy_plan.cli.options import (
+    GatewayChoice,
+    fail,
+    gateway_errors,
+    gateway_options,
+    say_retry,
+)
 from opendeploy_plan.cli.planning import (
     PlanningFlags,
     load_or_exit,
@@ -93,9 +99,10 @@ async def _plan(
     from opendeploy_plan.render import use_color
 
     view = plan_view(output_format, color=not no_color and use_color(sys.stdout))
+    choice = choice.in_folder(prepared.load.manifest_dir)
     settings = choice.settings()
     audit = choice.audit_log()
-    async with connect(settings, env=os.environ) as client:
+    async with connect(settings, env=os.environ, on_retry=say_retry) as client:
         guest = await is_unbound_guest(client, settings.credential)
         await plan_once(
             client,

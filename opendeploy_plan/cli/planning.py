@@ -149,16 +149,18 @@ async def plan_once(
     folders from the listing cache; anything else walks the source folder afresh (and
     refreshes the cache), so what apply uploads never depends on it."""
     from opendeploy_plan.cli.views.common import show_diagnostics
+    from opendeploy_plan.cli.views.progress import progress_mode, refreshing
     from opendeploy_plan.engine.prepare import prepare
 
-    await prepare(
-        client,
-        prepared,
-        options,
-        process_env=os.environ,
-        destroy=destroy,
-        reuse_listings=reuse_listings,
-    )
+    with refreshing(progress_mode()):
+        await prepare(
+            client,
+            prepared,
+            options,
+            process_env=os.environ,
+            destroy=destroy,
+            reuse_listings=reuse_listings,
+        )
     plan = prepared.plan
     show_diagnostics(
         prepared.diagnostics, skip=plan.diagnostics if shows_plan and plan is not None else ()

@@ -57,7 +57,7 @@ async def _redeploy(
     async with connect(settings, env=os.environ) as client:
         project = await flags.find(client, prepared)
         service = await find_service(client, project, name, flags.environment_for(prepared))
-        show_note(f"Redeploying {service.name} of {project.name} from its bound source…")
+        show_note(f"Redeploying service {service.name} (project {project.name}) from its source…")
         outcome = await do_redeploy(
             client, project, service, audit, on_update=progress_printer(service.name)
         )

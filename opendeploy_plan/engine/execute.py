@@ -1,7 +1,7 @@
 """Run a plan: build the executor's inputs from a planning pass, execute with Ctrl-C handling.
 
-The first Ctrl-C lets the actions in flight finish (and says so through `on_interrupt`); a
-second aborts them. What is shown while it runs is the caller's `hooks` (a view).
+The first Ctrl-C (or SIGTERM) lets the actions in flight finish (and says so through
+`on_interrupt`); a second aborts them. What is shown while it runs is the caller's `hooks` (a view).
 """
 
 from __future__ import annotations
@@ -65,16 +65,19 @@ async def execute_plan(
             on_interrupt()
         interrupt.request()
 
-    installed = False
+    # SIGTERM (a CI runner cancelling the job, `kill`, `timeout`) ends apply as Ctrl-C does:
+    # the actions in flight finish and the summary says what happened.
+    installed: list[signal.Signals] = []
     # Signal handlers cannot be installed off the main thread (tests run us in-process).
-    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-        installed = True
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, on_sigint)
+            installed.append(signum)
     run_audit.info("apply.start", project=plan.project, actions=len(plan.actions))
     try:
         result = await executor.run(parallelism=parallelism, interrupt=interrupt)
     finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGINT)
+        for signum in installed:
+            loop.remove_signal_handler(signum)
     run_audit.info("apply.done", ok=result.report.ok)
     return result

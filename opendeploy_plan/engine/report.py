@@ -7,6 +7,7 @@ Assembled here, after apply or a day-two operation; `render.deploy_report` print
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -21,9 +22,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DeployReport",
     "ServiceOutcome",
+    "apply_headline",
     "bare_report",
     "failed_actions",
     "https",
+    "operation_headline",
     "read_final_report",
 ]
 
@@ -52,6 +55,12 @@ class DeployReport:
     # Actions of this run that did not succeed (failed, skipped or never started): a failed
     # rename fails the apply though every deployment succeeded.
     failed_actions: tuple[str, ...] = ()
+    # What happened, in a few words ("Deployment successful", "Subdomain renamed", "No
+    # changes", "Deployment cancelled"); "" means the deployment headline of `succeeded`.
+    headline: str = ""
+    # Set when success is not "every service's deployment succeeded" (a cancel succeeds when
+    # the deployment ends cancelled; a no-op apply changed nothing and still succeeded).
+    ok: bool | None = None
 
     @property
     def is_bound(self) -> bool:
@@ -59,6 +68,8 @@ class DeployReport:
 
     @property
     def succeeded(self) -> bool:
+        if self.ok is not None:
+            return self.ok and not self.failed_actions
         return (
             bool(self.services)
             and all(s.status == "success" for s in self.services)
@@ -77,9 +88,17 @@ class DeployReport:
         separator = "&" if "?" in self.bind_url else "?"
         return f"{self.bind_url}{separator}url={quote(first, safe='')}"
 
+    @property
+    def title(self) -> str:
+        """The headline: what happened."""
+        if self.headline:
+            return self.headline
+        return "Deployment successful" if self.succeeded else "Deployment failed"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": "success" if self.succeeded else "failed",
+            "headline": self.title,
             "project": {"name": self.project_name, "id": self.project_id},
             "environment": self.environment,
             "services": [
@@ -112,6 +131,46 @@ def failed_actions(result: ApplyResult | None) -> tuple[str, ...]:
         for r in (result.report.results if result is not None else [])
         if r.outcome.value != "succeeded"
     )
+
+
+def apply_headline(plan_kinds: Mapping[str, str], result: ApplyResult | None) -> str:
+    """What an apply did, in a few words. `plan_kinds` maps each planned address to its action
+    kind (`deploy`, `rename_domain`, …); `result` is None when nothing was to do."""
+    if result is None or not plan_kinds:
+        return "No changes: the live platform already matches the manifest"
+    report = result.report
+    outcomes = {r.name: r.outcome.value for r in report.results}
+    kinds = set(plan_kinds.values())
+    if report.interrupted:
+        return "Apply interrupted"
+    if not report.ok:
+        failed = [a for a, o in outcomes.items() if o == "failed"]
+        failed_kinds = {plan_kinds.get(a, "") for a in failed}
+        if "deploy" in failed_kinds or "wait" in failed_kinds:
+            return "Deployment failed"
+        if failed_kinds == {"rename_domain"}:
+            return "Subdomain rename failed"
+        return "Apply failed"
+    if "deploy" in kinds:
+        return "Deployment successful"
+    if kinds == {"rename_domain"}:
+        return "Subdomain renamed"
+    if kinds <= {"delete"}:
+        return "Deleted"
+    return "Changes applied"
+
+
+def operation_headline(verb: str, status: str) -> tuple[str, bool]:
+    """`(headline, ok)` for a day-two operation whose deployment ended `status`."""
+    if verb == "cancel":
+        if status == "cancelled":
+            return "Deployment cancelled", True
+        return f"Cancel failed: the deployment ended {status}", False
+    # A redeploy is a deployment: the skill's own headline says it.
+    noun = {"redeploy": "Deployment", "rollback": "Rollback"}.get(verb, verb.capitalize())
+    if status == "success":
+        return f"{noun} successful", True
+    return f"{noun} failed" + ("" if status == "failed" else f" (ended {status})"), False
 
 
 def bare_report(

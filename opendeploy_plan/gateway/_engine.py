@@ -42,6 +42,7 @@ from opendeploy_plan.gateway._retry import (
     RetryDecision,
     RetryNotice,
     RetryPolicy,
+    connection_refused,
     decide_retry,
 )
 from opendeploy_plan.gateway._sse import parse_sse
@@ -180,7 +181,11 @@ class RequestEngine:
                 response = await self._attempt(call, retry_number)
             except GatewayTransportError as transport_error:
                 error = transport_error
-                failure = Failure(None, request_sent=transport_error.request_sent)
+                failure = Failure(
+                    None,
+                    request_sent=transport_error.request_sent,
+                    refused=connection_refused(transport_error),
+                )
             else:
                 if response.is_success:
                     self._server_errors.discard(key)

@@ -57,6 +57,20 @@ class Failure:
     # True when this very call (same method, path and body) already failed with a 5xx once in
     # this session: the playbook's "if it repeats, stop".
     repeated_server_error: bool = False
+    # Nothing listens at the address (ECONNREFUSED): retrying only makes the user wait.
+    refused: bool = False
+
+
+def connection_refused(error: BaseException) -> bool:
+    """True when `error`'s chain of causes holds a refused connection."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,7 @@ def decide_retry(
 ) -> RetryDecision:
     """The rule for one failed attempt. `retry_number` counts the retries already made.
 
+    - refused connection: raise at once (nothing listens there; a retry cannot help).
     - transport error: retry when repeating is safe (idempotent, or nothing was sent);
       otherwise the outcome is unknown.
     - 429: retry after `Retry-After` (or the backoff) unless the wait is too long or the call
@@ -100,6 +115,8 @@ def decide_retry(
     backoff = policy.delay(retry_number, draw)
     status = failure.status_code
     if status is None:
+        if failure.refused:
+            return RAISE
         safe = idempotent or not failure.request_sent
         if safe:
             return RetryDecision("retry", backoff, limit) if can_retry else RAISE

@@ -15,8 +15,7 @@ __all__ = ["render_markdown"]
 
 def render_markdown(report: DeployReport) -> str:
     """The canonical Markdown block: headings, bold labels, backticked identifiers, no emoji."""
-    heading = "## Deployment successful" if report.succeeded else "## Deployment failed"
-    lines = [heading, ""]
+    lines = [f"## {report.title}", ""]
     live = [s for s in report.services if s.url]
     if len(report.services) == 1 and live:
         lines.append(f"**Live URL:** {live[0].url}")

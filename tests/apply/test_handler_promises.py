@@ -235,7 +235,7 @@ def test_deployment_read_back(gw: Rig) -> None:
         timeout=30,
     ).raise_for_status()
     out = failed(gw)
-    assert "of web ended failed" in out
+    assert "of web failed" in out
 
 
 def test_domain_read_back(gw: Rig) -> None:

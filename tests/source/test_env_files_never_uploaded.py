@@ -52,7 +52,7 @@ def test_package_never_lists_or_zips_the_manifests_env_files(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     listed = [line.split()[-1] for line in result.stdout.splitlines() if line.startswith(" ")]
     assert listed[0] == "app.py" and "config/secrets.env" not in listed
-    assert "kept home as secrets (2): config/secrets.env, prod.vars" in result.stdout
+    assert "left out as secrets, never uploaded (2): config/secrets.env, prod.vars" in result.stdout
     with zipfile.ZipFile(archive) as zf:
         assert zf.namelist() == ["app.py"]
     assert CANARY.encode() not in archive.read_bytes()

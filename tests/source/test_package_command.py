@@ -71,7 +71,7 @@ def test_the_canary_never_leaves_the_machine(make_tree: MakeTree) -> None:
     for cached in (root / ".opendeploy").rglob("*"):
         assert CANARY.encode() not in cached.read_bytes()
     # the secrets are named (never shown) so a user sees they stayed home
-    assert "kept home as secrets (5)" in results[0].stdout
+    assert "left out as secrets, never uploaded (5)" in results[0].stdout
 
 
 def test_list_shows_every_uploaded_file_and_the_digests(make_tree: MakeTree) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -118,7 +119,7 @@ async def _watch(ctx: ApplyContext, action: PlannedAction, name: str, deployment
     record.deployment_id = deployment_id
     started = time.monotonic()
     wake = asyncio.Event()
-    streamer = asyncio.create_task(_stream_wakeups(ctx, deployment_id, wake))
+    streamer = asyncio.create_task(_stream_wakeups(ctx, action, deployment_id, wake))
 
     async def fetch() -> DeploymentSnapshot:
         d = await ctx.client.get_deployment(deployment_id)
@@ -151,7 +152,9 @@ async def _watch(ctx: ApplyContext, action: PlannedAction, name: str, deployment
 _STREAM_REOPEN_SECONDS = 5.0
 
 
-async def _stream_wakeups(ctx: ApplyContext, deployment_id: str, wake: asyncio.Event) -> None:
+async def _stream_wakeups(
+    ctx: ApplyContext, action: PlannedAction, deployment_id: str, wake: asyncio.Event
+) -> None:
     """Wake the watcher when a log stream ends: the gateway closes both streams when the
     deployment is terminal, so its end is seen within a moment while polling stays at 2–5 s.
 
@@ -162,7 +165,7 @@ async def _stream_wakeups(ctx: ApplyContext, deployment_id: str, wake: asyncio.E
     streams = [_drain_sse, _drain_build_log]
     while streams:
         try:
-            await streams[0](ctx, deployment_id)
+            await streams[0](ctx, action, deployment_id)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -172,14 +175,25 @@ async def _stream_wakeups(ctx: ApplyContext, deployment_id: str, wake: asyncio.E
         await asyncio.sleep(_STREAM_REOPEN_SECONDS)
 
 
-async def _drain_sse(ctx: ApplyContext, deployment_id: str) -> None:
-    async for _event in ctx.client.stream_deployment_logs(deployment_id):
-        pass
+async def _drain_sse(ctx: ApplyContext, action: PlannedAction, deployment_id: str) -> None:
+    async for event in ctx.client.stream_deployment_logs(deployment_id):
+        if event.event in ("log", "message"):
+            ctx.build_log(action, _sse_message(event.data))
 
 
-async def _drain_build_log(ctx: ApplyContext, deployment_id: str) -> None:
-    async for _line in ctx.client.stream_build_logs(deployment_id):
-        pass
+async def _drain_build_log(ctx: ApplyContext, action: PlannedAction, deployment_id: str) -> None:
+    async for line in ctx.client.stream_build_logs(deployment_id):
+        ctx.build_log(action, line.message)
+
+
+def _sse_message(data: str) -> str:
+    """A log event's text: its JSON `message` (or `line`), else the data as it came."""
+    with contextlib.suppress(ValueError):
+        payload = json.loads(data)
+        if isinstance(payload, dict):
+            message = payload.get("message", payload.get("line"))
+            return message if isinstance(message, str) else ""
+    return data
 
 
 async def _failed(

@@ -1,20 +1,27 @@
-"""The views of the day-two operations (redeploy, rollback, cancel): progress lines on stderr,
-then the canonical Markdown report, or with `--json` the report and the read-back deployments.
+"""The views of the day-two operations (redeploy, rollback, cancel): progress on stderr (one
+line updated in place on a terminal, a line per status change otherwise), then the final report
+(a plain summary on a terminal, the skill's Markdown elsewhere) whose headline says what the
+operation did, or with `--json` the report and the read-back deployments.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import sys
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import click
 
 from opendeploy_plan.apply.watch import DeploymentSnapshot
-from opendeploy_plan.engine.report import DeployReport
+from opendeploy_plan.cli.views.progress import progress_mode
+from opendeploy_plan.cli.views.report import choose_format, show_report
+from opendeploy_plan.engine.report import DeployReport, operation_headline
 from opendeploy_plan.gateway import Deployment
 from opendeploy_plan.ops.deployments import Outcome
-from opendeploy_plan.render.deploy_report import render_markdown
+from opendeploy_plan.render.human import use_color
 
 __all__ = [
     "OperationHuman",
@@ -31,10 +38,22 @@ class OperationView(Protocol):
 
 
 def progress_printer(label: str) -> Callable[[DeploymentSnapshot], None]:
-    """An `on_update` that prints `web: building 40%` lines on stderr."""
+    """An `on_update` for stderr: on a terminal one line rewritten in place
+    (`web: building 40%  12.3s`), otherwise one line per status (percentages fold in)."""
+    started = time.monotonic()
+    last = {"status": ""}
+    live = progress_mode(sys.stderr) == "live"
 
     def show(snapshot: DeploymentSnapshot) -> None:
-        click.echo(f"{label}: {snapshot.status} {snapshot.progress}%", err=True)
+        if live:
+            elapsed = time.monotonic() - started
+            text = f"{label}: {snapshot.status} {snapshot.progress}%  {elapsed:.1f}s"
+            end = "\n" if snapshot.terminal else ""
+            click.echo(f"\r\x1b[K{text}{end}", err=True, nl=False)
+            return
+        if snapshot.status != last["status"]:
+            last["status"] = snapshot.status
+            click.echo(f"{label}: {snapshot.status}", err=True)
 
     return show
 
@@ -64,11 +83,17 @@ def deployment_dict(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def titled(outcome: Outcome, report: DeployReport) -> DeployReport:
+    """The report with the operation's own headline ("Deployment cancelled", …)."""
+    headline, ok = operation_headline(outcome.verb, outcome.deployment.status)
+    return dataclasses.replace(report, headline=headline, ok=ok)
+
+
 class OperationHuman:
-    """The Markdown report; a failed build's error and where its log is, on stderr."""
+    """The final report; a failed build's error and where its log is, on stderr."""
 
     def finished(self, outcome: Outcome, report: DeployReport) -> None:
-        click.echo(render_markdown(report), nl=False)
+        show_report(titled(outcome, report), fmt=choose_format(None), color=use_color(sys.stdout))
         final = outcome.deployment
         if final.error_msg and final.status == "failed":
             click.echo(f"error: {final.error_msg}", err=True)
@@ -81,7 +106,8 @@ class OperationHuman:
 
 class OperationJSON:
     def finished(self, outcome: Outcome, report: DeployReport) -> None:
-        click.echo(json.dumps({**report.as_dict(), **deployment_dict(outcome)}, indent=2))
+        document = {**titled(outcome, report).as_dict(), **deployment_dict(outcome)}
+        click.echo(json.dumps(document, indent=2))
 
 
 def operation_view(*, as_json: bool) -> OperationView:

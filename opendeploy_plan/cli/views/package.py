@@ -69,7 +69,9 @@ class PackageHuman:
                 )
         secrets = data["excluded_secrets"]
         if secrets:
-            click.echo(f"kept home as secrets ({len(secrets)}): " + ", ".join(secrets))
+            click.echo(
+                f"left out as secrets, never uploaded ({len(secrets)}): " + ", ".join(secrets)
+            )
         archive = data["archive"]
         if archive is not None:
             click.echo(
