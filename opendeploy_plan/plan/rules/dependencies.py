@@ -4,6 +4,10 @@
 A live row without a type (the documented status rows carry `{id, status}` only) is taken
 as the type the manifest wants: unknown is not different.
 
+Two live databases with one name (two applies at once): refresh manages the one the services'
+env points at. A service that points at the *other* one would be re-pointed by this apply (its
+data left behind): that needs --allow-data-loss too (`guard_repointing`).
+
 A dependency created or replaced here is *pending*: its `env_vars` are known after apply only,
 so the services that use it see "(known after apply)".
 """
@@ -14,10 +18,11 @@ from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.model import ActionKind, ActionReason, AttributeChange, ChangeKind
 from opendeploy_plan.plan.rules.context import Draft, PlanContext, adds
 
-__all__ = ["plan_dependencies"]
+__all__ = ["guard_repointing", "plan_dependencies"]
 
 
 def plan_dependencies(ctx: PlanContext) -> None:
+    guard_repointing(ctx)
     for key in sorted(ctx.desired.dependencies):
         want = ctx.desired.dependencies[key]
         live = ctx.observed.dependencies.get(key)
@@ -55,3 +60,29 @@ def plan_dependencies(ctx: PlanContext) -> None:
         draft = ctx.add(Draft(address, ActionKind.REPLACE, reason, [change]))
         draft.wants.add(addr.PROJECT)
         ctx.pending_deps.add(key)
+
+
+def guard_repointing(ctx: PlanContext) -> None:
+    """A service whose env points at a duplicate database odplan does not manage would have
+    its connection variables rewritten onto the managed one: refused without --allow-data-loss
+    (the data the service wrote stays behind in the other database)."""
+    for key, strays in sorted(ctx.observed.dependency_strays.items()):
+        live = ctx.observed.dependencies.get(key)
+        if live is None or key not in ctx.desired.dependencies:
+            continue
+        for name, dependency_id in sorted(strays.items()):
+            svc = ctx.desired.services.get(name)
+            if svc is None or key not in svc.uses:
+                continue
+            summary = (
+                f"service.{name} uses database {dependency_id}, a second live {key!r}; "
+                f"applying would point it at {live.id}, the one odplan manages"
+            )
+            detail = (
+                f"The data service.{name} wrote stays in {dependency_id}. Move it and delete "
+                f"one of the two databases, or pass --allow-data-loss to re-point service.{name}."
+            )
+            if ctx.options.allow_data_loss:
+                ctx.warning(addr.service(name), summary, detail)
+            else:
+                ctx.error(addr.service(name), summary, detail)
