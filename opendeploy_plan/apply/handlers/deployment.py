@@ -105,7 +105,11 @@ async def _deploy(ctx: ApplyContext, action: PlannedAction, name: str) -> None:
         except Conflict as conflict:
             other = await in_flight_deployment(ctx, conflict, project_id, service_id)
             if other is None:
-                raise
+                raise ApplyError(
+                    f"{action.address}: the gateway refused the deployment: {conflict.reason}",
+                    "The platform runs one deployment per service at a time. Let the other "
+                    "one finish (`odplan status`), then run `odplan apply` again.",
+                ) from None
             # Another deployment of this service is in flight (an apply racing this one):
             # wait for it; when it built this very change, it is ours too.
             ctx.progress(action, f"deployment {other} is in progress: waiting for it")
