@@ -12,6 +12,7 @@ Plus the pure rule that tells which database a service uses (`state.duplicates`)
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,38 @@ def test_the_most_used_database_is_chosen_and_the_others_users_are_strays() -> N
     # A tie, or no user at all: the first listed (the oldest).
     assert choose([A, B], {"x": on_b, "z": on_a}) == ("a", {"x": "b"})
     assert choose([A, B], {}) == ("a", {})
+
+
+def _set_database_url(gw: Rig, change: Any) -> None:
+    async def go() -> None:
+        async with gw.client() as client:
+            project = await client.find_project_by_name("tiny")
+            assert project is not None
+            service = (await client.list_services(project.id))[0]
+            env = dict((await client.get_env(project.id, service.id)).variables)
+            env["DATABASE_URL"] = change(env["DATABASE_URL"])
+            await client.replace_env(project.id, service.id, env)
+
+    asyncio.run(go())
+
+
+def test_a_service_on_another_database_is_not_re_pointed_without_allow_data_loss(
+    gw: Rig,
+) -> None:
+    assert gw.apply().exit_code == 0
+    _set_database_url(gw, lambda url: url.replace("@postgres-", "@elsewhere-"))
+    refused = gw.odplan("plan")
+    assert refused.exit_code == 1, refused.output
+    text = " ".join(refused.output.split())
+    assert "service.web's DATABASE_URL point at another database than dependency.db" in text
+    assert "elsewhere" not in refused.output  # key names only, never a value
+    allowed = gw.odplan("plan", "--allow-data-loss")
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_a_new_password_on_the_same_database_is_not_a_move(gw: Rig) -> None:
+    assert gw.apply().exit_code == 0
+    _set_database_url(gw, lambda url: url.replace("://opendeploy:", "://opendeploy:x"))
+    planned = gw.odplan("plan")
+    assert planned.exit_code == 0, planned.output
+    assert "another database" not in planned.output

@@ -120,7 +120,13 @@ def guard_moved_connections(ctx: PlanContext, already: set[str]) -> None:
         for key in svc.uses:
             if key in ctx.pending_deps or key not in ctx.observed.dependencies:
                 continue
-            moved = _moved_keys(svc, key, dependency_env.get(key, {}), live.env)
+            # A key two used dependencies both provide names neither (which one wins is the
+            # injection's business, not a move).
+            shared = {
+                k for other in svc.uses if other != key for k in dependency_env.get(other, {})
+            }
+            provided = {k: v for k, v in dependency_env.get(key, {}).items() if k not in shared}
+            moved = _moved_keys(svc, key, provided, live.env)
             if not moved:
                 continue
             summary = (
