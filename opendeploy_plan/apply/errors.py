@@ -25,6 +25,7 @@ class ReadBackMismatch(ApplyError):
         )
         self.address = address
         self.field = field
+        self.actual = actual
 
 
 class ServiceDeleteUnsupported(ApplyError):

@@ -186,15 +186,27 @@ def unread_dependency_env(
     result = {key: dict(values) for key, values in dependency_env.items()}
     for dep in unread:
         result.setdefault(dep, {})
+    # A service that uses one unread dependency says which keys are that one's. One that uses
+    # several (db and cache) gives each of them the keys it is known to hand out, and the rest
+    # to those of them with no known keys: a worker on `db` alone must not be given the cache's
+    # REDIS_* because the api (on both) carries them.
+    known: dict[str, set[str]] = {dep: set() for dep in unread}
+    for name, (explicit, uses) in services.items():
+        mine = [dep for dep in uses if dep in unread]
+        if len(mine) == 1:
+            known[mine[0]] |= {k for k in live_env.get(name, {}) if k not in explicit}
     for name, (explicit, uses) in sorted(services.items()):
         live = live_env.get(name)
         if not live:
             continue
-        for dep in uses:
-            if dep in unread:
-                for key, secret in live.items():
-                    if key not in explicit:
-                        result[dep].setdefault(key, secret)
+        mine = [dep for dep in uses if dep in unread]
+        unknown = [dep for dep in mine if not known[dep]] or mine
+        for key, secret in live.items():
+            if key in explicit:
+                continue
+            owners = [dep for dep in mine if key in known[dep]] or unknown
+            for dep in owners:
+                result[dep].setdefault(key, secret)
         for key, desired in explicit.items():
             parts = desired.parts
             if len(parts) == 1 and isinstance(parts[0], DependencyPart) and key in live:

@@ -174,8 +174,13 @@ class ObservedState(BaseModel):
     dependencies: dict[str, ObservedDependency] = Field(default_factory=dict)
     services: dict[str, ObservedService] = Field(default_factory=dict)
     # Keys with more than one live database in this environment (the platform does not keep
-    # names unique): every id, in the gateway's order; `dependencies` holds the first.
+    # names unique): every id, the managed one first (the one the services' env points at,
+    # else the first listed), then the others in the gateway's order; `dependencies` holds the
+    # managed one.
     duplicate_dependencies: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # Of those keys, the services whose env points at another row than the managed one:
+    # `{key: {service name: dependency id}}`. Applying would re-point them (data loss).
+    dependency_strays: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> ObservedState:

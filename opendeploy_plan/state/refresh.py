@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from opendeploy_plan.errors import OdplanError
 from opendeploy_plan.gateway import Dependency, Deployment, GatewayClient, Service, ServiceDomain
 from opendeploy_plan.source import SourceError, normalize_subpath
+from opendeploy_plan.state.duplicates import choose
 from opendeploy_plan.state.hints import HINT_FILE
 from opendeploy_plan.state.model import (
     ObservedDependency,
@@ -89,10 +90,14 @@ async def refresh(
         dependency_hints or {},
         wanted_dependencies,
     )
-    databases, duplicates = _databases(rows, environment)
     details = await asyncio.gather(
         *(_service_detail(client, project.id, s, environment) for s in chosen.values())
     )
+    services_env = {
+        name: {k: v.get_secret_value() for k, v in detail.env.items()}
+        for name, detail in zip(chosen, details, strict=True)
+    }
+    databases, duplicates, strays = _databases(rows, environment, services_env)
     return ObservedState(
         project=ObservedProject(
             id=project.id,
@@ -129,22 +134,37 @@ async def refresh(
         },
         services=dict(zip(chosen, details, strict=True)),
         duplicate_dependencies=duplicates,
+        dependency_strays=strays,
     )
 
 
 def _databases(
-    rows: list[Dependency], environment: str
-) -> tuple[dict[str, Dependency], dict[str, tuple[str, ...]]]:
-    """This environment's databases by key (the first row of a key, as apply's finder picks
-    it) and, for keys held by more than one row, every id."""
-    first: dict[str, Dependency] = {}
-    ids: dict[str, list[str]] = {}
+    rows: list[Dependency], environment: str, services_env: Mapping[str, Mapping[str, str]]
+) -> tuple[dict[str, Dependency], dict[str, tuple[str, ...]], dict[str, dict[str, str]]]:
+    """This environment's databases by key; for keys held by more than one row, every id (the
+    managed one first) and the services that use another row than the managed one.
+
+    Of two rows with one name (two applies at once), odplan manages the one the services'
+    injected env points at (`duplicates.choose`), never just the first listed: adopting the
+    other would re-point the services onto an empty database on the next apply."""
+    found: dict[str, list[Dependency]] = {}
     for dep in rows:
         if in_environment(dep.environment, environment):
-            key = dependency_key(dep)
-            first.setdefault(key, dep)
-            ids.setdefault(key, []).append(dep.id)
-    return first, {key: tuple(found) for key, found in ids.items() if len(found) > 1}
+            found.setdefault(dependency_key(dep), []).append(dep)
+    databases: dict[str, Dependency] = {}
+    duplicates: dict[str, tuple[str, ...]] = {}
+    strays: dict[str, dict[str, str]] = {}
+    for key, deps in found.items():
+        if len(deps) == 1:
+            databases[key] = deps[0]
+            continue
+        chosen, users_elsewhere = choose([(d.id, d.env_vars) for d in deps], services_env)
+        managed = next(d for d in deps if d.id == chosen)
+        databases[key] = managed
+        duplicates[key] = (managed.id, *(d.id for d in deps if d is not managed))
+        if users_elsewhere:
+            strays[key] = users_elsewhere
+    return databases, duplicates, strays
 
 
 def _named(dependency: Dependency) -> bool:

@@ -46,9 +46,10 @@ def test_databases_of_this_environment_first_row_wins_and_duplicates_are_named()
         _db("d3", display_name="db", environment="staging"),
         _db("d4", display_name="cache", environment="production"),
     ]
-    first, duplicates = _databases(rows, "production")
+    first, duplicates, strays = _databases(rows, "production", {})
     assert {k: v.id for k, v in first.items()} == {"db": "d1", "cache": "d4"}
     assert duplicates == {"db": ("d1", "d2")}
+    assert strays == {}
 
 
 def test_services_of_this_environment_by_name() -> None:

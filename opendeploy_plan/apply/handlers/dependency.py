@@ -8,6 +8,7 @@ import contextlib
 from opendeploy_plan.apply.context import ApplyContext
 from opendeploy_plan.apply.errors import DependencyFailed, ReadBackMismatch
 from opendeploy_plan.apply.polling import PollPolicy, PollTimeout, poll_until
+from opendeploy_plan.apply.race import settle_dependency_race
 from opendeploy_plan.apply.readback import expect, expect_gone
 from opendeploy_plan.apply.reconcile import create_or_find
 from opendeploy_plan.gateway import Dependency, NotFound
@@ -30,16 +31,21 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
             return
     want = ctx.desired.dependencies[key]
 
+    made: list[Dependency] = []
+
     async def create() -> Dependency:
-        return await ctx.client.create_dependency(
-            project_id,
-            want.type,
-            environment=ctx.desired.environment,
-            template_id=want.template,
-            display_name=key,
-            database_name=want.database_name,
-            username=want.username,
+        made.append(
+            await ctx.client.create_dependency(
+                project_id,
+                want.type,
+                environment=ctx.desired.environment,
+                template_id=want.template,
+                display_name=key,
+                database_name=want.database_name,
+                username=want.username,
+            )
         )
+        return made[-1]
 
     async def find() -> Dependency | None:
         # By name *in this environment*: staging and production each have their own `db`.
@@ -52,6 +58,10 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
     # Databases are not unique by name on the platform: look first, so an apply running at the
     # same time (or one whose plan is a little old) does not add a second one.
     created = await create_or_find(create, find, look_first=action.kind is ActionKind.CREATE)
+    if made and created.id == made[-1].id:
+        # Another apply may have created one at the same time: settle it now, before any
+        # service is pointed at ours.
+        created = await settle_dependency_race(ctx, action, key, created)
     ctx.dependency_ids[key] = created.id
     # The documented status rows are `{id, status}`: only this answer says which key the id is.
     record_dependency_hint(

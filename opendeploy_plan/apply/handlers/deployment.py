@@ -14,14 +14,17 @@ from typing import Any
 from opendeploy_plan.apply.context import ApplyContext, ServiceOutcomeRecord
 from opendeploy_plan.apply.errors import ApplyError, DeploymentFailed
 from opendeploy_plan.apply.handlers.dependency import wait_ready
+from opendeploy_plan.apply.race import in_flight_deployment
 from opendeploy_plan.apply.reconcile import create_or_find
 from opendeploy_plan.apply.watch import DeploymentSnapshot, watch_deployment
-from opendeploy_plan.gateway import Deployment, NotFound
+from opendeploy_plan.gateway import Conflict, Deployment, NotFound
 from opendeploy_plan.plan import ActionKind, PlannedAction, format_stamp, service_config_digest
 from opendeploy_plan.plan import addresses as addr
-from opendeploy_plan.plan.stamp import Stamp
+from opendeploy_plan.plan.stamp import Stamp, parse_stamp, same_digest
+from opendeploy_plan.platform import TERMINAL_DEPLOYMENT_STATUSES
 from opendeploy_plan.state.model import ObservedService
 from opendeploy_plan.state.refresh import secret_map
+from opendeploy_plan.timestamps import timestamp_order
 
 __all__ = ["apply"]
 
@@ -90,7 +93,35 @@ async def _deploy(ctx: ApplyContext, action: PlannedAction, name: str) -> None:
             service_id, marker, project_id=project_id
         )
 
-    deployment = await create_or_find(create, find)
+    racer = await _concurrent_same_change(ctx, name, service_id, project_id, stamp)
+    if racer is not None:
+        # An apply running at the same time deployed this very change after our refresh.
+        ctx.progress(action, f"another run is deploying this change ({racer}): waiting for it")
+        if await _same_change_succeeded(ctx, action, name, racer, stamp):
+            return
+    for _ in range(_RACE_ROUNDS):
+        try:
+            deployment = await create_or_find(create, find)
+            break
+        except Conflict as conflict:
+            other = await in_flight_deployment(ctx, conflict, project_id, service_id)
+            if other is None:
+                raise ApplyError(
+                    f"{action.address}: the gateway refused the deployment: {conflict.reason}",
+                    "The platform runs one deployment per service at a time. Let the other "
+                    "one finish (`odplan status`), then run `odplan apply` again.",
+                ) from None
+            # Another deployment of this service is in flight (an apply racing this one):
+            # wait for it; when it built this very change, it is ours too.
+            ctx.progress(action, f"deployment {other} is in progress: waiting for it")
+            if await _same_change_succeeded(ctx, action, name, other, stamp):
+                return
+    else:
+        raise ApplyError(
+            f"{action.address}: another deployment kept starting before this one could",
+            "Something else keeps deploying this service (another apply, a CI job). Let it "
+            "finish, then run `odplan apply` again.",
+        )
     ctx.log(
         "deploy.create",
         project_id=project_id,
@@ -100,6 +131,64 @@ async def _deploy(ctx: ApplyContext, action: PlannedAction, name: str) -> None:
         run_id=ctx.inputs.run_id,
     )
     await _watch(ctx, action, name, deployment.id)
+
+
+# How often a deploy that lost a race (409: one in flight) waits and tries again.
+_RACE_ROUNDS = 3
+
+
+async def _same_change_succeeded(
+    ctx: ApplyContext, action: PlannedAction, name: str, deployment_id: str, stamp: Stamp
+) -> bool:
+    """Watch another run's deployment to its end: True when it succeeded building exactly the
+    change this run would deploy (same source and config digests), so deploying it again
+    would only repeat it; False when it failed or built something else (deploy ours)."""
+    try:
+        await _watch(ctx, action, name, deployment_id)
+    except DeploymentFailed:
+        return False
+    same = _same_change(
+        parse_stamp((await ctx.client.get_deployment(deployment_id)).description), stamp
+    )
+    if same:
+        ctx.log(
+            "deploy.adopted",
+            service=name,
+            deployment_id=deployment_id,
+            reason="another run deployed the same change",
+        )
+    return same
+
+
+def _same_change(theirs: Stamp | None, ours: Stamp) -> bool:
+    """Both stamps describe one change: same source and same config (the run may differ)."""
+    return (
+        theirs is not None
+        and same_digest(theirs.project_digest, ours.project_digest)
+        and same_digest(theirs.service_digest, ours.service_digest)
+        and theirs.config_digest == ours.config_digest
+    )
+
+
+async def _concurrent_same_change(
+    ctx: ApplyContext, name: str, service_id: str, project_id: str, stamp: Stamp
+) -> str | None:
+    """The service's newest deployment when another run started it after this plan's refresh
+    (newer than the newest the plan saw) for exactly this change, and it has not failed: a
+    deploy asked for before it started is satisfied by it. Times are the gateway's own."""
+    deployments = await ctx.client.list_deployments(project_id=project_id, service_id=service_id)
+    if not deployments:
+        return None
+    newest = max(deployments, key=lambda d: timestamp_order(d.created_at))
+    live = ctx.live_services.get(name)
+    seen = live.latest_deployment() if live else None
+    if seen is not None and (
+        newest.id == seen.id or timestamp_order(newest.created_at) <= seen.created_at_sort_key()
+    ):
+        return None
+    if newest.status in TERMINAL_DEPLOYMENT_STATUSES and newest.status != "success":
+        return None
+    return newest.id if _same_change(parse_stamp(newest.description), stamp) else None
 
 
 async def _previous_temp_path(ctx: ApplyContext, name: str) -> str:

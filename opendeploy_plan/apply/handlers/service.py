@@ -8,7 +8,7 @@ from typing import Any
 
 from opendeploy_plan import platform
 from opendeploy_plan.apply.context import ApplyContext
-from opendeploy_plan.apply.errors import ServiceDeleteUnsupported
+from opendeploy_plan.apply.errors import ApplyError, ReadBackMismatch, ServiceDeleteUnsupported
 from opendeploy_plan.apply.readback import (
     check_settings,
     expect_gone,
@@ -52,8 +52,11 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         "build_variables": build,
     }
 
+    made: list[str] = []
+
     async def create() -> str:
-        return (await ctx.client.create_service(project_id, spec)).service_id
+        made.append((await ctx.client.create_service(project_id, spec)).service_id)
+        return made[-1]
 
     async def find() -> str | None:
         found = await ctx.find_service(project_id, name)
@@ -64,7 +67,19 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
     read = await ctx.client.get_service(service_id)
     check_settings(action.address, svc, read)
     env = await ctx.client.get_env(project_id, service_id)
-    expect_variables(action.address, "env", runtime, env.variables)
+    try:
+        expect_variables(action.address, "env", runtime, env.variables)
+    except ReadBackMismatch as mismatch:
+        if made and made[-1] == service_id:
+            raise
+        # Found, not made: another apply created it a moment ago (the 409 on its name), on
+        # the databases *it* made. Re-pointing it here would be a silent move of its data.
+        raise ApplyError(
+            f"{action.address} was just created by another apply running at the same time, "
+            f"and its env differs from this run's: {mismatch.actual}; odplan left it as it is",
+            "Run `odplan plan`: it shows which database the services use, names any second "
+            "database of the same name and how to delete it.",
+        ) from None
     if "build_variables" not in unreturned_fields(read):
         expect_variables(action.address, "build_variables", build, read.build_variables)
     _note_unverified(ctx, action, read, spec)

@@ -109,12 +109,16 @@ def check_duplicate_dependencies(ctx: PlanContext) -> None:
                 "--prune with --allow-data-loss deletes all of them.",
             )
             continue
+        project_id = ctx.observed.project.id if ctx.observed.project else "<project_id>"
         ctx.warning(
             addr.dependency(key),
-            f"{named}; odplan manages {managed} and leaves {', '.join(others)} alone",
-            "The platform does not keep database names unique. Check which one your "
-            "services use and delete the other in the dashboard once it holds no data you "
-            "need. Deleting or replacing this dependency deletes all of them.",
+            f"{named}; odplan manages {managed} (the one your services' env points at, else "
+            f"the oldest) and leaves {', '.join(others)} alone",
+            "The platform does not keep database names unique (two applies at once can each "
+            "create one). Once the other holds no data you need, delete it in the dashboard "
+            "or with "
+            + "; ".join(f"DELETE /v1/dependencies/{project_id}/{other}" for other in others)
+            + ". Deleting or replacing this dependency deletes all of them.",
         )
 
 
