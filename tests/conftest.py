@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -41,6 +41,9 @@ class LiveGateway:
     emulator: Any
     clock: Any
     app: Any
+    # Every request that reached the server, as `(METHOD, raw path?query)`, oldest first: the
+    # exact URL forms a client used (the emulator's own counts fold the slash forms together).
+    requests: list[tuple[str, str]] = field(default_factory=list)
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
@@ -70,7 +73,17 @@ def running_gateway(**settings: Any) -> Iterator[LiveGateway]:
 
     app = create_app(EmulatorConfig(db_path=":memory:", **settings))
     emulator = app.state.emulator
-    with serve_in_thread(app, wait_for_stop=False) as root:
+    seen: list[tuple[str, str]] = []
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            query = scope.get("query_string", b"").decode("latin-1")
+            path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+            method = scope.get("method", "WEBSOCKET")
+            seen.append((method, f"{path}?{query}" if query else path))
+        await app(scope, receive, send)
+
+    with serve_in_thread(recording, wait_for_stop=False) as root:
         emulator.config.public_url = f"{root}/api"
         yield LiveGateway(
             root_url=root,
@@ -79,6 +92,7 @@ def running_gateway(**settings: Any) -> Iterator[LiveGateway]:
             emulator=emulator,
             clock=emulator.clock,
             app=app,
+            requests=seen,
         )
 
 

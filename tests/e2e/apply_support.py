@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opendeploy_plan.gateway import GatewayClient
+from opendeploy_plan.gateway import WAIT_SCALE_ENV, GatewayClient
 from opendeploy_plan.plan.stamp import parse_stamp
 from tests.conftest import FAST_PHASES, LiveGateway, running_gateway
 
@@ -27,6 +27,10 @@ EXAMPLES = REPO_ROOT / "examples"
 # Planted as every secret the examples reference: it must never appear in any output or file.
 CANARY = "canary-5be1d07c-apply-never-prints"
 SECRET_NAMES = ("DJANGO_SECRET_KEY", "JOBS_API_TOKEN", "SHORTENER_ADMIN_TOKEN", "SHOP_API_TOKEN")
+
+# The child process's own waits (retry backoff, the playbook's 5 s, the 2-5 s poll pace) at a
+# tenth: the phases are sub-second too. Tests of the pace itself drop it (`extra_env`).
+FAST_WAITS = {WAIT_SCALE_ENV: "0.1"}
 
 # The gateway on the system clock with sub-second phases (shared with the other e2e rooms).
 RealGateway = LiveGateway
@@ -72,6 +76,7 @@ class Odplan:
                 "OD_API_KEY": self.gateway.dashboard_token,
                 "OD_GATEWAY": self.gateway.base_url,
                 "NO_COLOR": "1",
+                **FAST_WAITS,
                 **{name: CANARY for name in SECRET_NAMES},
                 **self.extra_env,
             }

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from opendeploy_plan.cli import main
 from opendeploy_plan.engine.prepare import load, prepare
-from opendeploy_plan.gateway import GatewayClient
+from opendeploy_plan.gateway import WAIT_SCALE_ENV, GatewayClient
 from opendeploy_plan.plan import (
     DesiredState,
     PlanOptions,
@@ -173,6 +173,7 @@ def cli_env(home: Path, base_url: str, token: str) -> dict[str, str]:
         "OD_ENVIRONMENT": "",
         "NO_COLOR": "1",
         "SHOP_API_TOKEN": CANARY,
+        WAIT_SCALE_ENV: "0.1",  # the client's own waits at a tenth (docs/ci.md)
     }
 
 
