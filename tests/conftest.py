@@ -1,8 +1,13 @@
 """Shared pytest configuration, and the `live_gateway` fixture: a fresh local gateway on a real
-127.0.0.1 port, with a ManualClock and short phase durations."""
+127.0.0.1 port, with a ManualClock and short phase durations.
+
+Every test runs with a HOME (and XDG folders) of its own under pytest's temp folder, so nothing a
+test starts writes into the real HOME; and the `slow` trials are collected first, so that under
+pytest-xdist (`make pytest`) they start at once and overlap with the rest instead of trailing."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +15,35 @@ from typing import Any
 
 import httpx
 import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A stable sort: the slow trials first, the rest in collection order.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(scope="session")
+def _shared_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One XDG cache per test process (a cache may be shared: it is content-keyed)."""
+    return str(tmp_path_factory.mktemp("xdg-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _private_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, _shared_cache: str
+) -> None:
+    """HOME and the XDG folders in a fresh temp folder: we run as root, and a test must never
+    leave `~/.opendeploy` or `~/.config` behind in the real HOME. Child processes inherit it."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for name, folder in (
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+    ):
+        monkeypatch.setenv(name, str(home / folder))
+    if "XDG_CACHE_HOME" not in os.environ:
+        monkeypatch.setenv("XDG_CACHE_HOME", _shared_cache)
 
 
 @pytest.fixture

@@ -6,10 +6,13 @@ that proves apply never duplicated anything."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,6 +37,10 @@ FAST_WAITS = {WAIT_SCALE_ENV: "0.1"}
 
 # The gateway on the system clock with sub-second phases (shared with the other e2e rooms).
 RealGateway = LiveGateway
+
+# The emulator's profiles: its own fuller answers, and only what the documents promise (issue
+# 14). The core flows run against both (the `profile` fixture of tests/e2e/conftest.py).
+PROFILES = ("default", "documented")
 
 
 @contextmanager
@@ -306,3 +313,42 @@ def write_shop(root: Path, project: str = "shop") -> Path:
     path = root / "opendeploy.yaml"
     path.write_text(SHOP_MANIFEST.format(project=project))
     return path
+
+
+def uploads(odplan: Odplan) -> list[str]:
+    """The temp paths of every upload-only odplan has logged, oldest first."""
+    lines = [json.loads(line) for line in odplan.audit_text().splitlines() if line.strip()]
+    return [e["temp_file_path"] for e in lines if e.get("step") == "deploy.upload_only"]
+
+
+def apply_while_the_upload_expires(
+    odplan: Odplan,
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`odplan apply` whose first upload expires before update-source binds it: the next
+    update-source is held for 1.5 s while a watcher expires the run's upload (the second in the
+    audit log: the first apply made the first). Returns the run and the expired temp paths."""
+    gateway = odplan.gateway
+    gateway.add_fault(
+        kind="latency",
+        method="POST",
+        route="/api/v1/upload/update-source",
+        latency_ms=1500,
+        count=1,
+    )
+    expired: list[str] = []
+
+    def expire_this_runs_first_upload() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            seen = uploads(odplan)
+            if len(seen) >= 2:
+                gateway.admin("POST", "/uploads/expire", {"temp_file_path": seen[1]})
+                expired.append(seen[1])
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=expire_this_runs_first_upload)
+    watcher.start()
+    applied = odplan.apply()
+    watcher.join()
+    return applied, expired

@@ -4,7 +4,8 @@ is empty, and nothing exists twice (the killed run's creates are found by name, 
 by its run id or waited for, never started again for the same change).
 
 The kill moments are drawn, with a fixed seed, from the measured duration of a clean apply of
-the same app, so the trials spread over every phase of the run."""
+the same app, so the trials spread over every phase of the run. The trials run against both
+emulator profiles, the default one and the documented one (issue 14)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,10 @@ def _fresh(tmp_path: Path, name: str) -> tuple[Path, Path]:
 
 @pytest.mark.slow
 def test_kill_9_at_random_moments_then_apply_again_converges_without_duplicates(
-    tmp_path: Path,
+    profile: str, tmp_path: Path
 ) -> None:
     home, manifest = _fresh(tmp_path, "clean")
-    with real_gateway(**PHASES) as gateway:
+    with real_gateway(profile=profile, **PHASES) as gateway:
         started = time.monotonic()
         clean = Odplan(gateway, home, manifest).apply()
         duration = time.monotonic() - started
@@ -47,7 +48,7 @@ def test_kill_9_at_random_moments_then_apply_again_converges_without_duplicates(
     for trial in range(TRIALS):
         delay = rng.uniform(0.0, duration)
         home, manifest = _fresh(tmp_path, f"trial-{trial}")
-        with real_gateway(seed=trial, **PHASES) as gateway:
+        with real_gateway(profile=profile, seed=trial, **PHASES) as gateway:
             odplan = Odplan(gateway, home, manifest)
             victim = odplan.popen("apply", "--auto-approve")
             time.sleep(delay)

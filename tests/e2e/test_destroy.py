@@ -28,9 +28,9 @@ PROJECT = "fastapi-shortener"
 
 
 @pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[Odplan]:
-    """The FastAPI + postgres + redis example, applied once."""
-    with real_gateway() as gateway:
+def deployed(profile: str, tmp_path: Path) -> Iterator[Odplan]:
+    """The FastAPI + postgres + redis example, applied once (against each emulator profile)."""
+    with real_gateway(profile=profile) as gateway:
         home = tmp_path / "home"
         home.mkdir()
         odplan = Odplan(gateway, home, copy_example("fastapi-postgres-redis", tmp_path / "app"))
@@ -113,13 +113,13 @@ def test_destroy_of_a_missing_project_is_a_no_op(tmp_path: Path) -> None:
         assert "No changes." in result.stdout
 
 
-def test_destroying_one_environment_never_deletes_the_other(tmp_path: Path) -> None:
+def test_destroying_one_environment_never_deletes_the_other(profile: str, tmp_path: Path) -> None:
     """The platform's project delete takes every environment: with production in the same
     project, `destroy -e staging --allow-data-loss` deletes staging's services and databases
     only, and keeps the project (found in review)."""
     from tests.e2e.apply_support import write_shop
 
-    with real_gateway() as gateway:
+    with real_gateway(profile=profile) as gateway:
         home = tmp_path / "home"
         home.mkdir()
         odplan = Odplan(gateway, home, write_shop(tmp_path / "app"))
@@ -139,9 +139,11 @@ def test_destroying_one_environment_never_deletes_the_other(tmp_path: Path) -> N
         assert "+ dependency.db\n" in staging.stdout  # staging's database is gone, for real
 
 
-def test_destroy_and_status_work_when_the_source_folder_is_gone(tmp_path: Path) -> None:
+def test_destroy_and_status_work_when_the_source_folder_is_gone(
+    profile: str, tmp_path: Path
+) -> None:
     """Tearing down an app whose code is already gone must work: destroy only needs names."""
-    with real_gateway() as gateway:
+    with real_gateway(profile=profile) as gateway:
         odplan = example_odplan(gateway, tmp_path, "static-site")
         assert odplan.apply().returncode == 0
         shutil.rmtree(odplan.manifest.parent / "public")  # the service's source folder
