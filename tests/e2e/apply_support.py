@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from opendeploy_plan.gateway import WAIT_SCALE_ENV, GatewayClient
 from opendeploy_plan.plan.stamp import parse_stamp
 from tests.conftest import FAST_PHASES, LiveGateway, running_gateway
@@ -41,6 +43,21 @@ RealGateway = LiveGateway
 # The emulator's profiles: its own fuller answers, and only what the documents promise (issue
 # 14). The core flows run against both (the `profile` fixture of tests/e2e/conftest.py).
 PROFILES = ("default", "documented")
+
+# Found by running the fault and crash trials against the documented profile (reported to the
+# lead; not fixed here): its dependency rows are `{id, status}` only, so a dependency create
+# whose answer never arrived (a 5xx, a lost response, a kill -9) cannot be matched to its key on
+# the next run: apply creates it again (duplicates) or hands one database's env to the other's
+# users. Both profiles still run; the documented one is expected to fail until that is fixed.
+UNMATCHED_DEPENDENCY = pytest.mark.xfail(
+    reason="documented profile: a dependency whose create answer was lost is not matched "
+    "to its key (duplicate or swapped env)",
+    strict=False,
+)
+BOTH_PROFILES_DEPENDENCY_XFAIL = [
+    "default",
+    pytest.param("documented", marks=UNMATCHED_DEPENDENCY),
+]
 
 
 @contextmanager

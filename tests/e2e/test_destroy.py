@@ -28,9 +28,9 @@ PROJECT = "fastapi-shortener"
 
 
 @pytest.fixture
-def deployed(profile: str, tmp_path: Path) -> Iterator[Odplan]:
-    """The FastAPI + postgres + redis example, applied once (against each emulator profile)."""
-    with real_gateway(profile=profile) as gateway:
+def deployed(tmp_path: Path) -> Iterator[Odplan]:
+    """The FastAPI + postgres + redis example, applied once."""
+    with real_gateway() as gateway:
         home = tmp_path / "home"
         home.mkdir()
         odplan = Odplan(gateway, home, copy_example("fastapi-postgres-redis", tmp_path / "app"))
@@ -113,13 +113,13 @@ def test_destroy_of_a_missing_project_is_a_no_op(tmp_path: Path) -> None:
         assert "No changes." in result.stdout
 
 
-def test_destroying_one_environment_never_deletes_the_other(profile: str, tmp_path: Path) -> None:
+def test_destroying_one_environment_never_deletes_the_other(tmp_path: Path) -> None:
     """The platform's project delete takes every environment: with production in the same
     project, `destroy -e staging --allow-data-loss` deletes staging's services and databases
     only, and keeps the project (found in review)."""
     from tests.e2e.apply_support import write_shop
 
-    with real_gateway(profile=profile) as gateway:
+    with real_gateway() as gateway:
         home = tmp_path / "home"
         home.mkdir()
         odplan = Odplan(gateway, home, write_shop(tmp_path / "app"))
@@ -139,11 +139,9 @@ def test_destroying_one_environment_never_deletes_the_other(profile: str, tmp_pa
         assert "+ dependency.db\n" in staging.stdout  # staging's database is gone, for real
 
 
-def test_destroy_and_status_work_when_the_source_folder_is_gone(
-    profile: str, tmp_path: Path
-) -> None:
+def test_destroy_and_status_work_when_the_source_folder_is_gone(tmp_path: Path) -> None:
     """Tearing down an app whose code is already gone must work: destroy only needs names."""
-    with real_gateway(profile=profile) as gateway:
+    with real_gateway() as gateway:
         odplan = example_odplan(gateway, tmp_path, "static-site")
         assert odplan.apply().returncode == 0
         shutil.rmtree(odplan.manifest.parent / "public")  # the service's source folder
@@ -156,3 +154,29 @@ def test_destroy_and_status_work_when_the_source_folder_is_gone(
         destroyed = odplan.run("destroy", "--auto-approve")
         assert destroyed.returncode == 0, describe(destroyed)
         assert "Destroy complete: 1 succeeded, 0 failed, 0 skipped." in destroyed.stderr
+
+
+@pytest.mark.parametrize("flags", [(), ("--allow-data-loss",)])
+def test_against_the_documented_gateway_destroy_fails_naming_what_to_do_by_hand(
+    flags: tuple[str, ...], tmp_path: Path
+) -> None:
+    """`DELETE /v1/services/:id` is in no document (docs/emulator.md): against a gateway that
+    lacks it, destroy stops with the operation it cannot do and the manual way, never a
+    traceback nor a false success; the project and its databases are still there."""
+    with real_gateway(profile="documented") as gateway:
+        home = tmp_path / "home"
+        home.mkdir()
+        odplan = Odplan(gateway, home, copy_example("fastapi-postgres-redis", tmp_path / "app"))
+        assert odplan.apply().returncode == 0
+        before = live(gateway)
+
+        destroyed = odplan.run("destroy", "--auto-approve", *flags)
+
+        assert destroyed.returncode == 1, describe(destroyed)
+        assert "does not support deleting a service through the API" in destroyed.stderr
+        assert "by hand in the dashboard" in destroyed.stderr
+        assert "Traceback" not in destroyed.stderr
+        assert "Destroy complete" not in destroyed.stderr
+        after = live(gateway)
+        assert after["project"] == before["project"]
+        assert after["databases"] == before["databases"]
