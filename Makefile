@@ -26,8 +26,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --strict opendeploy_plan
 
+# pytest-xdist workers (docs/ci.md): most tests wait on child processes and real-time phases,
+# so more workers than cores pays off; PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 4
+
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck pytest
 

@@ -1,15 +1,49 @@
 """Shared pytest configuration, and the `live_gateway` fixture: a fresh local gateway on a real
-127.0.0.1 port, with a ManualClock and short phase durations."""
+127.0.0.1 port, with a ManualClock and short phase durations.
+
+Every test runs with a HOME (and XDG folders) of its own under pytest's temp folder, so nothing a
+test starts writes into the real HOME; and the `slow` trials are collected first, so that under
+pytest-xdist (`make pytest`) they start at once and overlap with the rest instead of trailing."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A stable sort: the slow trials first, the rest in collection order.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(scope="session")
+def _shared_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One XDG cache per test process (a cache may be shared: it is content-keyed)."""
+    return str(tmp_path_factory.mktemp("xdg-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _private_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, _shared_cache: str
+) -> None:
+    """HOME and the XDG folders in a fresh temp folder: we run as root, and a test must never
+    leave `~/.opendeploy` or `~/.config` behind in the real HOME. Child processes inherit it."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for name, folder in (
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+    ):
+        monkeypatch.setenv(name, str(home / folder))
+    if "XDG_CACHE_HOME" not in os.environ:
+        monkeypatch.setenv("XDG_CACHE_HOME", _shared_cache)
 
 
 @pytest.fixture
@@ -41,6 +75,9 @@ class LiveGateway:
     emulator: Any
     clock: Any
     app: Any
+    # Every request that reached the server, as `(METHOD, raw path?query)`, oldest first: the
+    # exact URL forms a client used (the emulator's own counts fold the slash forms together).
+    requests: list[tuple[str, str]] = field(default_factory=list)
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
@@ -70,7 +107,17 @@ def running_gateway(**settings: Any) -> Iterator[LiveGateway]:
 
     app = create_app(EmulatorConfig(db_path=":memory:", **settings))
     emulator = app.state.emulator
-    with serve_in_thread(app, wait_for_stop=False) as root:
+    seen: list[tuple[str, str]] = []
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            query = scope.get("query_string", b"").decode("latin-1")
+            path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+            method = scope.get("method", "WEBSOCKET")
+            seen.append((method, f"{path}?{query}" if query else path))
+        await app(scope, receive, send)
+
+    with serve_in_thread(recording, wait_for_stop=False) as root:
         emulator.config.public_url = f"{root}/api"
         yield LiveGateway(
             root_url=root,
@@ -79,6 +126,7 @@ def running_gateway(**settings: Any) -> Iterator[LiveGateway]:
             emulator=emulator,
             clock=emulator.clock,
             app=app,
+            requests=seen,
         )
 
 

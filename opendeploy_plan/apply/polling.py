@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from opendeploy_plan.errors import OdplanError
+from opendeploy_plan.gateway import wait_scale
 
 T = TypeVar("T")
 
@@ -27,8 +28,9 @@ class PollPolicy:
 
     # The documented loop polls every 5 s and a real gateway rate-limits: never faster than
     # every 2 s. Promptness comes from the streams (a `wake` event), not from polling faster.
-    first_delay: float = 2.0
-    max_delay: float = 5.0
+    # (Test suites driving a child process shrink both through the gateway's `wait_scale`.)
+    first_delay: float = field(default_factory=lambda: 2.0 * wait_scale())
+    max_delay: float = field(default_factory=lambda: 5.0 * wait_scale())
     factor: float = 1.5
     timeout: float = 30 * 60.0
 

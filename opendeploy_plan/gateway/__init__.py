@@ -82,11 +82,13 @@ from opendeploy_plan.gateway._models import (
     UploadResult,
 )
 from opendeploy_plan.gateway._retry import (
+    WAIT_SCALE_ENV,
     Failure,
     RetryDecision,
     RetryNotice,
     RetryPolicy,
     decide_retry,
+    wait_scale,
 )
 from opendeploy_plan.gateway._session import (
     CONSENT_QUESTION,
@@ -106,6 +108,7 @@ __all__ = [
     "CONSENT_QUESTION",
     "LOCAL",
     "LOCAL_BASE_URL",
+    "WAIT_SCALE_ENV",
     "Acknowledgement",
     "ApiError",
     "AuthFileInvalid",
@@ -187,5 +190,6 @@ __all__ = [
     "register_guest_credential",
     "resolve_settings",
     "scrub",
+    "wait_scale",
     "write_auth_file",
 ]

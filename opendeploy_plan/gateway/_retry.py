@@ -6,9 +6,41 @@ and acts on the answer. Kept apart so that every rule can be unit-tested in isol
 
 from __future__ import annotations
 
+import os
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
+
+__all__ = [
+    "WAIT_SCALE_ENV",
+    "Failure",
+    "RetryDecision",
+    "RetryNotice",
+    "RetryPolicy",
+    "decide_retry",
+    "wait_scale",
+]
+
+# A test/tuning knob, not a user setting (docs/ci.md): a factor on the waits the client picks
+# itself (backoff, the playbook's 5 s before a re-send, the poll pace), so test suites that run
+# `odplan` as a child process need not sleep through real-time pauses. The only seam into a
+# child process; in-process callers pass a RetryPolicy / PollPolicy instead. Unset: 1.
+WAIT_SCALE_ENV = "OPDEPLOY_TEST_WAIT_SCALE"
+
+
+def wait_scale(env: Mapping[str, str] | None = None) -> float:
+    """The factor `WAIT_SCALE_ENV` asks for: a number in (0, 1], else 1 (the product pace)."""
+    raw = (os.environ if env is None else env).get(WAIT_SCALE_ENV, "")
+    try:
+        factor = float(raw)
+    except ValueError:
+        return 1.0
+    return factor if 0 < factor <= 1 else 1.0
+
+
+def _scaled(seconds: float) -> float:
+    return seconds * wait_scale()
 
 
 @dataclass(frozen=True)
@@ -23,13 +55,13 @@ class RetryPolicy:
     """
 
     max_retries: int = 2
-    base_delay: float = 2.5
-    max_delay: float = 30.0
+    base_delay: float = field(default_factory=lambda: _scaled(2.5))
+    max_delay: float = field(default_factory=lambda: _scaled(30.0))
     jitter: float = 0.5
     max_retry_after: float = 120.0
     # The playbook's rule for a 5xx on a call that is not safe to repeat: wait this long, let
     # the caller read back what the call may have done, and re-send it once at most.
-    server_error_delay: float = 5.0
+    server_error_delay: float = field(default_factory=lambda: _scaled(5.0))
 
     def delay(self, retry_number: int, draw: float | random.Random = 0.5) -> float:
         """Seconds to wait before the `retry_number`-th retry (0-based).

@@ -6,10 +6,13 @@ that proves apply never duplicated anything."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opendeploy_plan.gateway import GatewayClient
+import pytest
+
+from opendeploy_plan.gateway import WAIT_SCALE_ENV, GatewayClient
 from opendeploy_plan.plan.stamp import parse_stamp
 from tests.conftest import FAST_PHASES, LiveGateway, running_gateway
 
@@ -28,8 +33,31 @@ EXAMPLES = REPO_ROOT / "examples"
 CANARY = "canary-5be1d07c-apply-never-prints"
 SECRET_NAMES = ("DJANGO_SECRET_KEY", "JOBS_API_TOKEN", "SHORTENER_ADMIN_TOKEN", "SHOP_API_TOKEN")
 
+# The child process's own waits (retry backoff, the playbook's 5 s, the 2-5 s poll pace) at a
+# tenth: the phases are sub-second too. Tests of the pace itself drop it (`extra_env`).
+FAST_WAITS = {WAIT_SCALE_ENV: "0.1"}
+
 # The gateway on the system clock with sub-second phases (shared with the other e2e rooms).
 RealGateway = LiveGateway
+
+# The emulator's profiles: its own fuller answers, and only what the documents promise (issue
+# 14). The core flows run against both (the `profile` fixture of tests/e2e/conftest.py).
+PROFILES = ("default", "documented")
+
+# Found by running the fault and crash trials against the documented profile (reported to the
+# lead; not fixed here): its dependency rows are `{id, status}` only, so a dependency create
+# whose answer never arrived (a 5xx, a lost response, a kill -9) cannot be matched to its key on
+# the next run: apply creates it again (duplicates) or hands one database's env to the other's
+# users. Both profiles still run; the documented one is expected to fail until that is fixed.
+UNMATCHED_DEPENDENCY = pytest.mark.xfail(
+    reason="documented profile: a dependency whose create answer was lost is not matched "
+    "to its key (duplicate or swapped env)",
+    strict=False,
+)
+BOTH_PROFILES_DEPENDENCY_XFAIL = [
+    "default",
+    pytest.param("documented", marks=UNMATCHED_DEPENDENCY),
+]
 
 
 @contextmanager
@@ -72,6 +100,7 @@ class Odplan:
                 "OD_API_KEY": self.gateway.dashboard_token,
                 "OD_GATEWAY": self.gateway.base_url,
                 "NO_COLOR": "1",
+                **FAST_WAITS,
                 **{name: CANARY for name in SECRET_NAMES},
                 **self.extra_env,
             }
@@ -301,3 +330,42 @@ def write_shop(root: Path, project: str = "shop") -> Path:
     path = root / "opendeploy.yaml"
     path.write_text(SHOP_MANIFEST.format(project=project))
     return path
+
+
+def uploads(odplan: Odplan) -> list[str]:
+    """The temp paths of every upload-only odplan has logged, oldest first."""
+    lines = [json.loads(line) for line in odplan.audit_text().splitlines() if line.strip()]
+    return [e["temp_file_path"] for e in lines if e.get("step") == "deploy.upload_only"]
+
+
+def apply_while_the_upload_expires(
+    odplan: Odplan,
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`odplan apply` whose first upload expires before update-source binds it: the next
+    update-source is held for 1.5 s while a watcher expires the run's upload (the second in the
+    audit log: the first apply made the first). Returns the run and the expired temp paths."""
+    gateway = odplan.gateway
+    gateway.add_fault(
+        kind="latency",
+        method="POST",
+        route="/api/v1/upload/update-source",
+        latency_ms=1500,
+        count=1,
+    )
+    expired: list[str] = []
+
+    def expire_this_runs_first_upload() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            seen = uploads(odplan)
+            if len(seen) >= 2:
+                gateway.admin("POST", "/uploads/expire", {"temp_file_path": seen[1]})
+                expired.append(seen[1])
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=expire_this_runs_first_upload)
+    watcher.start()
+    applied = odplan.apply()
+    watcher.join()
+    return applied, expired

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from opendeploy_plan.cli import main
 from opendeploy_plan.engine.prepare import load, prepare
-from opendeploy_plan.gateway import GatewayClient
+from opendeploy_plan.gateway import WAIT_SCALE_ENV, GatewayClient
 from opendeploy_plan.plan import (
     DesiredState,
     PlanOptions,
@@ -33,6 +33,7 @@ from opendeploy_plan.plan import (
 from opendeploy_plan.source import build_archive
 from opendeploy_plan.state.refresh import refresh
 from tests.conftest import LiveGateway
+from tests.e2e.apply_support import PROFILES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -173,7 +174,14 @@ def cli_env(home: Path, base_url: str, token: str) -> dict[str, str]:
         "OD_ENVIRONMENT": "",
         "NO_COLOR": "1",
         "SHOP_API_TOKEN": CANARY,
+        WAIT_SCALE_ENV: "0.1",  # the client's own waits at a tenth (docs/ci.md)
     }
+
+
+@pytest.fixture(params=PROFILES)
+def profile(request: pytest.FixtureRequest) -> str:
+    """Each emulator profile in turn: a test taking `profile` runs against both."""
+    return str(request.param)
 
 
 @pytest.fixture

@@ -126,8 +126,17 @@ def test_ctrl_c_drains_the_running_actions_and_the_next_apply_finishes(odplan: O
 
 
 def test_a_second_ctrl_c_aborts_and_the_next_apply_adopts_what_was_started(
-    odplan: Odplan,
+    tmp_path: Path,
 ) -> None:
+    # Deployments stay `pending` for 2 s, so the interrupt surely lands while one is in flight
+    # (at 0.05 s a loaded machine's first poll could miss the state and the apply finish).
+    with real_gateway(pending_seconds=2.0) as gateway:
+        home = tmp_path / "home"
+        home.mkdir()
+        _second_ctrl_c(Odplan(gateway, home, write_shop(tmp_path / "app")))
+
+
+def _second_ctrl_c(odplan: Odplan) -> None:
     code, stderr = _interrupt_when(odplan, "deployment: pending", 2)
 
     assert code == 1, stderr

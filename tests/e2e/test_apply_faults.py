@@ -3,7 +3,8 @@ connection dropped) is found by name, or by the run id in a deployment's descrip
 made twice. And with 10 % 5xx answers, 5 % lost responses and 200 ms of latency on every
 gateway request, applying again until it succeeds converges to an empty plan, and nothing was
 ever created twice: one project, one row per service and database, one successful deployment
-per change, and no run started two deployments of a service."""
+per change, and no run started two deployments of a service. Both against the emulator's
+default profile and its documented one (issue 14)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.apply_support import (
+    BOTH_PROFILES_DEPENDENCY_XFAIL,
     Odplan,
     apply_until_clean,
     assert_no_canary,
@@ -24,10 +26,13 @@ MAX_RUNS = 8
 
 
 @pytest.mark.slow
-def test_repeated_applies_through_faults_converge_without_duplicates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("profile", BOTH_PROFILES_DEPENDENCY_XFAIL)
+def test_repeated_applies_through_faults_converge_without_duplicates(
+    profile: str, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    with real_gateway() as gateway:
+    with real_gateway(profile=profile) as gateway:
         odplan = Odplan(gateway, home, write_shop(tmp_path / "app"))
         gateway.add_fault(kind="latency", route="/api/*", latency_ms=200)
         gateway.add_fault(kind="error", route="/api/*", rate=0.10, seed=11, status=503)
@@ -62,10 +67,13 @@ CREATES = (
 )
 
 
-def test_every_create_whose_response_is_lost_is_found_not_repeated(tmp_path: Path) -> None:
+@pytest.mark.parametrize("profile", BOTH_PROFILES_DEPENDENCY_XFAIL)
+def test_every_create_whose_response_is_lost_is_found_not_repeated(
+    profile: str, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    with real_gateway() as gateway:
+    with real_gateway(profile=profile) as gateway:
         odplan = Odplan(gateway, home, write_shop(tmp_path / "app"))
         # The first create of each kind commits, then its connection drops before the answer.
         # (Idempotent requests, uploads included, are simply retried: the slow test covers them.)

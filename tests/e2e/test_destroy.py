@@ -154,3 +154,29 @@ def test_destroy_and_status_work_when_the_source_folder_is_gone(tmp_path: Path) 
         destroyed = odplan.run("destroy", "--auto-approve")
         assert destroyed.returncode == 0, describe(destroyed)
         assert "Destroy complete: 1 succeeded, 0 failed, 0 skipped." in destroyed.stderr
+
+
+@pytest.mark.parametrize("flags", [(), ("--allow-data-loss",)])
+def test_against_the_documented_gateway_destroy_fails_naming_what_to_do_by_hand(
+    flags: tuple[str, ...], tmp_path: Path
+) -> None:
+    """`DELETE /v1/services/:id` is in no document (docs/emulator.md): against a gateway that
+    lacks it, destroy stops with the operation it cannot do and the manual way, never a
+    traceback nor a false success; the project and its databases are still there."""
+    with real_gateway(profile="documented") as gateway:
+        home = tmp_path / "home"
+        home.mkdir()
+        odplan = Odplan(gateway, home, copy_example("fastapi-postgres-redis", tmp_path / "app"))
+        assert odplan.apply().returncode == 0
+        before = live(gateway)
+
+        destroyed = odplan.run("destroy", "--auto-approve", *flags)
+
+        assert destroyed.returncode == 1, describe(destroyed)
+        assert "does not support deleting a service through the API" in destroyed.stderr
+        assert "by hand in the dashboard" in destroyed.stderr
+        assert "Traceback" not in destroyed.stderr
+        assert "Destroy complete" not in destroyed.stderr
+        after = live(gateway)
+        assert after["project"] == before["project"]
+        assert after["databases"] == before["databases"]

@@ -2,14 +2,12 @@
 real HTTP: dependency rows are `{id, status}` only, services come back without `dependencies`
 and `build_variables`, projects without `original_file_path`. Every example applies, plans
 empty twice, and a second apply keeps `DATABASE_URL` and every injected key without creating a
-second dependency."""
+second dependency. (An upload that expires before binding: test_apply_source_bind.py, both
+profiles.)"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from tests.e2e.apply_support import (
     describe,
     example_odplan,
     real_gateway,
+    uploads,
 )
 
 EXAMPLES = ("api-worker", "django", "fastapi-postgres-redis", "nextjs-postgres", "static-site")
@@ -88,58 +87,6 @@ def test_an_example_applies_plans_clean_and_keeps_injected_env(
         assert any("DATABASE_URL" in env for env in second_env.values())
 
 
-def _uploads(odplan: Odplan) -> list[str]:
-    lines = [json.loads(line) for line in odplan.audit_text().splitlines() if line.strip()]
-    return [e["temp_file_path"] for e in lines if e.get("step") == "deploy.upload_only"]
-
-
-def test_an_upload_expired_before_binding_is_uploaded_again(
-    gateway: RealGateway, tmp_path: Path
-) -> None:
-    """Item 2: update-source copies the upload (so `original_file_path` is no proof); its
-    "already up to date" answer is the signal that the new upload was not bound."""
-    odplan = example_odplan(gateway, tmp_path, "static-site")
-    assert odplan.apply().returncode == 0
-    page = odplan.manifest.parent / "public" / "index.html"
-    page.write_text(page.read_text() + "<!-- release 2 -->\n")
-    gateway.add_fault(
-        kind="latency",
-        method="POST",
-        route="/api/v1/upload/update-source",
-        latency_ms=1500,
-        count=1,
-    )
-    expired: list[str] = []
-
-    def expire_this_runs_first_upload() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            seen = _uploads(odplan)
-            if len(seen) >= 2:
-                gateway.admin("POST", "/uploads/expire", {"temp_file_path": seen[1]})
-                expired.append(seen[1])
-                return
-            time.sleep(0.05)
-
-    watcher = threading.Thread(target=expire_this_runs_first_upload)
-    watcher.start()
-    applied = odplan.apply()
-    watcher.join()
-    assert applied.returncode == 0, describe(applied)
-    assert expired, "the test did not expire the upload in time"
-    assert "uploading again" in applied.stderr
-    assert len(_uploads(odplan)) == 3  # one bind per apply, plus the one retry: never more
-
-    async def bound_page() -> str:
-        async with odplan.client() as client:
-            project = await client.find_project_by_name("static-site")
-            assert project is not None
-            return (Path(project.source_path) / "public" / "index.html").read_text()
-
-    assert "release 2" in asyncio.run(bound_page())
-    assert odplan.plan("--detailed-exitcode").returncode == 0
-
-
 def test_an_upload_that_never_binds_fails_clearly(gateway: RealGateway, tmp_path: Path) -> None:
     odplan = example_odplan(gateway, tmp_path, "static-site")
     assert odplan.apply().returncode == 0
@@ -151,7 +98,7 @@ def test_an_upload_that_never_binds_fails_clearly(gateway: RealGateway, tmp_path
 
     assert applied.returncode == 1, describe(applied)
     assert "did not bind the new upload, twice" in applied.stderr
-    assert len(_uploads(odplan)) == 3
+    assert len(uploads(odplan)) == 3
 
 
 def test_without_the_hint_file_one_database_is_adopted_by_elimination(

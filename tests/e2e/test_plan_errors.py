@@ -74,6 +74,7 @@ def test_an_unbound_guest_gets_the_caps_warning_and_the_bind_url(
     registered = httpx.post(
         f"{odplan.gateway.base_url}/v1/client-guests/register",
         json={"source_hint": "odplan/e2e", "name": "e2e"},
+        timeout=30,
     )
     registered.raise_for_status()
     guest = registered.json()

@@ -1,5 +1,7 @@
 """`odplan gateway serve` as a real subprocess: the skill's own curl+jq first-deploy flow passes
-against it, and it prints its URL and token, then stops cleanly on Ctrl-C / SIGTERM."""
+against it, and it prints its URL and token, then stops cleanly on Ctrl-C / SIGTERM. Every
+server runs with a HOME under the test's tmp folder and the scripted (simulated) phases, so
+nothing is left under /var/lib/opendeploy or the real HOME."""
 
 from __future__ import annotations
 
@@ -19,6 +21,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ODPLAN = Path(sys.executable).parent / "odplan"
 SCRIPT = Path(__file__).with_name("skill_first_deploy.sh")
+# The scripted phases, not the local runtime: as root that would keep its builds under
+# /var/lib/opendeploy and route on the shared port 8788 (docs/runtime.md has its own tests).
+SIMULATED = ("--runtime", "simulate")
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    """The server's environment: a HOME of its own, never the real one."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return {**os.environ, "HOME": str(home)}
 
 
 class Served:
@@ -75,12 +87,14 @@ def _serve(tmp_path: Path, *extra: str) -> Iterator[Served]:
             "0.5",
             "--deploy-seconds",
             "0.5",
+            *SIMULATED,
             *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        env=_env(tmp_path),
     )
     try:
         banner = _read_banner(process)
@@ -107,10 +121,11 @@ def test_serve_stops_cleanly_without_a_traceback(served: Served, sig: signal.Sig
 def test_serve_refuses_a_port_in_use(served: Served, tmp_path: Path) -> None:
     port = served.base_url.rsplit(":", 1)[1].removesuffix("/api")
     result = subprocess.run(
-        [str(ODPLAN), "gateway", "serve", "--port", port, "--db", ":memory:"],
+        [str(ODPLAN), "gateway", "serve", "--port", port, "--db", ":memory:", *SIMULATED],
         capture_output=True,
         text=True,
         timeout=30,
+        env=_env(tmp_path),
     )
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "Error:" in result.stderr
@@ -128,10 +143,12 @@ def test_serve_takes_faults_as_flags(tmp_path: Path) -> None:
             ":memory:",
             "--fault",
             "kind=error,route=/api/v1/regions/,count=1,status=502",
+            *SIMULATED,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=_env(tmp_path),
     )
     try:
         banner = _read_banner(process)
@@ -144,12 +161,13 @@ def test_serve_takes_faults_as_flags(tmp_path: Path) -> None:
         process.wait(timeout=15)
 
 
-def test_serve_rejects_a_malformed_fault_flag() -> None:
+def test_serve_rejects_a_malformed_fault_flag(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(ODPLAN), "gateway", "serve", "--db", ":memory:", "--fault", "kind=meteor"],
         capture_output=True,
         text=True,
         timeout=30,
+        env=_env(tmp_path),
     )
     assert result.returncode == 1 and "unknown fault kind" in result.stderr
     assert "Traceback" not in result.stderr
@@ -180,7 +198,7 @@ def test_the_skills_flow_passes_against_the_documented_profile(
 
 def _run_skill_flow(served: Served, tmp_path: Path) -> None:
     env = {
-        **os.environ,
+        **_env(tmp_path),
         "OD_GATEWAY": served.base_url,
         "HOME": str(tmp_path),
         "OD_ENVIRONMENT": "production",
