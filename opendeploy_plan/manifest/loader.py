@@ -190,6 +190,8 @@ class _Validation:
             return self.result(None, "production")
         base = {key: value for key, value in data.items() if key != "environments"}
         overlays = self.read_overlays(data.get("environments"), positions)
+        for name, overlay in overlays.items():
+            self.check_overlay_names(name, overlay, base, positions)
         selected = self.select_environment(base, positions)
         manifest: Manifest | None = None
         seen_in_selected: set[Diagnostic] = set()
@@ -310,6 +312,37 @@ class _Validation:
             overlays[name] = accepted
         return overlays
 
+    def check_overlay_names(
+        self,
+        environment: str,
+        overlay: dict[str, object],
+        base: dict[str, object],
+        positions: dict[Path, Located],
+    ) -> None:
+        """Every service and dependency an overlay names must exist in the base manifest: an
+        overlay for `wbe` would otherwise be a whole new (and broken) service in one environment
+        and a silent no-op for `web`."""
+        for section, noun in (("services", "service"), ("dependencies", "dependency")):
+            named = overlay.get(section)
+            declared = base.get(section)
+            if not isinstance(named, dict):
+                continue
+            known = [str(key) for key in declared] if isinstance(declared, dict) else []
+            for key in named:
+                if key in known:
+                    continue
+                self.add(
+                    positions,
+                    "error",
+                    ("environments", environment, section, key),
+                    f"unknown {noun} {key!r}"
+                    + (did_you_mean(key, known) or f"; the base manifest's {section}: "
+                       + (", ".join(known) or "none")),
+                    f"An overlay changes {section} of the base manifest; declare the {noun} "
+                    f"under the top-level `{section}` first.",
+                    at_key=True,
+                )
+
     def select_environment(self, base: dict[str, object], positions: dict[Path, Located]) -> str:
         requested = self.requested_environment
         if requested is not None:
@@ -356,6 +389,8 @@ class _Validation:
         path = _logical_path(error["loc"])
         kind = error["type"]
         value = error.get("input")
+        if value is _yaml.UNREADABLE:
+            return  # reported when the file was read
         if path and path[-1] == "[key]":
             self.add(positions, "error", path[:-1], error["msg"], at_key=True)
         elif kind == "missing":
