@@ -257,6 +257,8 @@ class _Validation:
         version = data["version"]
         if type(version) is int and version == FORMAT_VERSION:
             return True
+        if version is _yaml.UNREADABLE:
+            return False  # reported when the file was read
         self.add(
             positions,
             "error",
