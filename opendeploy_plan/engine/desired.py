@@ -45,6 +45,7 @@ from opendeploy_plan.source import (
     digest_source,
     normalize_subpath,
     select_files,
+    shown_path,
 )
 
 AUTO_REGION = "auto"
@@ -163,7 +164,21 @@ def resolve_desired(
         },
         services=services,
     )
-    return Resolution(desired, [], source_digest, git_tokens)
+    return Resolution(
+        desired, _large_files(source_digest, manifest_file), source_digest, git_tokens
+    )
+
+
+def _large_files(digest: SourceDigest | None, manifest_file: str) -> list[Diagnostic]:
+    """A warning per file big enough to be a mistake (a dump, a sparse image): it would be
+    uploaded, and the plan is where a user looks before it is."""
+    if digest is None:
+        return []
+    return [
+        Diagnostic(manifest_file, 0, 0, "warning", "services", f"{shown_path(w.path)}: {w.message}")
+        for w in digest.selection.warnings
+        if w.code == "large-file"
+    ]
 
 
 class _SecretLookup:

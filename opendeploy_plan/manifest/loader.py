@@ -22,7 +22,7 @@ from opendeploy_plan import platform
 from opendeploy_plan.diagnostics import Diagnostic, Severity, has_errors, sorted_unique
 from opendeploy_plan.manifest import _yaml
 from opendeploy_plan.manifest._yaml import Located, Path, display_path
-from opendeploy_plan.manifest.checks import check_relations, did_you_mean
+from opendeploy_plan.manifest.checks import check_overlay_names, check_relations, did_you_mean
 from opendeploy_plan.manifest.models import FORMAT_VERSION, Manifest
 
 DEFAULT_FILENAME: Final = "opendeploy.yaml"
@@ -191,7 +191,14 @@ class _Validation:
         base = {key: value for key, value in data.items() if key != "environments"}
         overlays = self.read_overlays(data.get("environments"), positions)
         for name, overlay in overlays.items():
-            self.check_overlay_names(name, overlay, base, positions)
+            check_overlay_names(
+                name,
+                overlay,
+                base,
+                lambda severity, path, summary, detail="", *, at_key=False: self.add(
+                    positions, severity, path, summary, detail, at_key=at_key
+                ),
+            )
         selected = self.select_environment(base, positions)
         manifest: Manifest | None = None
         seen_in_selected: set[Diagnostic] = set()
@@ -313,37 +320,6 @@ class _Validation:
                     )
             overlays[name] = accepted
         return overlays
-
-    def check_overlay_names(
-        self,
-        environment: str,
-        overlay: dict[str, object],
-        base: dict[str, object],
-        positions: dict[Path, Located],
-    ) -> None:
-        """Every service and dependency an overlay names must exist in the base manifest: an
-        overlay for `wbe` would otherwise be a whole new (and broken) service in one environment
-        and a silent no-op for `web`."""
-        for section, noun in (("services", "service"), ("dependencies", "dependency")):
-            named = overlay.get(section)
-            declared = base.get(section)
-            if not isinstance(named, dict):
-                continue
-            known = [str(key) for key in declared] if isinstance(declared, dict) else []
-            for key in named:
-                if key in known:
-                    continue
-                self.add(
-                    positions,
-                    "error",
-                    ("environments", environment, section, key),
-                    f"unknown {noun} {key!r}"
-                    + (did_you_mean(key, known) or f"; the base manifest's {section}: "
-                       + (", ".join(known) or "none")),
-                    f"An overlay changes {section} of the base manifest; declare the {noun} "
-                    f"under the top-level `{section}` first.",
-                    at_key=True,
-                )
 
     def select_environment(self, base: dict[str, object], positions: dict[Path, Located]) -> str:
         requested = self.requested_environment

@@ -18,9 +18,7 @@ from opendeploy_plan.errors import OdplanError
 ENV_KEY_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _OPEN: Final = "${{"
 _CLOSE: Final = "}}"
-_SECRET_RE: Final = re.compile(
-    r"^secrets\.([A-Za-z_][A-Za-z0-9_]*)(\s*\|\|\s*(?:''|\"\"))?$"
-)
+_SECRET_RE: Final = re.compile(r"^secrets\.([A-Za-z_][A-Za-z0-9_]*)(\s*\|\|\s*(?:''|\"\"))?$")
 _DEPENDENCY_RE: Final = re.compile(
     r"^dependencies\.([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.([A-Za-z_][A-Za-z0-9_]*)$"
 )
