@@ -85,6 +85,12 @@ def secret_content(head: bytes) -> str | None:
 
     A PEM header counts only when key material follows it (a run of base64, possibly behind
     `\\n` escapes as in JSON): a README that shows the header line alone is not a key."""
+    if (
+        b"PRIVATE KEY" not in head
+        and b"_secret_access_key" not in head
+        and b"_SECRET_ACCESS_KEY" not in head
+    ):
+        return None  # the common case: three plain substring searches, no regex
     for match in _PEM_KEY.finditer(head):
         following = head[match.end() : match.end() + 600].replace(b"\\n", b"\n")
         if _BASE64_RUN.search(following):
