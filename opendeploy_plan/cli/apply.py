@@ -121,6 +121,7 @@ async def _apply(
         check_saved_current,
         check_saved_identity,
         saved_plan_options,
+        unlock_saved_plan,
     )
     from opendeploy_plan.gateway import GatewayError, connect, ensure_credential
     from opendeploy_plan.render import use_color
@@ -137,6 +138,7 @@ async def _apply(
         credential = await ensure_credential(settings, consent, audit=audit, warn=warn)
         settings = settings.with_credential(credential)
     if saved is not None:
+        saved = unlock_saved_plan(saved, settings.credential, os.environ)
         check_saved_identity(saved, prepared, settings.url)
     async with connect(settings, env=os.environ, on_retry=say_retry, warn=warn) as client:
         guest = await is_unbound_guest(client, settings.credential)

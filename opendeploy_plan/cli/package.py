@@ -43,7 +43,9 @@ def _load(file: str, environment: str | None) -> Manifest:
 
 
 def _warning_lines(warnings: tuple[SelectionWarning, ...]) -> list[str]:
-    return [f"warning: {w.path}: {w.message}" for w in warnings]
+    from opendeploy_plan.source import shown_path
+
+    return [f"warning: {shown_path(w.path)}: {w.message}" for w in warnings]
 
 
 @click.command()
@@ -218,6 +220,9 @@ def _package(
         "size": selection.total_size,
         "services": services_json,
         "excluded_secrets": list(selection.excluded_secrets),
+        "kept_home": [
+            {"path": path, "reason": selection.why(path)} for path in selection.excluded_secrets
+        ],
         "warnings": [
             {"path": w.path, "code": w.code, "message": w.message} for w in selection.warnings
         ],

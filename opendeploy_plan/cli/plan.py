@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -93,6 +94,7 @@ async def _plan(
     from opendeploy_plan.cli.views.common import show_note
     from opendeploy_plan.cli.views.plan import plan_view, show_guest_note
     from opendeploy_plan.engine.guest import is_unbound_guest
+    from opendeploy_plan.engine.saved import new_plan_key
     from opendeploy_plan.fsutil import write_atomic
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.plan import save_plan
@@ -102,12 +104,17 @@ async def _plan(
     choice = choice.in_folder(prepared.load.manifest_dir)
     settings = choice.settings()
     audit = choice.audit_log()
+    # A saved plan's hashes are keyed by a secret the file does not hold (engine.saved).
+    plan_key = new_plan_key(settings.credential, os.environ) if out is not None else None
     async with connect(settings, env=os.environ, on_retry=say_retry) as client:
         guest = await is_unbound_guest(client, settings.credential)
+        options = flags.options(guest=guest)
+        if plan_key is not None:
+            options = dataclasses.replace(options, salt=plan_key.key)
         await plan_once(
             client,
             prepared,
-            flags.options(guest=guest),
+            options,
             shows_plan=view.shows_diagnostics,
             reuse_listings=True,
         )
@@ -121,7 +128,14 @@ async def _plan(
     if out is not None and result.errors:
         show_note(f"The plan has errors; it was not saved to {out}.")
     elif out is not None:
-        data = save_plan(result, manifest_digest=prepared.manifest_digest, gateway=settings.url)
+        assert plan_key is not None
+        data = save_plan(
+            result,
+            manifest_digest=prepared.manifest_digest,
+            gateway=settings.url,
+            salt=plan_key.salt,
+            key_check=plan_key.check,
+        )
         try:
             # Plans hold no secrets, but they describe infrastructure: owner-only, atomic.
             write_atomic(out, data)

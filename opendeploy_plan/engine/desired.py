@@ -25,6 +25,7 @@ from opendeploy_plan.manifest import (
     TemplateError,
     default_env_files,
     load_env_files,
+    lookup_secret,
     parse_template,
 )
 from opendeploy_plan.manifest import Service as ManifestService
@@ -44,6 +45,7 @@ from opendeploy_plan.source import (
     digest_source,
     normalize_subpath,
     select_files,
+    shown_path,
 )
 
 AUTO_REGION = "auto"
@@ -162,11 +164,26 @@ def resolve_desired(
         },
         services=services,
     )
-    return Resolution(desired, [], source_digest, git_tokens)
+    return Resolution(
+        desired, _large_files(source_digest, manifest_file), source_digest, git_tokens
+    )
+
+
+def _large_files(digest: SourceDigest | None, manifest_file: str) -> list[Diagnostic]:
+    """A warning per file big enough to be a mistake (a dump, a sparse image): it would be
+    uploaded, and the plan is where a user looks before it is."""
+    if digest is None:
+        return []
+    return [
+        Diagnostic(manifest_file, 0, 0, "warning", "services", f"{shown_path(w.path)}: {w.message}")
+        for w in digest.selection.warnings
+        if w.code == "large-file"
+    ]
 
 
 class _SecretLookup:
-    """`${{ secrets.NAME }}`: the process environment first, then the dotenv files."""
+    """`${{ secrets.NAME }}`: the process environment first, then the dotenv files; an empty
+    value counts as unset (`lookup_secret`), "" when it is empty everywhere."""
 
     def __init__(
         self, process_env: Mapping[str, str], files: Mapping[str, str], required: bool = True
@@ -176,9 +193,12 @@ class _SecretLookup:
         self._required = required
 
     def get(self, name: str) -> str | None:
-        if name in self._process_env:
-            return self._process_env[name]
-        return self._files.get(name, None if self._required else "")
+        found = lookup_secret(name, self._process_env, self._files)
+        return found if found is not None or self._required else ""
+
+    @property
+    def required(self) -> bool:
+        return self._required
 
 
 def _values(
@@ -200,6 +220,17 @@ def _values(
                 parts.append(LiteralPart(text=part))
             elif isinstance(part, SecretRef):
                 value = secrets.get(part.name)
+                if value is None and part.allow_empty:
+                    value = ""
+                if value == "" and not part.allow_empty and secrets.required:
+                    error(
+                        f"{path}.{key}",
+                        f"secret {part.name} is empty",
+                        "An empty secret would replace the live value with nothing. Set "
+                        f"{part.name}, or write ${{{{ secrets.{part.name} || '' }}}} in the "
+                        "manifest if empty is meant.",
+                    )
+                    continue
                 if value is None:
                     error(
                         f"{path}.{key}",
@@ -299,8 +330,8 @@ def _resolve_source(
         for g in git.values():
             if g.token_env:
                 token = process_env.get(g.token_env)
-                if token is None:
-                    error("services", f"git token variable {g.token_env} is not set")
+                if not token:  # empty is unset: never send an empty credential
+                    error("services", f"git token variable {g.token_env} is not set or empty")
                 else:
                     tokens["git_token"] = token
         ref = f"git:{url}#{branch or ''}"

@@ -6,7 +6,7 @@ Other rooms import from here only; the modules behind it are implementation deta
 from __future__ import annotations
 
 from opendeploy_plan.manifest.dump import dump_manifest
-from opendeploy_plan.manifest.envfiles import EnvFileError, load_env_files
+from opendeploy_plan.manifest.envfiles import EnvFileError, load_env_files, lookup_secret
 from opendeploy_plan.manifest.loader import (
     DEFAULT_FILENAME,
     LoadResult,
@@ -56,6 +56,7 @@ __all__ = [
     "load_env_files",
     "load_manifest",
     "load_manifest_bytes",
+    "lookup_secret",
     "manifest_digest",
     "parse_template",
 ]

@@ -17,11 +17,16 @@ MAX_FILE_BYTES: Final = 1024 * 1024
 # A real manifest has a few hundred nodes; this only stops alias bombs ("billion laughs").
 MAX_NODES: Final = 100_000
 MAX_DEPTH: Final = 64
+# Python refuses to turn more than 4300 digits into an int (CVE-2020-10735); anything near that
+# is out of every range the platform has (Go int64 at most), so it is refused as written.
+MAX_INTEGER_DIGITS: Final = 100
 
 _MAP_TAG: Final = "tag:yaml.org,2002:map"
 _SEQ_TAG: Final = "tag:yaml.org,2002:seq"
 _STR_TAG: Final = "tag:yaml.org,2002:str"
 _MERGE_TAG: Final = "tag:yaml.org,2002:merge"
+_INT_TAG: Final = "tag:yaml.org,2002:int"
+INT64_MAX: Final = 2**63 - 1
 
 PathPart: TypeAlias = str | int
 Path: TypeAlias = tuple[PathPart, ...]
@@ -30,6 +35,19 @@ try:  # libyaml's composer is several times faster; both keep node marks.
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
+
+
+class _Unreadable:
+    """A scalar already reported as unreadable: later checks stay quiet about it."""
+
+    def __repr__(self) -> str:
+        return "unreadable"
+
+    def __deepcopy__(self, memo: object) -> _Unreadable:
+        return self  # one instance, so `is UNREADABLE` holds after overlays are merged
+
+
+UNREADABLE: Final = _Unreadable()
 
 
 @dataclass(frozen=True)
@@ -191,11 +209,23 @@ class _Converter:
         return None  # pragma: no cover
 
     def scalar(self, node: ScalarNode, path: Path) -> object:
+        if node.tag == _INT_TAG and sum(ch.isdigit() for ch in node.value) > MAX_INTEGER_DIGITS:
+            digits = sum(ch.isdigit() for ch in node.value)
+            self.fail(
+                node,
+                path,
+                f"integer with {digits} digits is out of range (at most {INT64_MAX})",
+                "Quote it if it is text.",
+            )
+            return UNREADABLE
         try:
             value: object = self._constructor.construct_object(node, deep=True)
         except ConstructorError as exc:
             self.fail(node, path, f"unsupported YAML value: {exc.problem}")
             return None
+        except ValueError as exc:  # a number Python will not build; never a traceback
+            self.fail(node, path, f"unsupported YAML value: {exc}", "Quote it if it is text.")
+            return UNREADABLE
         if isinstance(value, bytes):
             self.fail(node, path, "binary values (!!binary) are not supported")
             return None

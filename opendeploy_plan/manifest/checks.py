@@ -48,6 +48,32 @@ def _items(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
+def check_overlay_names(
+    environment: str, overlay: dict[str, object], base: dict[str, object], report: Reporter
+) -> None:
+    """Every service and dependency an overlay names must exist in the base manifest: an
+    overlay for `wbe` would otherwise be a whole new (and broken) service in one environment
+    and a silent no-op for `web`."""
+    for section, noun in (("services", "service"), ("dependencies", "dependency")):
+        named = overlay.get(section)
+        declared = base.get(section)
+        if not isinstance(named, dict):
+            continue
+        known = [str(key) for key in declared] if isinstance(declared, dict) else []
+        for key in named:
+            if key in known:
+                continue
+            listed = f"; the base manifest's {section}: " + (", ".join(known) or "none")
+            report(
+                "error",
+                ("environments", environment, section, key),
+                f"unknown {noun} {key!r}" + (did_you_mean(key, known) or listed),
+                f"An overlay changes {section} of the base manifest; declare the {noun} "
+                f"under the top-level `{section}` first.",
+                at_key=True,
+            )
+
+
 def check_relations(data: dict[str, object], sources_dir: FsPath | None, report: Reporter) -> None:
     """Every cross-value rule and warning for one environment's merged manifest; source
     folders are checked against `sources_dir` (the manifest's folder) unless it is None."""

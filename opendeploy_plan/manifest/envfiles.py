@@ -1,7 +1,14 @@
-"""Reading dotenv files that resolve `${{ secrets.NAME }}`; their values are never logged."""
+"""Reading dotenv files that resolve `${{ secrets.NAME }}`; their values are never logged.
+
+An empty value counts as unset, wherever it is: `export KEY=` (what CI does with a secret that
+was never configured) does not hide a non-empty `.env` value, and an empty `.env.local` line
+does not hide `.env`. A secret that is empty everywhere resolves to "" so the caller can refuse
+it (or accept it, for `${{ secrets.NAME || '' }}`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from opendeploy_plan.errors import OdplanError
@@ -41,6 +48,24 @@ def load_env_files(
         except OSError as exc:
             raise EnvFileError(f"{name} cannot be read ({exc.strerror})") from exc
         for key, value in variables.items():
-            if value is not None:
+            if value:
                 values[key] = value
+            elif value is not None and key not in values:
+                values[key] = ""  # empty: known, but never hides a value from another file
     return values
+
+
+def lookup_secret(
+    name: str, process_env: Mapping[str, str], files: Mapping[str, str]
+) -> str | None:
+    """A secret's value: the process environment, then the env files, skipping empty values.
+    "" when it is set but empty everywhere, None when it is set nowhere."""
+    found = process_env.get(name)
+    if found:
+        return found
+    from_files = files.get(name)
+    if from_files:
+        return from_files
+    if found is not None or from_files is not None:
+        return ""
+    return None

@@ -22,7 +22,7 @@ from opendeploy_plan import platform
 from opendeploy_plan.diagnostics import Diagnostic, Severity, has_errors, sorted_unique
 from opendeploy_plan.manifest import _yaml
 from opendeploy_plan.manifest._yaml import Located, Path, display_path
-from opendeploy_plan.manifest.checks import check_relations, did_you_mean
+from opendeploy_plan.manifest.checks import check_overlay_names, check_relations, did_you_mean
 from opendeploy_plan.manifest.models import FORMAT_VERSION, Manifest
 
 DEFAULT_FILENAME: Final = "opendeploy.yaml"
@@ -190,6 +190,15 @@ class _Validation:
             return self.result(None, "production")
         base = {key: value for key, value in data.items() if key != "environments"}
         overlays = self.read_overlays(data.get("environments"), positions)
+        for name, overlay in overlays.items():
+            check_overlay_names(
+                name,
+                overlay,
+                base,
+                lambda severity, path, summary, detail="", *, at_key=False: self.add(
+                    positions, severity, path, summary, detail, at_key=at_key
+                ),
+            )
         selected = self.select_environment(base, positions)
         manifest: Manifest | None = None
         seen_in_selected: set[Diagnostic] = set()
@@ -255,6 +264,8 @@ class _Validation:
         version = data["version"]
         if type(version) is int and version == FORMAT_VERSION:
             return True
+        if version is _yaml.UNREADABLE:
+            return False  # reported when the file was read
         self.add(
             positions,
             "error",
@@ -356,6 +367,8 @@ class _Validation:
         path = _logical_path(error["loc"])
         kind = error["type"]
         value = error.get("input")
+        if value is _yaml.UNREADABLE:
+            return  # reported when the file was read
         if path and path[-1] == "[key]":
             self.add(positions, "error", path[:-1], error["msg"], at_key=True)
         elif kind == "missing":

@@ -82,10 +82,23 @@ def _port(value: int) -> int:
     return value
 
 
-def _positive_count(value: int) -> int:
+# Kubernetes stores a Deployment's replicas as int32; the gateway (Go) would overflow or 400.
+REPLICAS_MAX: Final = 2**31 - 1
+# Kubernetes keeps a quantity as an int64 of its smallest unit (millicores, bytes).
+_QUANTITY_MAX: Final = 2**63 - 1
+
+
+def _replicas(value: int) -> int:
     if value < 1:
         raise _problem(f"must be at least 1 (got {value})")
+    if value > REPLICAS_MAX:
+        raise _problem(f"must be at most {REPLICAS_MAX} (got {_short_number(value)})")
     return value
+
+
+def _short_number(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:20]}… ({len(text)} digits)"
 
 
 def relative_path_problem(value: str) -> str | None:
@@ -142,6 +155,8 @@ def _cpu(value: str) -> str:
         raise _problem(str(exc)) from None
     if amount <= 0:
         raise _problem(f"must be more than 0 (got {value!r})")
+    if amount * 1000 > _QUANTITY_MAX:
+        raise _problem(f"must be at most {_QUANTITY_MAX // 1000} cores (got {value!r})")
     return value
 
 
@@ -154,6 +169,8 @@ def _memory(value: str) -> str:
         raise _problem(str(exc)) from None
     if amount <= 0:
         raise _problem(f"must be more than 0 (got {value!r})")
+    if amount > _QUANTITY_MAX:
+        raise _problem(f"must be at most {_QUANTITY_MAX} bytes, about 8Ei (got {value!r})")
     return value
 
 
@@ -191,7 +208,18 @@ DnsLabel = Annotated[
     WithJsonSchema({"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"}),
 ]
 EnvKey = Annotated[str, AfterValidator(_env_key)]
-EnvValue = Annotated[str, AfterValidator(_env_value), WithJsonSchema(_TEXTUAL)]
+EnvValue = Annotated[
+    str,
+    AfterValidator(_env_value),
+    WithJsonSchema(
+        {
+            **_TEXTUAL,
+            "description": "Text, may hold ${{ secrets.NAME }} (must be set and non-empty), "
+            "${{ secrets.NAME || '' }} (may be empty or unset) and "
+            "${{ dependencies.<name>.<KEY> }}.",
+        }
+    ),
+]
 RelativePath = Annotated[str, AfterValidator(_relative_path)]
 UrlPath = Annotated[
     str, AfterValidator(_url_path), WithJsonSchema({"type": "string", "pattern": "^/"})
@@ -341,7 +369,9 @@ class Service(_Model):
     readiness_path: UrlPath | None = None
     resources: Resources | None = None
     replicas: Annotated[
-        int, AfterValidator(_positive_count), WithJsonSchema({"type": "integer", "minimum": 1})
+        int,
+        AfterValidator(_replicas),
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": REPLICAS_MAX}),
     ] = 1
     auto_scaling: bool = False
     internal_only: bool = False

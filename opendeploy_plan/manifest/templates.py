@@ -2,6 +2,9 @@
 
 Only two forms exist: `${{ secrets.NAME }}` and `${{ dependencies.<name>.<KEY> }}`. Anything
 else between `${{` and `}}` is an error, so a typo never silently becomes literal text.
+`${{ secrets.NAME || '' }}` is the one variant: a secret that may be empty or unset (a plain
+`${{ secrets.NAME }}` that resolves to "" is an error, so an unconfigured CI secret cannot wipe
+a live value).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from opendeploy_plan.errors import OdplanError
 ENV_KEY_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _OPEN: Final = "${{"
 _CLOSE: Final = "}}"
-_SECRET_RE: Final = re.compile(r"^secrets\.([A-Za-z_][A-Za-z0-9_]*)$")
+_SECRET_RE: Final = re.compile(r"^secrets\.([A-Za-z_][A-Za-z0-9_]*)(\s*\|\|\s*(?:''|\"\"))?$")
 _DEPENDENCY_RE: Final = re.compile(
     r"^dependencies\.([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.([A-Za-z_][A-Za-z0-9_]*)$"
 )
@@ -23,12 +26,17 @@ _DEPENDENCY_RE: Final = re.compile(
 
 @dataclass(frozen=True)
 class SecretRef:
-    """`${{ secrets.NAME }}`: resolved from the process environment, then the env files."""
+    """`${{ secrets.NAME }}`: resolved from the process environment, then the env files.
+
+    `allow_empty` (`${{ secrets.NAME || '' }}`): an empty or unset secret is "" instead of an
+    error."""
 
     name: str
+    allow_empty: bool = False
 
     def __str__(self) -> str:
-        return f"${{{{ secrets.{self.name} }}}}"
+        default = " || ''" if self.allow_empty else ""
+        return f"${{{{ secrets.{self.name}{default} }}}}"
 
 
 @dataclass(frozen=True)
@@ -80,12 +88,13 @@ def parse_template(text: str) -> list[TemplatePart]:
 
 def _parse_expression(expression: str, offset: int) -> TemplatePart:
     if match := _SECRET_RE.match(expression):
-        return SecretRef(match.group(1))
+        return SecretRef(match.group(1), allow_empty=match.group(2) is not None)
     if match := _DEPENDENCY_RE.match(expression):
         return DependencyRef(match.group(1), match.group(2))
     if expression.startswith("secrets."):
         raise TemplateError(
-            f"'${{{{ {expression} }}}}': a secret name must be a variable name (A-Z, 0-9, _)",
+            f"'${{{{ {expression} }}}}': a secret name must be a variable name (A-Z, 0-9, _); "
+            "only ${{ secrets.NAME || '' }} may follow it (a secret that may be empty)",
             offset,
         )
     if expression.startswith("dependencies."):

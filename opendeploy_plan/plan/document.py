@@ -137,10 +137,16 @@ class SavedPlan(PlanDocument):
     kind: Literal["odplan-saved-plan"] = SAVED_PLAN_KIND
     manifest_digest: str
     gateway: str
-    salt: str = Field(description="Hex salt of every hash in this file.")
+    salt: str = Field(
+        description="Hex salt; the hashes are keyed by HMAC(OD_PLAN_KEY or the credential, "
+        "salt), which this file does not hold."
+    )
+    key_check: str | None = Field(
+        None, description="Check value of the hashes' key (apply compares its own)."
+    )
     fingerprint_parts: dict[str, str]
     secret_hashes: dict[str, str] = Field(
-        description="`service.<name>.env.<KEY>` → salted hash of the secret-bearing value."
+        description="`service.<name>.env.<KEY>` → keyed hash of the secret-bearing value."
     )
 
     def salt_bytes(self) -> bytes:
@@ -269,9 +275,17 @@ def new_salt() -> bytes:
     return os.urandom(16)
 
 
-def save_plan(plan: Plan, *, manifest_digest: str, gateway: str) -> bytes:
+def save_plan(
+    plan: Plan,
+    *,
+    manifest_digest: str,
+    gateway: str,
+    salt: bytes | None = None,
+    key_check: str | None = None,
+) -> bytes:
     """Serialize `plan` for `--out FILE`. Raises ValueError when the plan has errors or was
-    made without a salt (hashes would then be unsalted)."""
+    made without a salt (hashes would then be unsalted). With `salt`, `plan.options.salt` is
+    a key derived from it (engine.saved.PlanKey) and only `salt` and `key_check` are written."""
     if plan.errors:
         raise ValueError("a plan with errors cannot be saved")
     if not plan.options.salt:
@@ -280,7 +294,8 @@ def save_plan(plan: Plan, *, manifest_digest: str, gateway: str) -> bytes:
         **_document_fields(plan),
         manifest_digest=manifest_digest,
         gateway=gateway,
-        salt=plan.options.salt.hex(),
+        salt=(salt if salt is not None else plan.options.salt).hex(),
+        key_check=key_check,
         fingerprint_parts=dict(plan.fingerprint_parts),
         secret_hashes=dict(plan.secret_hashes),
     )

@@ -34,6 +34,7 @@ from opendeploy_plan.source._errors import (
     SourceOutsideRoot,
     UnsafeZipError,
 )
+from opendeploy_plan.source._names import shown_path, unsafe_name_reason
 from opendeploy_plan.source._select import (
     SelectedFile,
     Selection,
@@ -70,6 +71,8 @@ __all__ = [
     "refuse_mining",
     "select_files",
     "service_subpaths",
+    "shown_path",
     "temporary_archive",
     "tree_digest",
+    "unsafe_name_reason",
 ]

@@ -26,7 +26,13 @@ from opendeploy_plan.source._errors import (
     UnsafeZipError,
 )
 from opendeploy_plan.source._rules import secret_path_pattern
-from opendeploy_plan.source._scan import CHUNK_SIZE, MarkerScanner, scan_stream
+from opendeploy_plan.source._scan import (
+    CHUNK_SIZE,
+    SECRET_SCAN_BYTES,
+    MarkerScanner,
+    scan_stream,
+    secret_content,
+)
 from opendeploy_plan.source._select import (
     REGULAR_MODE,
     Selection,
@@ -80,23 +86,45 @@ def _entry_info(path: str, mode: int, size: int) -> zipfile.ZipInfo:
     return info
 
 
-def _write_entries(zf: zipfile.ZipFile, selection: Selection) -> list[FileDigest]:
+def _read_head(source: BinaryIO) -> bytes:
+    """The first `SECRET_SCAN_BYTES` of a file (fewer only at its end)."""
+    parts: list[bytes] = []
+    wanted = SECRET_SCAN_BYTES
+    while wanted and (piece := source.read(wanted)):
+        parts.append(piece)
+        wanted -= len(piece)
+    return b"".join(parts)
+
+
+def _write_entries(
+    zf: zipfile.ZipFile, selection: Selection
+) -> tuple[list[FileDigest], dict[str, str]]:
+    """Stream every selected file into the archive; a file whose first MiB holds a credential
+    (the digest pass holds back the same files) is skipped and returned with its reason."""
     written: list[FileDigest] = []
+    held: dict[str, str] = {}
     for file in selection.files:
         info = _entry_info(file.path, file.mode, file.size)
         digest = hashlib.sha256()
         scanner = MarkerScanner()
         size = 0
         try:
-            with (
-                open(file.source, "rb", buffering=0) as source,
-                zf.open(info, "w") as target,
-            ):
-                while chunk := source.read(CHUNK_SIZE):
-                    digest.update(chunk)
-                    scanner.feed(chunk)
-                    target.write(chunk)
-                    size += len(chunk)
+            with open(file.source, "rb", buffering=0) as source:
+                head = _read_head(source)
+                secret = secret_content(head)
+                if secret is not None:
+                    held[file.path] = secret
+                    continue
+                digest.update(head)
+                scanner.feed(head)
+                size += len(head)
+                with zf.open(info, "w") as target:
+                    target.write(head)
+                    while chunk := source.read(CHUNK_SIZE):
+                        digest.update(chunk)
+                        scanner.feed(chunk)
+                        target.write(chunk)
+                        size += len(chunk)
         except FileNotFoundError as exc:
             raise SourceChangedError(
                 f"{file.path} disappeared while packaging; run the command again"
@@ -106,7 +134,7 @@ def _write_entries(zf: zipfile.ZipFile, selection: Selection) -> list[FileDigest
         written.append(
             FileDigest(file.path, file.mode, size, digest.hexdigest(), tuple(sorted(scanner.found)))
         )
-    return written
+    return written, held
 
 
 def build_archive(
@@ -133,7 +161,7 @@ def build_archive(
             os.fdopen(handle, "w+b") as stream,
             zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as zf,
         ):
-            files = _write_entries(zf, chosen)
+            files, held = _write_entries(zf, chosen)
         hits = [MiningHit(f.path, m) for f in files for m in f.markers]
         if hits:
             raise MiningRefusal(hits)
@@ -145,6 +173,8 @@ def build_archive(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+    if held:
+        chosen = chosen.holding_back(held)
     return ArchiveInfo(
         path=target,
         size=target.stat().st_size,
@@ -219,7 +249,8 @@ def inspect_zip(path: str | os.PathLike[str]) -> ZipInspection:
             name = info.filename
             if _unsafe_name(name):
                 unsafe.append(name)
-            if secret_path_pattern(name.replace("\\", "/")) is not None:
+            named_secret = secret_path_pattern(name.replace("\\", "/")) is not None
+            if named_secret:
                 secrets.append(name)
             if info.is_dir():
                 continue
@@ -233,6 +264,8 @@ def inspect_zip(path: str | os.PathLike[str]) -> ZipInspection:
                     scan = scan_stream(stream)
             except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
                 raise SourceError(f"{path}: entry {name} cannot be read ({exc})") from exc
+            if scan.secret is not None and not named_secret:
+                secrets.append(name)
             records.append((name, _entry_mode(info), scan.sha256))
             hits.extend(MiningHit(name, marker) for marker in scan.markers)
     return ZipInspection(

@@ -44,7 +44,7 @@ from opendeploy_plan.source._select import (
 DIGEST_PREFIX: Final = "odsrc1:"
 _DIGEST_HEADER: Final = b"odsrc1\n"
 CACHE_FILE: Final = "source-digest-cache.json"
-_CACHE_FORMAT: Final = "odplan-source-digest-cache/1"
+_CACHE_FORMAT: Final = "odplan-source-digest-cache/2"
 
 
 def tree_digest(entries: Iterable[tuple[str, int, str]]) -> str:
@@ -67,13 +67,15 @@ _MODES: Final = {0o100644: "100644", 0o100755: "100755"}
 
 
 class FileDigest(NamedTuple):
-    """One selected file's content hash and the mining markers found in it."""
+    """One selected file's content hash, the mining markers found in it, and the credential
+    its first MiB holds (`_scan.secret_content`; such a file is held back, never uploaded)."""
 
     path: str
     mode: int
     size: int
     sha256: str
     markers: tuple[str, ...] = ()
+    secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def subtree_digest(files: Iterable[FileDigest], subpath: str) -> str:
 @dataclass
 class DigestCache:
     """Content hashes keyed by root-relative path and stat, stored as JSON (`_cache`):
-    `path: [size, mtime_ns, ctime_ns, inode, sha256 hex, [mining markers]]`.
+    `path: [size, mtime_ns, ctime_ns, inode, sha256 hex, [mining markers], credential|null]`.
 
     ctime_ns catches a same-size edit whose mtime was set back with utime (utime itself moves
     ctime, which users cannot set); the inode catches replace-by-rename saves.
@@ -155,7 +157,7 @@ class DigestCache:
             entry = get(path)
             if (
                 type(entry) is list
-                and len(entry) == 6
+                and len(entry) == 7
                 and entry[0] == size
                 and entry[1] == mtime_ns
                 and entry[2] == ctime_ns
@@ -163,12 +165,13 @@ class DigestCache:
                 and type(sha := entry[4]) is str
                 and len(sha) == 64
                 and type(markers := entry[5]) is list
+                and ((secret := entry[6]) is None or type(secret) is str)
             ):
-                if not markers:
-                    found.append(new(FileDigest, (path, mode, size, sha, ())))
+                if not markers and secret is None:
+                    found.append(new(FileDigest, (path, mode, size, sha, (), None)))
                     continue
                 if all(type(m) is str for m in markers):
-                    found.append(FileDigest(path, mode, size, sha, tuple(markers)))
+                    found.append(FileDigest(path, mode, size, sha, tuple(markers), secret))
                     continue
             found.append(None)
         return found
@@ -198,7 +201,7 @@ class DigestCache:
                 file.mtime_ns, file.ctime_ns, started_ns, racy_window_ns
             ):
                 stat_key = [file.size, file.mtime_ns, file.ctime_ns, file.inode]
-                entries[file.path] = [*stat_key, scan.sha256, list(scan.markers)]
+                entries[file.path] = [*stat_key, scan.sha256, list(scan.markers), scan.secret]
                 added = True
         self.dirty = added or entries.keys() != old.keys()
         self.entries = entries
@@ -275,7 +278,9 @@ def digest_selection(
     fresh = dict(zip(missing, scans, strict=True))
     for index, scan in fresh.items():
         file = files[index]
-        digests[index] = FileDigest(file.path, file.mode, scan.size, scan.sha256, scan.markers)
+        digests[index] = FileDigest(
+            file.path, file.mode, scan.size, scan.sha256, scan.markers, scan.secret
+        )
     if cache is not None:
         cache.update(files, fresh, started_ns=started, racy_window_ns=racy_window_ns)
     # Every slot is filled now: hits above, fresh scans just before.
@@ -309,6 +314,11 @@ def digest_source(
         files, hits = digest_selection(
             chosen, cache, racy_window_ns=racy_window_ns, workers=workers
         )
+        held = {f.path: f.secret for f in files if f.secret is not None}
+        if held:  # credentials found by content stay home, like those found by name
+            chosen = chosen.holding_back(held)
+            files = tuple(f for f in files if f.secret is None)
+            check_service_subtrees(chosen, subpaths)
         tree = cache.tree if cache is not None else subtree_digest
         digest = tree(files, "")
         services = {name: tree(files, sub) for name, sub in subpaths.items()}

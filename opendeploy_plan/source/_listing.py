@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from opendeploy_plan import __version__
-from opendeploy_plan.platform import SECRET_FILE_PATTERNS
 from opendeploy_plan.source._cache import (
     CACHE_FOLDER,
     RACY_WINDOW_NS,
@@ -38,6 +37,7 @@ from opendeploy_plan.source._rules import (
     DEFAULT_IGNORE_PATTERNS,
     GITIGNORE,
     ODPLANIGNORE,
+    SECRET_FILE_PATTERNS,
     any_secret_name,
 )
 

@@ -12,7 +12,39 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from opendeploy_plan.platform import SECRET_FILE_PATTERNS
+from opendeploy_plan.platform import SECRET_FILE_PATTERNS as PLATFORM_SECRET_PATTERNS
+
+# More credentials than the skill's list names (issue 17): tool folders that hold credentials
+# (`.aws/credentials`, `.ssh/id_*`, `.docker/config.json`, `.kube/config`, …), credential
+# files of git, Postgres and Terraform, keystores, and the usual secrets files. Files holding a
+# private key whatever their names are caught by content (`_scan.secret_content`).
+EXTRA_SECRET_PATTERNS: Final = (
+    ".aws",
+    ".ssh",
+    ".docker",
+    ".kube",
+    ".gnupg",
+    ".azure",
+    ".git-credentials",
+    ".pgpass",
+    ".htpasswd",
+    "id_dsa*",
+    "id_ecdsa*",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.tfvars",
+    "*.tfvars.json",
+    "*.tfstate",
+    "*.tfstate.*",
+    "secrets.yaml",
+    "secrets.yml",
+    "secrets.json",
+    "*-sa.json",
+    "application_default_credentials.json",
+)
+SECRET_FILE_PATTERNS: Final = (*PLATFORM_SECRET_PATTERNS, *EXTRA_SECRET_PATTERNS)
 
 # Never entered and never re-includable: VCS metadata (may hold credentials in remotes or hooks)
 # and odplan's own working folder (cache, archives).

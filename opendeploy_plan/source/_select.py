@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Final, NamedTuple
@@ -21,6 +21,11 @@ from opendeploy_plan.source._listing import (
     ListingCache,
     Listings,
     chain_rules,
+)
+from opendeploy_plan.source._names import (
+    hard_links_to_secrets,
+    large_files,
+    refuse_unsafe_names,
 )
 from opendeploy_plan.source._rules import (
     ALWAYS_SKIPPED_NAMES,
@@ -69,13 +74,34 @@ class SelectionWarning:
 class Selection:
     """Exactly the files to upload, sorted by path, plus what was kept home and why.
 
-    `excluded_secrets` lists the paths (names only, never contents) held back as secrets.
+    `excluded_secrets` lists the paths (names only, never contents) held back as secrets;
+    `reasons` says why for those not held back by a name pattern (see `why`).
     """
 
     root: Path
     files: tuple[SelectedFile, ...]
     warnings: tuple[SelectionWarning, ...] = ()
     excluded_secrets: tuple[str, ...] = ()
+    reasons: Mapping[str, str] = field(default_factory=dict)
+
+    def why(self, path: str) -> str:
+        """Why `path` (one of `excluded_secrets`) was kept home, in a few words."""
+        reason = self.reasons.get(path)
+        if reason is not None:
+            return reason
+        pattern = secret_path_pattern(path)
+        return f"matches {pattern}" if pattern is not None else "a secret"
+
+    def holding_back(self, held: Mapping[str, str]) -> Selection:
+        """This selection without the files in `held` (path -> reason), which join the
+        secrets kept home."""
+        return Selection(
+            root=self.root,
+            files=tuple(f for f in self.files if f.path not in held),
+            warnings=self.warnings,
+            excluded_secrets=tuple(sorted({*self.excluded_secrets, *held})),
+            reasons={**self.reasons, **held},
+        )
 
     @property
     def total_size(self) -> int:
@@ -110,6 +136,7 @@ class Selection:
             ),
             warnings=tuple(w for w in self.warnings if w.path.startswith(head)),
             excluded_secrets=tuple(p for p in self.excluded_secrets if p.startswith(head)),
+            reasons={p: r for p, r in self.reasons.items() if p.startswith(head)},
         )
 
 
@@ -529,19 +556,29 @@ def select_files(
     held_back = sorted(path for path in named_secrets if path in walk.files)
     walk.secrets.extend(held_back)
     left_out |= named_secrets
+    reasons = {path: "read by the manifest for secrets (env_files)" for path in held_back}
+    reasons.update((path, "symlink to a secret") for path in secret_links)
+    linked = hard_links_to_secrets(
+        {p: (f.source, f.inode) for p, f in walk.files.items() if p not in left_out},
+        walk.root,
+        set(walk.secrets),
+    )
+    walk.secrets.extend(linked)
+    reasons.update(linked)
+    left_out |= set(linked)
     if listing is not None:
         # The cache never names a file held back as a secret: its folder is listed every time.
-        for path in [*held_back, *secret_links]:
+        for path in [*held_back, *secret_links, *linked]:
             listing.discard(path.rpartition("/")[0] + "/" if "/" in path else "")
         listing.save()
+    files = tuple(walk.files[key] for key in sorted(walk.files) if key not in left_out)
+    refuse_unsafe_names(f.path for f in files)
+    for path, message in large_files((f.path, f.source, f.size) for f in files):
+        walk.warn(path, "large-file", message)
     return Selection(
         root=base,
-        files=tuple(walk.files[key] for key in sorted(walk.files) if key not in left_out),
+        files=files,
         warnings=tuple(sorted(walk.warnings, key=lambda w: w.path)),
-        excluded_secrets=tuple(sorted(walk.secrets)),
+        excluded_secrets=tuple(sorted(set(walk.secrets))),
+        reasons=reasons,
     )
-
-
-def iter_paths(selection: Selection) -> Iterator[str]:
-    """The selected paths in archive order."""
-    return (f.path for f in selection.files)

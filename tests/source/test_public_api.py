@@ -33,8 +33,10 @@ def test_public_names_are_pinned() -> None:
         "refuse_mining",
         "select_files",
         "service_subpaths",
+        "shown_path",
         "temporary_archive",
         "tree_digest",
+        "unsafe_name_reason",
     }
     assert all(hasattr(source, name) for name in source.__all__)
 

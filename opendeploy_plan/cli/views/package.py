@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import click
 
+from opendeploy_plan.source import shown_path
+
 __all__ = ["PackageHuman", "PackageJSON", "PackageSummary", "PackageView", "package_view"]
 
 
@@ -44,17 +46,21 @@ def _count(number: int, singular: str) -> str:
 class PackageHuman:
     def inspected(self, document: dict[str, Any]) -> None:
         for entry in document.get("files", ()):
-            click.echo(f"  {entry}")
+            click.echo(f"  {shown_path(entry)}")
         count = _count(document["file_count"], "file")
         click.echo(f"{document['zip']}: {count}, digest {document['digest']}")
         if document["approved_secrets"]:
-            approved = ", ".join(document["approved_secrets"])
+            approved = ", ".join(map(shown_path, document["approved_secrets"]))
             click.echo(f"approved env/credential files: {approved}", err=True)
 
     def packaged(self, summary: PackageSummary) -> None:
         data = summary.document
+        listing = "files" in data
         for entry in data.get("files", ()):
-            click.echo(f"{_human_size(entry['size']):>10}  {entry['path']}")
+            click.echo(f"{_human_size(entry['size']):>10}  {shown_path(entry['path'])}")
+        if listing:  # each file kept home, and why (--list)
+            for kept in data.get("kept_home", ()):
+                click.echo(f"{'kept home':>10}  {shown_path(kept['path'])}  ({kept['reason']})")
         click.echo(
             f"project source {data['root']}: {_count(data['file_count'], 'file')}, "
             f"{_human_size(data['size'])}, {data['digest']}"
@@ -69,9 +75,8 @@ class PackageHuman:
                 )
         secrets = data["excluded_secrets"]
         if secrets:
-            click.echo(
-                f"left out as secrets, never uploaded ({len(secrets)}): " + ", ".join(secrets)
-            )
+            shown = ", ".join(map(shown_path, secrets))
+            click.echo(f"left out as secrets, never uploaded ({len(secrets)}): {shown}")
         archive = data["archive"]
         if archive is not None:
             click.echo(
