@@ -21,7 +21,7 @@ from opendeploy_plan.source import (
     digest_source,
     select_files,
 )
-from opendeploy_plan.source._cache import CACHE_FOLDER
+from opendeploy_plan.source._cache import CACHE_FOLDER, prepare_folder
 from opendeploy_plan.source._listing import LISTING_FILE
 from tests.source.conftest import write_tree
 
@@ -54,6 +54,16 @@ def _counting_listings() -> Iterator[list[str]]:
         os.scandir = real
 
 
+def _settled(root: Path) -> Path:
+    """Make odplan's cache folder, then wait one timestamp tick: a folder changed in the scan's
+    own tick is never recorded (racy window 0 still needs a strictly older mtime), and the first
+    scan's making of the cache folder changes the root. Without this, tests that expect the root
+    to be recorded after one walk were flaky on a loaded machine."""
+    prepare_folder(root / CACHE_FOLDER)
+    _next_tick(root)
+    return root
+
+
 def _fresh(root: Path) -> Selection:
     return select_files(root)
 
@@ -84,8 +94,7 @@ def _listing_file(root: Path) -> Path:
 
 
 def test_a_warm_walk_lists_no_unchanged_folder(make_tree: MakeTree) -> None:
-    root = make_tree(TREE)
-    _next_tick(root)  # folders written in the scan's own timestamp tick are never recorded
+    root = _settled(make_tree(TREE))
     cold, cold_listed = _warm(root)
     warm, warm_listed = _warm(root)
     assert (cold_listed, warm_listed) == (FOLDERS, 0)
@@ -93,7 +102,7 @@ def test_a_warm_walk_lists_no_unchanged_folder(make_tree: MakeTree) -> None:
 
 
 def test_only_changed_folders_are_listed_again(make_tree: MakeTree) -> None:
-    root = make_tree(TREE)
+    root = _settled(make_tree(TREE))
     _warm(root)
     _next_tick(root)
     (root / "app" / "lib" / "new.py").write_text("y = 2\n")
@@ -105,7 +114,7 @@ def test_only_changed_folders_are_listed_again(make_tree: MakeTree) -> None:
 
 
 def test_an_ignore_file_edited_in_place_is_seen_below_it(make_tree: MakeTree) -> None:
-    root = make_tree({**TREE, ".gitignore": "*.json\n"})
+    root = _settled(make_tree({**TREE, ".gitignore": "*.json\n"}))
     first, _ = _warm(root)
     assert "app/lib/deep/data.json" not in [f.path for f in first.files]
     _next_tick(root)
@@ -133,7 +142,7 @@ def test_an_enclosing_work_tree_gitignore_edit_is_seen(tmp_path: Path) -> None:
 
 
 def test_a_new_secret_is_kept_home_and_its_folder_never_recorded(make_tree: MakeTree) -> None:
-    root = make_tree(TREE)
+    root = _settled(make_tree(TREE))
     _warm(root)
     _next_tick(root)
     (root / "app" / ".env").write_text("TOKEN=canary-listing-cache\n")
@@ -200,7 +209,7 @@ def _tamper(root: Path, change: Callable[[list[Any]], None]) -> None:
 def test_a_record_that_does_not_fit_the_folder_is_not_used(
     make_tree: MakeTree, change: Callable[[list[object]], None]
 ) -> None:
-    root = make_tree(TREE)
+    root = _settled(make_tree(TREE))
     _warm(root)
     _tamper(root, change)
     selection, listed = _warm(root)
@@ -211,7 +220,7 @@ def test_a_record_that_does_not_fit_the_folder_is_not_used(
 def test_uploads_ignore_and_apply_walks_refresh_a_stale_listing(make_tree: MakeTree) -> None:
     """A stale record (here: forged to hide README.md) can only affect `odplan plan`'s digest:
     archives never read the cache, and a "refresh" walk (apply's) ignores and rewrites it."""
-    root = make_tree(TREE)
+    root = _settled(make_tree(TREE))
     _warm(root)
     _tamper(root, lambda record: record[4].remove("README.md"))
     stale, _ = _warm(root)
@@ -428,7 +437,7 @@ def test_a_warm_walk_always_equals_a_fresh_walk(tmp_path: Path, seed: int) -> No
 def test_a_refresh_that_records_nothing_still_drops_stale_records(make_tree: MakeTree) -> None:
     """Apply's walk ("refresh") replaces the cache even when it may record no folder at all
     (here: the root holds a secret, and every folder counts as recently changed)."""
-    root = make_tree({**TREE, ".env": "TOKEN=x\n"})
+    root = _settled(make_tree({**TREE, ".env": "TOKEN=x\n"}))
     _warm(root)
     _tamper_folder(root, "web/", lambda record: record[4].remove("index.html"))
     assert "web/index.html" not in [f.path for f in _warm(root)[0].files]  # stale record used
