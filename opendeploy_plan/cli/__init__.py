@@ -74,6 +74,10 @@ COMMANDS: dict[str, CommandEntry] = {
     "logs": CommandEntry(
         "opendeploy_plan.cli.logs:logs", "Show a service's runtime or build logs."
     ),
+    "deployments": CommandEntry(
+        "opendeploy_plan.cli.deployments:deployments",
+        "List a service's deployments and which one serves.",
+    ),
     "redeploy": CommandEntry(
         "opendeploy_plan.cli.redeploy:redeploy", "Redeploy a service from its current source."
     ),

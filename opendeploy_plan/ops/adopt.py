@@ -392,10 +392,9 @@ def _looks_like_credential(value: str) -> bool:
         return "@" in after_scheme.split("/", 1)[0] or "?" in text
     if any(ch.isspace() for ch in text) or len(text) < 16:
         return False  # prose, numbers, short words: "info", "8000", "eu-west-1"
-    if _WORDS_RE.match(text) and sum(ch.isdigit() for ch in text) * 4 < len(text):
-        return False  # "my-app.production", "gunicorn.conf.py"
-    # A long run without spaces that mixes cases and digits, hex or base64: a key.
-    return True
+    # "my-app.production" and "gunicorn.conf.py" are words; a long run without spaces that
+    # mixes cases and digits, hex or base64 is a key.
+    return not (_WORDS_RE.match(text) and sum(ch.isdigit() for ch in text) * 4 < len(text))
 
 
 def _dependency_reference(

@@ -58,8 +58,11 @@ from opendeploy_plan.plan.stamp import (
     Stamp,
     config_digest,
     format_stamp,
+    is_rollback,
     parse_stamp,
+    rollback_target_id,
     same_digest,
+    source_stamp,
 )
 
 __all__ = [
@@ -89,6 +92,7 @@ __all__ = [
     "Stamp",
     "config_digest",
     "format_stamp",
+    "is_rollback",
     "load_plan",
     "make_plan",
     "new_salt",
@@ -97,11 +101,13 @@ __all__ = [
     "plan_json",
     "plan_json_schema",
     "resolve_variables",
+    "rollback_target_id",
     "same_digest",
     "same_setting",
     "save_plan",
     "service_config_digest",
     "settings_diff",
     "short_digest",
+    "source_stamp",
     "unread_dependency_env",
 ]

@@ -17,6 +17,11 @@ stamp parses to None ("source unknown", one redeploy writes a readable stamp) in
 wrong digest (a redeploy on every plan). The older `odplan:v1` form with full digests and long
 keys is still read. Unknown keys are ignored (forward compatible); a description without a
 well-formed stamp (deployments made by the skill or the dashboard) parses to None.
+
+A rollback deployment is written by the platform (`Rollback to <deployment id>`) and carries
+no stamp, but it runs the target's build: `source_stamp` follows it to the target's stamp, so
+after `odplan rollback` the plan still knows which source runs (and a rollback never rebinds
+the project's archive: `is_rollback` lets the bind rule look past it).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -38,6 +43,11 @@ _STAMP_RE: Final = re.compile(r"(?:^|[\s\[])odplan:(v[12])((?:\s+[a-z_]+=[^\s\]]
 _FIELD_NAMES: Final = {"p": "project", "s": "service", "c": "config", "r": "run"}
 _FIELD_RE: Final = re.compile(r"([a-z_]+)=([^\s\]]+)")
 _SAFE_VALUE_RE: Final = re.compile(r"^[^\s\]]+$")
+# The description the platform writes on a rollback deployment (emulator/deployments.py says
+# the same); the id is the deployment rolled back to.
+_ROLLBACK_RE: Final = re.compile(r"^\s*Rollback to ([0-9A-Za-z][0-9A-Za-z_-]*)\s*$")
+# How many rollbacks of rollbacks are followed before the source counts as unknown.
+_ROLLBACK_HOPS: Final = 8
 
 
 @dataclass(frozen=True)
@@ -122,3 +132,36 @@ def parse_stamp(description: str | None) -> Stamp | None:
         run_id=fields.get("r") or None,
         config_digest=fields.get("c") or None,
     )
+
+
+def rollback_target_id(description: str | None) -> str | None:
+    """The deployment a rollback deployment returned to, from its description, else None."""
+    match = _ROLLBACK_RE.match(description or "")
+    return match.group(1) if match else None
+
+
+def is_rollback(description: str | None) -> bool:
+    """Whether a deployment with this description is a platform rollback."""
+    return rollback_target_id(description) is not None
+
+
+def source_stamp(
+    description: str | None, description_of: Callable[[str], str | None]
+) -> Stamp | None:
+    """The stamp of the source a deployment runs: its own, or for a rollback the stamp of the
+    deployment it returned to (`description_of(id)`: that deployment's description, None when
+    it is not known). The `config` and `run` fields are dropped on the way: the rollback did
+    not start with the target's variables."""
+    hops = 0
+    current = description
+    while True:
+        stamp = parse_stamp(current)
+        if stamp is not None:
+            if hops == 0:
+                return stamp
+            return Stamp(stamp.project_digest, stamp.service_digest)
+        target = rollback_target_id(current)
+        if target is None or hops >= _ROLLBACK_HOPS:
+            return None
+        current = description_of(target)
+        hops += 1

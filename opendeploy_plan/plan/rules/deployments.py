@@ -27,7 +27,7 @@ from opendeploy_plan.plan.model import (
 )
 from opendeploy_plan.plan.rules.context import Draft, PlanContext, short_digest
 from opendeploy_plan.plan.rules.services import RowChanges, ServiceInputs
-from opendeploy_plan.plan.stamp import config_digest, parse_stamp, same_digest
+from opendeploy_plan.plan.stamp import config_digest, same_digest, source_stamp
 from opendeploy_plan.state.model import ObservedDeployment, ObservedService
 
 __all__ = ["plan_first_deployment", "plan_redeployment", "service_config_digest"]
@@ -70,7 +70,8 @@ def plan_redeployment(
     unstamped: ObservedDeployment | None = None
     config_undeployed = False
     if reference is not None:
-        stamp = parse_stamp(reference.description)
+        known = {d.id: d.description for d in live.deployments}
+        stamp = source_stamp(reference.description, known.get)
         if stamp is None:
             unstamped = reference
         else:
