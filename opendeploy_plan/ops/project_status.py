@@ -68,13 +68,13 @@ async def read_project_status(
     plan = None
     observed = None
     managed: set[str] | None = None
-    dependencies: set[str] = set()
+    dependencies: dict[str, str] = {}
     plan_failed = False
     if prepared is not None and prepared.load.manifest is not None:
         manifest = prepared.load.manifest
         name, environment = manifest.project.name, prepared.load.environment
         managed = set(manifest.services)
-        dependencies = set(manifest.dependencies)
+        dependencies = {key: dep.type for key, dep in manifest.dependencies.items()}
         guest = await is_unbound_guest(client, credential)
         options = PlanOptions(guest=guest, salt=new_salt())
         await prepare(client, prepared, options, process_env=os.environ, reuse_listings=True)
@@ -107,8 +107,8 @@ async def read_project_status(
         services=service_rows(observed, plan, managed),
         project_pending=project_pending(plan),
         unmanaged_dependencies=(
-            sorted(set(observed.dependencies) - dependencies) if managed is not None else []
+            sorted(set(observed.dependencies) - set(dependencies)) if managed is not None else []
         ),
         plan_failed=plan_failed,
-        databases=database_rows(observed, plan, managed),
+        databases=database_rows(observed, plan, dependencies if managed is not None else None),
     )

@@ -5,7 +5,7 @@ database its key, type, status and whether the manifest names it (a database kep
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -129,10 +129,11 @@ def service_rows(
 
 
 def database_rows(
-    observed: ObservedState, plan: Plan | None, managed: Collection[str] | None
+    observed: ObservedState, plan: Plan | None, managed: Mapping[str, str] | None
 ) -> list[DatabaseStatus]:
-    """A row per live database of the environment, by key. `managed`: the manifest's keys
-    (None without a manifest: sync unknown)."""
+    """A row per live database of the environment, by key. `managed`: the manifest's keys and
+    their types (None without a manifest: sync unknown); the type shown is the live row's,
+    else the manifest's (documented status rows carry none)."""
     rows = []
     for key, dep in sorted(observed.dependencies.items()):
         if managed is None:
@@ -143,5 +144,6 @@ def database_rows(
             sync = PENDING
         else:
             sync = IN_SYNC if plan is not None else UNKNOWN
-        rows.append(DatabaseStatus(key, dep.id, dep.type, dep.status, sync))
+        kind = dep.type or (managed or {}).get(key, "")
+        rows.append(DatabaseStatus(key, dep.id, kind, dep.status, sync))
     return rows
