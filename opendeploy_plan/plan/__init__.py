@@ -52,7 +52,12 @@ from opendeploy_plan.plan.model import (
     PlanOptions,
     PlanSummary,
 )
-from opendeploy_plan.plan.planner import make_plan, service_config_digest, short_digest
+from opendeploy_plan.plan.planner import (
+    make_plan,
+    service_build_digest,
+    service_config_digest,
+    short_digest,
+)
 from opendeploy_plan.plan.settings import same_setting, settings_diff
 from opendeploy_plan.plan.stamp import (
     Stamp,
@@ -105,6 +110,7 @@ __all__ = [
     "same_digest",
     "same_setting",
     "save_plan",
+    "service_build_digest",
     "service_config_digest",
     "settings_diff",
     "short_digest",

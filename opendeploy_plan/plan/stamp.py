@@ -8,7 +8,10 @@ The human prefix is free text; the machine part is `odplan:v2` followed by space
 `key=value` fields. `p` is the digest of the archive bound to the project before this
 deployment, `s` the digest of the service's own source subfolder (both cut to their first
 `STAMP_DIGEST_HEX` hex digits), `c` a keyed digest of the runtime and build
-variables the deployment was started with (`config_digest`), `r` the apply run id.
+variables the deployment was started with (`config_digest`), `b` a keyed digest of the build
+variables the manifest asked for (`build_digest`: the documents never show a service's
+`build_variables`, so against such a gateway this is the only way a later plan can see a
+`build_env`-only change), `r` the apply run id.
 
 The whole description stays within `DESCRIPTION_MAX_CHARS` (the human prefix is shortened,
 never the machine part): the documented profile cuts a description at 255 characters and the
@@ -40,7 +43,7 @@ STAMP_DIGEST_HEX: Final = 24
 # Descriptions odplan writes never exceed this (the shortest limit we know of).
 DESCRIPTION_MAX_CHARS: Final = 255
 _STAMP_RE: Final = re.compile(r"(?:^|[\s\[])odplan:(v[12])((?:\s+[a-z_]+=[^\s\]]+)*)\s*\]")
-_FIELD_NAMES: Final = {"p": "project", "s": "service", "c": "config", "r": "run"}
+_FIELD_NAMES: Final = {"p": "project", "s": "service", "c": "config", "b": "build", "r": "run"}
 _FIELD_RE: Final = re.compile(r"([a-z_]+)=([^\s\]]+)")
 _SAFE_VALUE_RE: Final = re.compile(r"^[^\s\]]+$")
 # The description the platform writes on a rollback deployment (emulator/deployments.py says
@@ -58,6 +61,7 @@ class Stamp:
     service_digest: str
     run_id: str | None = None
     config_digest: str | None = None
+    build_digest: str | None = None
 
 
 def config_digest(env: Mapping[str, str], build_variables: Mapping[str, str], key: str) -> str:
@@ -68,6 +72,14 @@ def config_digest(env: Mapping[str, str], build_variables: Mapping[str, str], ke
     payload = json.dumps([sorted(env.items()), sorted(build_variables.items())])
     digest = hmac.new(key.encode(), payload.encode(), hashlib.sha256).hexdigest()
     return f"c1:{digest[:16]}"
+
+
+def build_digest(build_variables: Mapping[str, str], key: str) -> str:
+    """`b1:<16 hex>`: HMAC-SHA256, keyed by the service id, of the build variables the
+    manifest asked for (what apply sent), truncated like `config_digest`."""
+    payload = json.dumps(sorted(build_variables.items()))
+    digest = hmac.new(key.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return f"b1:{digest[:16]}"
 
 
 def compact_digest(digest: str) -> str:
@@ -91,6 +103,8 @@ def format_stamp(stamp: Stamp, prefix: str = "odplan deploy") -> str:
     ]
     if stamp.config_digest:
         fields.append(("c", stamp.config_digest))
+    if stamp.build_digest:
+        fields.append(("b", stamp.build_digest))
     if stamp.run_id:
         fields.append(("r", stamp.run_id))
     for key, value in fields:
@@ -131,6 +145,7 @@ def parse_stamp(description: str | None) -> Stamp | None:
         service_digest=service,
         run_id=fields.get("r") or None,
         config_digest=fields.get("c") or None,
+        build_digest=fields.get("b") or None,
     )
 
 
@@ -151,7 +166,7 @@ def source_stamp(
     """The stamp of the source a deployment runs: its own, or for a rollback the stamp of the
     deployment it returned to (`description_of(id)`: that deployment's description, None when
     it is not known). The `config` and `run` fields are dropped on the way: the rollback did
-    not start with the target's variables."""
+    not start with the target's variables (it does run the target's build, so `build` stays)."""
     hops = 0
     current = description
     while True:
@@ -159,7 +174,9 @@ def source_stamp(
         if stamp is not None:
             if hops == 0:
                 return stamp
-            return Stamp(stamp.project_digest, stamp.service_digest)
+            return Stamp(
+                stamp.project_digest, stamp.service_digest, build_digest=stamp.build_digest
+            )
         target = rollback_target_id(current)
         if target is None or hops >= _ROLLBACK_HOPS:
             return None
