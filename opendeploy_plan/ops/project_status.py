@@ -13,6 +13,7 @@ from opendeploy_plan.engine.guest import is_unbound_guest
 from opendeploy_plan.engine.prepare import Prepared, prepare
 from opendeploy_plan.gateway import Credential, GatewayClient
 from opendeploy_plan.ops.live import OpsError, choose_environment, find_project
+from opendeploy_plan.ops.preflight import require_credential
 from opendeploy_plan.ops.status import (
     DatabaseStatus,
     ServiceStatus,
@@ -65,6 +66,7 @@ async def read_project_status(
     `environment` (None: where most of its services live). `on_planned` sees the planning pass
     as soon as it is done (to show its diagnostics). Raises `OpsError` when the project does
     not exist."""
+    require_credential(client)
     plan = None
     observed = None
     managed: set[str] | None = None
