@@ -74,7 +74,9 @@ async def gateway_checks(client: GatewayClient, prepared: Prepared) -> None:
         and (subdomain := desired.services[name].subdomain)
         and platform.auto_domain(subdomain, desired.environment) not in held
     }
-    found, unchecked = await _subdomains(client, wanted)
+    live_project = prepared.observed.project if prepared.observed else None
+    shared = live_project.other_environment_rows if live_project else ()
+    found, unchecked = await _subdomains(client, wanted, shared)
     errors += found
     if unchecked:
         notes.append(
@@ -116,9 +118,14 @@ async def _guest_project_cap(client: GatewayClient, project: str) -> list[Diagno
 
 
 async def _subdomains(
-    client: GatewayClient, wanted: dict[str, str]
+    client: GatewayClient, wanted: dict[str, str], other_environment_rows: tuple[str, ...]
 ) -> tuple[list[Diagnostic], set[str]]:
-    """(errors for taken or reserved subdomains, subdomains the gateway could not check)."""
+    """(errors for taken or reserved subdomains, subdomains the gateway could not check).
+
+    The check takes a prefix, not an environment (domain.md 8.1): a prefix this project's
+    other environment holds (`web` in staging and in production) answers "taken" although
+    the rename here may well succeed. When a service of that name lives in the other
+    environment, "taken" is a warning, not an error."""
 
     async def ask(subdomain: str) -> tuple[bool, str] | None:
         try:
@@ -140,6 +147,22 @@ async def _subdomains(
         why = {"taken": "is already taken", "reserved": "is reserved by the platform"}.get(
             reason, f"is not available ({reason or 'no reason given'})"
         )
+        ours = any(row.startswith(f"service.{name} (") for row in other_environment_rows)
+        if reason == "taken" and ours:
+            errors.append(
+                Diagnostic(
+                    "",
+                    0,
+                    0,
+                    "warning",
+                    addr.service_domain(name),
+                    f"subdomain {subdomain!r} is taken, perhaps by service {name} of this "
+                    "project in the other environment",
+                    "If it is held elsewhere, the rename fails at apply; choose another "
+                    "`subdomain:` then.",
+                )
+            )
+            continue
         errors.append(
             Diagnostic(
                 "",
