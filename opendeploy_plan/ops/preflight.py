@@ -8,7 +8,8 @@ beyond refresh, so the pure planner cannot make them.
   names the existing project.
 - **Subdomains** (domain.md 8.1, `GET /v1/service-domains/check-subdomain/:subdomain`): a
   subdomain the plan renames to that is taken or reserved. A gateway without the route (404)
-  cannot be asked: a note says so and apply finds out.
+  cannot be asked (nor one whose route keeps answering 5xx): a note says so and apply finds
+  out.
 
 The guest resource caps need no request: the planner checks them (`plan.rules.checks`).
 """
@@ -21,7 +22,7 @@ import dataclasses
 from opendeploy_plan import platform
 from opendeploy_plan.diagnostics import Diagnostic
 from opendeploy_plan.engine.prepare import Prepared
-from opendeploy_plan.gateway import GatewayClient, NotFound
+from opendeploy_plan.gateway import GatewayClient, NotFound, ServerError
 from opendeploy_plan.ops.live import OpsError
 from opendeploy_plan.plan import ActionKind, PlanNote
 from opendeploy_plan.plan import addresses as addr
@@ -84,7 +85,8 @@ async def gateway_checks(client: GatewayClient, prepared: Prepared) -> None:
                 addr.PROJECT,
                 "could not check whether subdomain(s) "
                 + ", ".join(sorted(unchecked))
-                + " are free (the gateway has no check-subdomain route); apply will find out",
+                + " are free (the gateway's check-subdomain route is missing or failing); apply "
+                "will find out",
             )
         )
     if not errors and not notes:
@@ -130,7 +132,8 @@ async def _subdomains(
     async def ask(subdomain: str) -> tuple[bool, str] | None:
         try:
             answer = await client.check_subdomain(subdomain)
-        except NotFound:
+        except (NotFound, ServerError):
+            # No such route, or it keeps failing: the check is advisory, apply finds out.
             return None
         return answer.available, answer.reason
 

@@ -163,3 +163,4 @@ def test_a_gateway_without_the_check_route_is_tolerated(tmp_path: Path) -> None:
 
     assert planned.returncode == 2, describe(planned)
     assert "could not check whether subdomain(s) fresh-name are free" in planned.stdout
+    assert "apply will find out" in planned.stdout
