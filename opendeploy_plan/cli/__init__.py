@@ -49,7 +49,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "logout": CommandEntry("opendeploy_plan.cli.auth:logout", "Forget the saved credential."),
     "plan": CommandEntry(
         "opendeploy_plan.cli.plan:plan",
-        "Show what apply would change (--detailed-exitcode: exit 2 if any).",
+        "Show what apply would do (--detailed-exitcode: exit 2 if any).",
     ),
     "graph": CommandEntry(
         "opendeploy_plan.cli.graph:graph", "Print the plan's action graph (dot or mermaid)."
@@ -74,6 +74,10 @@ COMMANDS: dict[str, CommandEntry] = {
     ),
     "logs": CommandEntry(
         "opendeploy_plan.cli.logs:logs", "Show a service's runtime or build logs."
+    ),
+    "deployments": CommandEntry(
+        "opendeploy_plan.cli.deployments:deployments",
+        "List a service's deployments and which one serves.",
     ),
     "redeploy": CommandEntry(
         "opendeploy_plan.cli.redeploy:redeploy", "Redeploy a service from its current source."

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from opendeploy_plan.cli.operate import ProjectFlags, project_options, run
+from opendeploy_plan.cli.operate import ProjectFlags, project_options, run, service_argument
 from opendeploy_plan.cli.options import (
     GatewayChoice,
     fail,
@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("service_name", metavar="SERVICE")
+@service_argument
 @project_options
 @gateway_options
 @yes_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def cancel(
-    service_name: str,
+    service_name: str | None,
     project_flags: ProjectFlags,
     gateway_choice: GatewayChoice,
     yes: bool,
@@ -49,7 +49,7 @@ def cancel(
 
 
 async def _cancel(
-    name: str,
+    name: str | None,
     flags: ProjectFlags,
     prepared: Prepared | None,
     choice: GatewayChoice,
@@ -63,13 +63,12 @@ async def _cancel(
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import NothingToCancel, find_in_flight
     from opendeploy_plan.ops.deployments import cancel as do_cancel
-    from opendeploy_plan.ops.live import find_service
 
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
         project = await flags.find(client, prepared)
-        service = await find_service(client, project, name, flags.environment_for(prepared))
+        service = await flags.find_service(client, project, name, prepared)
         try:
             running = await find_in_flight(client, project, service)
         except NothingToCancel as nothing:

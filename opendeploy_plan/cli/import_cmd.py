@@ -1,7 +1,8 @@
 """`odplan import`: write opendeploy.yaml from a live project, so `odplan plan` shows no changes.
 
-Values never reach the file: variables become dependency references or `${{ secrets.NAME }}`
-references, and the names of the secrets to provide are printed (names only).
+Variables become dependency references, literals when neither their name nor their value
+looks secret, or `${{ secrets.NAME }}` references; the command prints which was chosen for
+each (names only, never a value).
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ def import_project(
     to_stdout = str(out) == "-"
     if not to_stdout and out.exists() and not force:
         fail(f"{out} already exists", "Pass --force to overwrite it, or -o another path.")
+    if not to_stdout and not out.resolve().parent.is_dir():
+        fail(
+            f"cannot write {out}: the folder {out.resolve().parent} does not exist",
+            f"Create it first (mkdir -p {out.resolve().parent}), or pass -o a path in an "
+            "existing folder.",
+        )
     text, adoption, project_id = run(_read(project, environment, gateway_choice, out))
     if to_stdout:
         click.echo(text, nl=False)
@@ -77,14 +84,26 @@ def import_project(
                 fg="yellow",
                 err=True,
             )
+    if adoption.literals:
+        click.echo(
+            "Written as literals (neither the name nor the value looks secret; make one a "
+            "secret by replacing its value with ${{ secrets.NAME }}):",
+            err=True,
+        )
+        for place in adoption.literals:
+            click.echo(f"  {place}", err=True)
     if adoption.secrets:
         click.echo(
-            "Provide these secrets (environment variables or the services' .env files) "
+            "Made secrets; provide them (environment variables or the services' .env files) "
             "before odplan plan:",
             err=True,
         )
+        why = {"name": "the name looks secret", "shape": "the value looks like a credential"}
         for need in adoption.secrets:
-            click.echo(f"  {need.name}  ({', '.join(need.places)})", err=True)
+            click.echo(
+                f"  {need.name}  ({', '.join(need.places)}; {why.get(need.reason, need.reason)})",
+                err=True,
+            )
     gateway_choice.audit_log().info(
         "operate.import",
         project_id=project_id,
@@ -122,7 +141,11 @@ def _render(live: LiveProject, out: Path) -> tuple[str, Adoption]:
         fail(str(exc), "Fix the live project (or write the manifest by hand with odplan init).")
     text = dump_manifest(adoption.manifest, schema_url=SCHEMA_URL)
     base = Path.cwd() if str(out) == "-" else out.resolve().parent
-    check = load_manifest_bytes(text.encode(), str(out), base, live.environment)
+    # Source folders are not checked here: the manifest may be written away from the code
+    # (the caller notes a missing folder), and a missing folder is not a broken manifest.
+    check = load_manifest_bytes(
+        text.encode(), str(out), base, live.environment, check_sources=False
+    )
     if not check.ok:
         problems = "; ".join(d.format() for d in check.errors[:3])
         fail(f"the imported manifest does not validate: {problems}", "Please report this bug.")

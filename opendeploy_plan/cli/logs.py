@@ -1,4 +1,7 @@
-"""`odplan logs SERVICE`: runtime logs, or with --build the latest deployment's logs."""
+"""`odplan logs [SERVICE]`: runtime logs, or with --build the latest deployment's logs.
+
+`-f` is `--follow` here, as in tail, docker and kubectl; the manifest is `--file` (long form
+only) for this command."""
 
 from __future__ import annotations
 
@@ -7,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from opendeploy_plan.cli.operate import ProjectFlags, project_options, run
+from opendeploy_plan.cli.operate import (
+    ProjectFlags,
+    project_options_long_file,
+    run,
+    service_argument,
+)
 from opendeploy_plan.cli.options import GatewayChoice, gateway_options
 
 if TYPE_CHECKING:
@@ -15,15 +23,15 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("service_name", metavar="SERVICE")
+@service_argument
 @click.option("--tail", type=click.IntRange(min=0), default=None, help="Only the last N lines.")
 @click.option("--since", default=None, metavar="T", help="Only lines after T (10m, 2h, or a time).")
-@click.option("--follow", "-F", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
+@click.option("--follow", "-f", "-F", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
 @click.option("--build", is_flag=True, help="The latest deployment's build/deploy log instead.")
-@project_options
+@project_options_long_file
 @gateway_options
 def logs(
-    service_name: str,
+    service_name: str | None,
     tail: int | None,
     since: str | None,
     follow: bool,
@@ -32,6 +40,9 @@ def logs(
     gateway_choice: GatewayChoice,
 ) -> None:
     """Print SERVICE's runtime logs, or with --build its latest deployment's logs.
+
+    SERVICE may be left out when the manifest (or the project) has one service. -f follows,
+    as in tail -f; the manifest is --file PATH for this command.
 
     --build --follow streams the deployment log and ends when the deployment does; --follow
     alone polls the runtime logs until Ctrl-C. Exit 0 when shown (and when a stream ends),
@@ -56,7 +67,7 @@ def logs(
 
 
 async def _logs(
-    name: str,
+    name: str | None,
     tail: int | None,
     since: str | None,
     follow: bool,
@@ -68,7 +79,7 @@ async def _logs(
     import os
 
     from opendeploy_plan.gateway import connect
-    from opendeploy_plan.ops.live import OpsError, find_service, service_deployments
+    from opendeploy_plan.ops.live import OpsError, service_deployments
     from opendeploy_plan.ops.logs import follow_deployment, follow_runtime, format_row, select
 
     settings = choice.settings()
@@ -78,7 +89,7 @@ async def _logs(
 
     async with connect(settings, env=os.environ) as client:
         project = await flags.find(client, prepared)
-        service = await find_service(client, project, name, flags.environment_for(prepared))
+        service = await flags.find_service(client, project, name, prepared)
         if not build:
 
             async def fetch() -> list[Any]:

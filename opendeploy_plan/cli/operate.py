@@ -18,7 +18,7 @@ from opendeploy_plan.cli.options import fail, gateway_errors
 
 if TYPE_CHECKING:
     from opendeploy_plan.engine.prepare import Prepared
-    from opendeploy_plan.gateway import GatewayClient, Project
+    from opendeploy_plan.gateway import GatewayClient, Project, Service
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -66,6 +66,27 @@ class ProjectFlags:
             return prepared.load.environment
         return os.environ.get("OD_ENVIRONMENT") or None
 
+    def manifest_services(self, prepared: Prepared | None) -> tuple[str, ...]:
+        """The manifest's service names (empty without a manifest): with one, a day-two
+        command needs no SERVICE argument."""
+        if prepared is None or prepared.load.manifest is None:
+            return ()
+        return tuple(prepared.load.manifest.services)
+
+    async def find_service(
+        self, client: GatewayClient, project: Project, name: str | None, prepared: Prepared | None
+    ) -> Service:
+        """The service `name`, or when None the manifest's (else the project's) only one."""
+        from opendeploy_plan.ops.live import find_service
+
+        return await find_service(
+            client,
+            project,
+            name,
+            self.environment_for(prepared),
+            manifest_services=self.manifest_services(prepared),
+        )
+
     async def find(self, client: GatewayClient, prepared: Prepared | None) -> Project:
         """The project: by `--project`, else by the manifest's project name."""
         from opendeploy_plan.ops.live import OpsError, find_project
@@ -83,9 +104,23 @@ class ProjectFlags:
         return project
 
 
+def service_argument(func: F) -> F:
+    """`[SERVICE]`: optional when the manifest (or the project) has one service."""
+    return click.argument("service_name", metavar="[SERVICE]", required=False)(func)
+
+
 def project_options(func: F) -> F:
     """`--project`, `-f/--file` and `-e/--environment` → `project_flags: ProjectFlags`."""
+    return _project_options(func, ("-f", "--file"))
 
+
+def project_options_long_file(func: F) -> F:
+    """Like `project_options`, with `--file` only: for `logs`, where `-f` means --follow (the
+    habit of tail, docker and kubectl)."""
+    return _project_options(func, ("--file",))
+
+
+def _project_options(func: F, file_flags: tuple[str, ...]) -> F:
     @click.option(
         "--project",
         "project",
@@ -94,8 +129,7 @@ def project_options(func: F) -> F:
         help="The project (default: the one named in the manifest).",
     )
     @click.option(
-        "-f",
-        "--file",
+        *file_flags,
         "manifest",
         type=click.Path(dir_okay=False, path_type=Path),
         default=DEFAULT_MANIFEST,

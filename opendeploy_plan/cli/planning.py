@@ -151,7 +151,9 @@ async def plan_once(
     from opendeploy_plan.cli.views.common import show_diagnostics
     from opendeploy_plan.cli.views.progress import progress_mode, refreshing
     from opendeploy_plan.engine.prepare import prepare
+    from opendeploy_plan.ops.preflight import gateway_checks, require_credential
 
+    require_credential(client)  # before the first request: say how to get one
     with refreshing(progress_mode()):
         await prepare(
             client,
@@ -161,6 +163,8 @@ async def plan_once(
             destroy=destroy,
             reuse_listings=reuse_listings,
         )
+        if not destroy:
+            await gateway_checks(client, prepared)  # what apply would meet at the gateway
     plan = prepared.plan
     show_diagnostics(
         prepared.diagnostics, skip=plan.diagnostics if shows_plan and plan is not None else ()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from opendeploy_plan.cli.operate import ProjectFlags, project_options, run
+from opendeploy_plan.cli.operate import ProjectFlags, project_options, run, service_argument
 from opendeploy_plan.cli.options import GatewayChoice, gateway_options
 
 if TYPE_CHECKING:
@@ -17,12 +17,15 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("service_name", metavar="SERVICE")
+@service_argument
 @project_options
 @gateway_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def redeploy(
-    service_name: str, project_flags: ProjectFlags, gateway_choice: GatewayChoice, as_json: bool
+    service_name: str | None,
+    project_flags: ProjectFlags,
+    gateway_choice: GatewayChoice,
+    as_json: bool,
 ) -> None:
     """Redeploy SERVICE from the project's current source and wait for the result.
 
@@ -41,7 +44,7 @@ def redeploy(
 
 
 async def _redeploy(
-    name: str, flags: ProjectFlags, prepared: Prepared | None, choice: GatewayChoice
+    name: str | None, flags: ProjectFlags, prepared: Prepared | None, choice: GatewayChoice
 ) -> tuple[Outcome, DeployReport]:
     import os
 
@@ -50,13 +53,12 @@ async def _redeploy(
     from opendeploy_plan.engine.guest import unbound_bind_url
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import redeploy as do_redeploy
-    from opendeploy_plan.ops.live import find_service
 
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
         project = await flags.find(client, prepared)
-        service = await find_service(client, project, name, flags.environment_for(prepared))
+        service = await flags.find_service(client, project, name, prepared)
         show_note(f"Redeploying service {service.name} (project {project.name}) from its source…")
         outcome = await do_redeploy(
             client, project, service, audit, on_update=progress_printer(service.name)

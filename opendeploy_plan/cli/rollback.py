@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from opendeploy_plan.cli.operate import ProjectFlags, project_options, run
+from opendeploy_plan.cli.operate import ProjectFlags, project_options, run, service_argument
 from opendeploy_plan.cli.options import GatewayChoice, gateway_options
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("service_name", metavar="SERVICE")
+@service_argument
 @click.option(
     "--to",
     "to",
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 @gateway_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def rollback(
-    service_name: str,
+    service_name: str | None,
     to: str | None,
     project_flags: ProjectFlags,
     gateway_choice: GatewayChoice,
@@ -52,7 +52,7 @@ def rollback(
 
 
 async def _rollback(
-    name: str,
+    name: str | None,
     to: str | None,
     flags: ProjectFlags,
     prepared: Prepared | None,
@@ -65,13 +65,12 @@ async def _rollback(
     from opendeploy_plan.engine.guest import unbound_bind_url
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import rollback as do_rollback
-    from opendeploy_plan.ops.live import find_service
 
     settings = choice.settings()
     audit = choice.audit_log()
     async with connect(settings, env=os.environ) as client:
         project = await flags.find(client, prepared)
-        service = await find_service(client, project, name, flags.environment_for(prepared))
+        service = await flags.find_service(client, project, name, prepared)
         outcome = await do_rollback(
             client, project, service, audit, to=to, on_update=progress_printer(service.name)
         )

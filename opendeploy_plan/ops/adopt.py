@@ -1,13 +1,16 @@
 """Observed → manifest: turn a live project (as the gateway shows it) into an `opendeploy.yaml`.
 
 Pure: no network, no files. The rule it is built around is that `odplan plan` against the
-same live project, with the listed secrets exported, plans nothing. Values never reach the
-manifest: variables a dependency provides become `uses:` or `${{ dependencies.… }}` references,
-every other variable a `${{ secrets.NAME }}` reference the user must supply.
+same live project, with the listed secrets exported, plans nothing. Variables a dependency
+provides become `uses:` or `${{ dependencies.… }}` references; a value that does not look
+secret, by its name and by its shape (`PORT: "8000"`, `LOG_LEVEL: info`), is written as a
+literal; every other variable becomes a `${{ secrets.NAME }}` reference the user must supply.
+When in doubt a value is a secret: a literal is written into a file meant to be committed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from opendeploy_plan import platform
+from opendeploy_plan.analyze.envvars import is_secret_name
 from opendeploy_plan.errors import OdplanError
 from opendeploy_plan.gateway import Dependency, Project, Service, ServiceDomain
 from opendeploy_plan.manifest import Manifest, TemplateError, parse_template
@@ -48,10 +52,12 @@ class LiveProject:
 
 @dataclass(frozen=True)
 class SecretNeed:
-    """A secret the imported manifest refers to, and where (`service.web.env.API_KEY`)."""
+    """A secret the imported manifest refers to, where (`service.web.env.API_KEY`), and why
+    its value was not written as a literal (`name`, `shape`)."""
 
     name: str
     places: tuple[str, ...]
+    reason: str = "name"
 
 
 @dataclass
@@ -61,6 +67,8 @@ class Adoption:
     manifest: Manifest
     secrets: list[SecretNeed]
     notes: list[str]
+    # Where a live value was written as a literal (`service.web.env.PORT`), sorted.
+    literals: list[str] = field(default_factory=list)
 
 
 class AdoptError(OdplanError, ValueError):
@@ -95,14 +103,17 @@ def adopt(live: LiveProject) -> Adoption:
     names = {ls.service.name for ls in live.services}
     secret_names = _secret_names(live.services)
     places: dict[str, list[str]] = {}
+    reasons: dict[str, str] = {}
+    literals: list[str] = []
+    choice = _Choices(places, reasons, literals)
     services: dict[str, Any] = {}
     git = _git_source(project)
     for entry in sorted(live.services, key=lambda s: s.service.name):
         name = entry.service.name
         data = _service_settings(entry, live.environment, names, git, notes)
-        uses, env = _env(name, entry.env, dep_env, secret_names, places, "env", notes)
+        uses, env = _env(name, entry.env, dep_env, secret_names, choice, "env", notes)
         _, build_env = _env(
-            name, entry.service.build_variables, {}, secret_names, places, "build", notes
+            name, entry.service.build_variables, {}, secret_names, choice, "build", notes
         )
         if uses:
             data["uses"] = uses
@@ -132,8 +143,17 @@ def adopt(live: LiveProject) -> Adoption:
             for e in exc.errors(include_input=False, include_url=False)[:5]
         )
         raise AdoptError(f"the live project does not fit a manifest: {problems}") from None
-    secrets = [SecretNeed(n, tuple(p)) for n, p in sorted(places.items())]
-    return Adoption(manifest, secrets, notes)
+    secrets = [SecretNeed(n, tuple(p), reasons.get(n, "name")) for n, p in sorted(places.items())]
+    return Adoption(manifest, secrets, notes, sorted(literals))
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """Where `_env` records what it chose: secret places and reasons, literal places."""
+
+    places: dict[str, list[str]]
+    reasons: dict[str, str]
+    literals: list[str]
 
 
 def _dependencies(
@@ -279,12 +299,12 @@ def _env(
     live: Mapping[str, str],
     dep_env: Mapping[str, Mapping[str, str]],
     secret_names: Mapping[tuple[str, str, str], str],
-    places: dict[str, list[str]],
+    choice: _Choices,
     kind: str,
     notes: list[str],
 ) -> tuple[list[str], dict[str, str]]:
     """`uses:` (dependencies whose every variable the service holds unchanged) and the env map
-    of references for the rest."""
+    of references and literals for the rest."""
     uses = [
         key
         for key, provided in dep_env.items()
@@ -306,10 +326,75 @@ def _env(
         if reference is not None:
             env[key] = reference
             continue
+        place = f"service.{service}.{prefix}.{key}"
+        why = secret_reason(key, live[key])
+        if why is None:
+            env[key] = live[key]
+            choice.literals.append(place)
+            continue
         name = secret_names[(service, kind, key)]
         env[key] = "${{ secrets." + name + " }}"
-        places.setdefault(name, []).append(f"service.{service}.{prefix}.{key}")
+        choice.places.setdefault(name, []).append(place)
+        if choice.reasons.get(name) != "name":
+            choice.reasons[name] = why
     return uses, env
+
+
+# Value prefixes of well-known credentials (Stripe, GitHub, GitLab, Slack, AWS, Google, SendGrid,
+# JWTs, PEM blocks).
+_SECRET_PREFIXES = (
+    "sk_",
+    "pk_live",
+    "rk_",
+    "whsec_",
+    "ghp_",
+    "gho_",
+    "ghs_",
+    "github_pat_",
+    "glpat-",
+    "xox",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "SG.",
+    "eyJ",
+    "-----BEGIN",
+)
+_WORDS_RE = re.compile(r"^[A-Za-z]+(?:[-_.][A-Za-z0-9]+)*$")
+_LITERAL_MAX_CHARS = 200
+
+
+def secret_reason(name: str, value: str) -> str | None:
+    """Why `value` of variable `name` is kept out of the manifest (`name`: the name says
+    secret; `shape`: the value looks like a credential), or None to write it as a literal.
+
+    Biased towards secret: a literal ends up in a committed file, a needless secret only
+    costs an `export`."""
+    if is_secret_name(name):
+        return "name"
+    if _looks_like_credential(value):
+        return "shape"
+    return None
+
+
+def _looks_like_credential(value: str) -> bool:
+    text = value.strip()
+    if (
+        len(value) > _LITERAL_MAX_CHARS
+        or "${{" in value
+        or any(ord(ch) < 32 for ch in value)
+        or text.startswith(_SECRET_PREFIXES)
+    ):
+        return True
+    if "://" in text:
+        # A URL is plain unless it carries credentials (`user:pw@`) or a query (`?key=`).
+        after_scheme = text.split("://", 1)[1]
+        return "@" in after_scheme.split("/", 1)[0] or "?" in text
+    if any(ch.isspace() for ch in text) or len(text) < 16:
+        return False  # prose, numbers, short words: "info", "8000", "eu-west-1"
+    # "my-app.production" and "gunicorn.conf.py" are words; a long run without spaces that
+    # mixes cases and digits, hex or base64 is a key.
+    return not (_WORDS_RE.match(text) and sum(ch.isdigit() for ch in text) * 4 < len(text))
 
 
 def _dependency_reference(

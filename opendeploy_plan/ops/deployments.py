@@ -24,7 +24,14 @@ from opendeploy_plan.gateway import (
     Service,
 )
 from opendeploy_plan.ops.live import OpsError, newest_first, service_deployments, service_url
-from opendeploy_plan.plan import Stamp, format_stamp, parse_stamp, same_digest
+from opendeploy_plan.plan import (
+    Stamp,
+    format_stamp,
+    is_rollback,
+    parse_stamp,
+    same_digest,
+    source_stamp,
+)
 from opendeploy_plan.platform import TERMINAL_DEPLOYMENT_STATUSES
 
 OnUpdate = Callable[[DeploymentSnapshot], None]
@@ -87,18 +94,21 @@ def redeploy_stamp(
     variables as they are, so nothing written is left undeployed.
     """
     ordered = newest_first(project_deployments)
-    if not ordered:
+    # A rollback reuses an old build and binds nothing: the bound archive is the newest other.
+    binders = [d for d in ordered if not is_rollback(d.description)]
+    if not binders:
         return None
-    bound = parse_stamp(ordered[0].description)
+    bound = parse_stamp(binders[0].description)
     if bound is None:
         return None
+    descriptions = {d.id: d.description for d in ordered}
     mine = [d for d in ordered if d.service_id == service_id]
     for deployment in mine:
-        stamp = parse_stamp(deployment.description)
+        stamp = source_stamp(deployment.description, descriptions.get)
         if stamp is not None and same_digest(stamp.project_digest, bound.project_digest):
             return Stamp(bound.project_digest, stamp.service_digest, run_id=run_id)
     for deployment in mine:
-        stamp = parse_stamp(deployment.description)
+        stamp = source_stamp(deployment.description, descriptions.get)
         if deployment.status == "success" and stamp is not None:
             return Stamp(bound.project_digest, stamp.service_digest, run_id=run_id)
     return None

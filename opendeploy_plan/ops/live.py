@@ -63,10 +63,20 @@ def choose_environment(services: Sequence[Service], requested: str | None) -> st
 
 
 async def find_service(
-    client: GatewayClient, project: Project, name: str, environment: str | None
+    client: GatewayClient,
+    project: Project,
+    name: str | None,
+    environment: str | None,
+    *,
+    manifest_services: Sequence[str] = (),
 ) -> Service:
-    """The service `name` of `project` (in `environment` when given, else the only one)."""
+    """The service `name` of `project` (in `environment` when given, else the only one).
+
+    `name` None: the manifest's only service (`manifest_services`), else the project's only
+    live service in `environment`; an error naming the choices when there are several."""
     services = await client.list_services(project.id)
+    if name is None:
+        name = only_service_name(services, environment, manifest_services)
     matches = [s for s in services if s.name == name or s.id == name]
     if environment is not None:
         matches = [s for s in matches if s.environment in ("", environment)]
@@ -82,6 +92,29 @@ async def find_service(
     raise OpsError(
         f"project {project.name} has no service {name!r}{where}",
         hint=f"Services: {known}.",
+    )
+
+
+def only_service_name(
+    services: Sequence[Service], environment: str | None, manifest_services: Sequence[str]
+) -> str:
+    """The one service a command means when none was named: the manifest's only service, else
+    the only live one (in `environment`). OpsError naming the choices otherwise."""
+    if len(manifest_services) == 1:
+        return manifest_services[0]
+    names = sorted(set(manifest_services)) or sorted(
+        {s.name for s in services if environment is None or s.environment in ("", environment)}
+    )
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise OpsError(
+            f"no service to act on{' in ' + environment if environment else ''}",
+            hint="Deploy one first (odplan apply).",
+        )
+    raise OpsError(
+        "more than one service; say which",
+        hint=f"Name one of: {', '.join(names)}.",
     )
 
 

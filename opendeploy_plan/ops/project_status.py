@@ -6,15 +6,23 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from opendeploy_plan.engine.guest import is_unbound_guest
 from opendeploy_plan.engine.prepare import Prepared, prepare
 from opendeploy_plan.gateway import Credential, GatewayClient
 from opendeploy_plan.ops.live import OpsError, choose_environment, find_project
-from opendeploy_plan.ops.status import ServiceStatus, project_pending, service_rows
+from opendeploy_plan.ops.preflight import require_credential
+from opendeploy_plan.ops.status import (
+    DatabaseStatus,
+    ServiceStatus,
+    database_rows,
+    project_pending,
+    service_rows,
+)
 from opendeploy_plan.plan import PlanOptions, new_salt
-from opendeploy_plan.state.refresh import refresh
+from opendeploy_plan.state.hints import refresh_with_hints
 
 __all__ = ["ProjectStatus", "read_project_status"]
 
@@ -31,6 +39,7 @@ class ProjectStatus:
     project_pending: tuple[str, ...] = ()
     unmanaged_dependencies: list[str] = field(default_factory=list)
     plan_failed: bool = False
+    databases: list[DatabaseStatus] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The `--json` document."""
@@ -40,6 +49,7 @@ class ProjectStatus:
             "services": [r.as_dict() for r in self.services],
             "project_pending": list(self.project_pending),
             "unmanaged_dependencies": list(self.unmanaged_dependencies),
+            "databases": [d.as_dict() for d in self.databases],
         }
 
 
@@ -56,16 +66,17 @@ async def read_project_status(
     `environment` (None: where most of its services live). `on_planned` sees the planning pass
     as soon as it is done (to show its diagnostics). Raises `OpsError` when the project does
     not exist."""
+    require_credential(client)
     plan = None
     observed = None
     managed: set[str] | None = None
-    dependencies: set[str] = set()
+    dependencies: dict[str, str] = {}
     plan_failed = False
     if prepared is not None and prepared.load.manifest is not None:
         manifest = prepared.load.manifest
         name, environment = manifest.project.name, prepared.load.environment
         managed = set(manifest.services)
-        dependencies = set(manifest.dependencies)
+        dependencies = {key: dep.type for key, dep in manifest.dependencies.items()}
         guest = await is_unbound_guest(client, credential)
         options = PlanOptions(guest=guest, salt=new_salt())
         await prepare(client, prepared, options, process_env=os.environ, reuse_listings=True)
@@ -82,7 +93,10 @@ async def read_project_status(
             await client.list_services(project.id), None
         )
     if observed is None:
-        observed = await refresh(client, name, environment)
+        # No manifest (or it did not resolve): the hint file of the current folder (or the
+        # manifest's) still names the databases.
+        where = prepared.load.manifest_dir if prepared is not None else Path.cwd()
+        observed = await refresh_with_hints(client, where, name, environment)
     if observed.project is None:
         raise OpsError(
             f"project {name} does not exist on the gateway",
@@ -95,7 +109,8 @@ async def read_project_status(
         services=service_rows(observed, plan, managed),
         project_pending=project_pending(plan),
         unmanaged_dependencies=(
-            sorted(set(observed.dependencies) - dependencies) if managed is not None else []
+            sorted(set(observed.dependencies) - set(dependencies)) if managed is not None else []
         ),
         plan_failed=plan_failed,
+        databases=database_rows(observed, plan, dependencies if managed is not None else None),
     )

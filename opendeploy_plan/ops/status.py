@@ -1,12 +1,15 @@
-"""`odplan status` rows: per service the latest deployment, URL, resources and whether the live
-service matches the manifest (from the plan's addresses). Pure: observed state and plan in."""
+"""`odplan status` rows: per service the latest deployment, the one serving traffic, URL,
+resources and whether the live service matches the manifest (from the plan's addresses); per
+database its key, type, status and whether the manifest names it (a database kept by
+`odplan destroy` shows here too). Pure: observed state and plan in."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from opendeploy_plan.ops.history import serving_id
 from opendeploy_plan.plan import Plan
 from opendeploy_plan.state.model import ObservedService, ObservedState
 
@@ -30,11 +33,28 @@ class ServiceStatus:
     replicas: int | None = None
     sync: str = UNKNOWN
     pending: tuple[str, ...] = field(default_factory=tuple)
+    # The newest successful deployment: what serves traffic ("" when none succeeded).
+    serving_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["pending"] = list(self.pending)
         return data
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """One live database: its manifest key (from the row's name or the hint file; the id when
+    neither says), type, status and whether the manifest names it (`sync` as for services)."""
+
+    name: str
+    id: str
+    type: str
+    status: str
+    sync: str = UNKNOWN
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def _pair(request: str | None, limit: str | None) -> str:
@@ -82,6 +102,7 @@ def _row(
         replicas=live.replicas if live.replicas is not None else 1,
         sync=sync,
         pending=pending,
+        serving_id=serving_id(live.deployments),
     )
 
 
@@ -104,4 +125,25 @@ def service_rows(
         else:
             pending = _pending(plan, f"service.{name}")
             rows.append(_row(name, live, PENDING if pending else IN_SYNC, pending))
+    return rows
+
+
+def database_rows(
+    observed: ObservedState, plan: Plan | None, managed: Mapping[str, str] | None
+) -> list[DatabaseStatus]:
+    """A row per live database of the environment, by key. `managed`: the manifest's keys and
+    their types (None without a manifest: sync unknown); the type shown is the live row's,
+    else the manifest's (documented status rows carry none)."""
+    rows = []
+    for key, dep in sorted(observed.dependencies.items()):
+        if managed is None:
+            sync = UNKNOWN
+        elif key not in managed:
+            sync = UNMANAGED
+        elif plan is not None and _pending(plan, f"dependency.{key}"):
+            sync = PENDING
+        else:
+            sync = IN_SYNC if plan is not None else UNKNOWN
+        kind = dep.type or (managed or {}).get(key, "")
+        rows.append(DatabaseStatus(key, dep.id, kind, dep.status, sync))
     return rows

@@ -52,14 +52,22 @@ from opendeploy_plan.plan.model import (
     PlanOptions,
     PlanSummary,
 )
-from opendeploy_plan.plan.planner import make_plan, service_config_digest, short_digest
+from opendeploy_plan.plan.planner import (
+    make_plan,
+    service_build_digest,
+    service_config_digest,
+    short_digest,
+)
 from opendeploy_plan.plan.settings import same_setting, settings_diff
 from opendeploy_plan.plan.stamp import (
     Stamp,
     config_digest,
     format_stamp,
+    is_rollback,
     parse_stamp,
+    rollback_target_id,
     same_digest,
+    source_stamp,
 )
 
 __all__ = [
@@ -89,6 +97,7 @@ __all__ = [
     "Stamp",
     "config_digest",
     "format_stamp",
+    "is_rollback",
     "load_plan",
     "make_plan",
     "new_salt",
@@ -97,11 +106,14 @@ __all__ = [
     "plan_json",
     "plan_json_schema",
     "resolve_variables",
+    "rollback_target_id",
     "same_digest",
     "same_setting",
     "save_plan",
+    "service_build_digest",
     "service_config_digest",
     "settings_diff",
     "short_digest",
+    "source_stamp",
     "unread_dependency_env",
 ]

@@ -1,8 +1,10 @@
 """The destroy plan: delete what the manifest manages, keeping data unless told otherwise.
 
 Without `allow_data_loss` only the manifest's services go (their domains go with them); the
-project and its databases stay, and the plan says so. With it, the services and then the whole
-project go: the platform's project delete drops its databases too. Pure, like `make_plan`.
+project and its databases stay, and the plan says so. With it, the services go, then each
+database as its own action (the documented `DELETE /dependencies/:pid/:did`, so every database
+is a line of the plan, counted in its summary and read back), then the project. Pure, like
+`make_plan`.
 """
 
 from __future__ import annotations
@@ -49,18 +51,21 @@ def make_destroy_plan(desired: DesiredState, observed: ObservedState, options: P
         others = sorted(set(observed.services) - set(desired.services))
         databases = sorted(observed.dependencies)
         shared = project.other_environment_rows
-        if options.allow_data_loss and shared:
-            # The project also holds another environment: deleting it would take that too.
-            # Delete this environment's databases instead, after its services.
+        if options.allow_data_loss:
+            # Each database is its own line (deleted and read back one by one, counted in the
+            # summary), after the services that use it: data loss is never folded into
+            # another line. The project goes last, unless it also holds another environment.
             needs = tuple(addr.service(name) for name in services)
             for key, dep in sorted(observed.dependencies.items()):
                 address = addr.dependency(key)
-                gone = (AttributeChange("type", ChangeKind.REMOVE, dep.type, None),)
+                kind = dep.type or _manifest_type(desired, key)
+                gone = (AttributeChange("type", ChangeKind.REMOVE, kind, None),)
                 actions.append(
                     PlannedAction(address, ActionKind.DELETE, ActionReason.DESTROY, gone, needs)
                 )
                 graph.add_node(address)
                 graph.add_edges_from((need, address) for need in needs)
+        if options.allow_data_loss and shared:
             notes.append(
                 PlanNote(
                     addr.PROJECT,
@@ -70,14 +75,12 @@ def make_destroy_plan(desired: DesiredState, observed: ObservedState, options: P
         elif options.allow_data_loss:
             removed = [AttributeChange("name", ChangeKind.REMOVE, project.name, None)]
             removed += [
-                AttributeChange(f"dependency.{key}", ChangeKind.REMOVE, dep.type, None)
-                for key, dep in sorted(observed.dependencies.items())
-            ]
-            removed += [
                 AttributeChange(f"service.{name}", ChangeKind.REMOVE, "unmanaged", None)
                 for name in others
             ]
-            needs = tuple(addr.service(name) for name in services)
+            needs = tuple(addr.service(name) for name in services) + tuple(
+                addr.dependency(key) for key in databases
+            )
             actions.append(
                 PlannedAction(
                     addr.PROJECT, ActionKind.DELETE, ActionReason.DESTROY, tuple(removed), needs
@@ -115,3 +118,9 @@ def make_destroy_plan(desired: DesiredState, observed: ObservedState, options: P
         source_digest=desired.source.digest,
         notes=tuple(notes),
     )
+
+
+def _manifest_type(desired: DesiredState, key: str) -> str:
+    """The type the manifest gives database `key` (documented rows do not carry one)."""
+    wanted = desired.dependencies.get(key)
+    return wanted.type if wanted is not None else "database"

@@ -175,6 +175,8 @@ def unread_dependency_env(
     unread: Collection[str],
     services: Mapping[str, tuple[Mapping[str, DesiredValue], Collection[str]]],
     live_env: Mapping[str, Mapping[str, SecretStr]],
+    *,
+    types: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, SecretStr]]:
     """`dependency_env` with the `env_vars` of the `unread` dependencies (live, but the gateway
     did not show their variables) taken from the services' live env: unknown is not empty.
@@ -182,7 +184,13 @@ def unread_dependency_env(
     `services` maps a service name to (its manifest env, the dependencies it uses). A live key
     the manifest does not name came from a used dependency (the platform injected it): it is
     kept. A manifest value that is exactly one `${{ dependencies.X.KEY }}` gives X's KEY from
-    the service's live value. Without this, the next env replace would drop `DATABASE_URL`."""
+    the service's live value. Without this, the next env replace would drop `DATABASE_URL`.
+
+    A service that uses several unread dependencies holds all their keys in one env: with
+    `types` (dependency key → type) each live key goes only to the dependency whose type
+    injects it (`REDIS_*` to the redis, `POSTGRES_*` to the postgres; a key no type claims, or
+    that two used dependencies could both inject, goes to none), so one database's variables
+    never show up as another's in a service that uses only one of them."""
     result = {key: dict(values) for key, values in dependency_env.items()}
     for dep in unread:
         result.setdefault(dep, {})
@@ -204,7 +212,14 @@ def unread_dependency_env(
         for key, secret in live.items():
             if key in explicit:
                 continue
-            owners = [dep for dep in mine if key in known[dep]] or unknown
+            owners = [dep for dep in mine if key in known[dep]]
+            if len(mine) > 1 and types is not None:
+                # The type that injects the key decides; a key no type (or two) claims goes
+                # only where a single-dependency service showed it.
+                claimants = [d for d in mine if _injects(types.get(d, ""), key)]
+                owners = claimants if len(claimants) == 1 else owners
+            else:
+                owners = owners or unknown
             for dep in owners:
                 result[dep].setdefault(key, secret)
         for key, desired in explicit.items():
@@ -214,3 +229,18 @@ def unread_dependency_env(
                 if ref.dependency in unread:
                     result[ref.dependency].setdefault(ref.key, live[key])
     return result
+
+
+# The variables each dependency type injects, by name (api-schemas.md step 3.2: "typically
+# `DATABASE_URL`, and per-DB fields (e.g. `POSTGRES_USER`, …)"; setup.md's detection list).
+_INJECTED_PREFIXES: Mapping[str, tuple[str, ...]] = {
+    "postgres": ("DATABASE_URL", "POSTGRES_", "PG"),
+    "mysql": ("DATABASE_URL", "MYSQL_"),
+    "mongodb": ("MONGO",),
+    "redis": ("REDIS_",),
+    "clickhouse": ("CLICKHOUSE_",),
+}
+
+
+def _injects(dependency_type: str, key: str) -> bool:
+    return key.startswith(_INJECTED_PREFIXES.get(dependency_type, ()))

@@ -35,13 +35,20 @@ from opendeploy_plan.plan.rules import (
     plan_service_row,
     plan_source_bind,
     plan_unmanaged,
+    service_build_digest,
     service_config_digest,
     service_inputs,
     short_digest,
 )
 from opendeploy_plan.state.model import ObservedState
 
-__all__ = ["RULES", "make_plan", "service_config_digest", "short_digest"]
+__all__ = [
+    "RULES",
+    "make_plan",
+    "service_build_digest",
+    "service_config_digest",
+    "short_digest",
+]
 
 _DEFAULT_OPTIONS = PlanOptions()
 

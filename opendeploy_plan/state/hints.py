@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["HINT_FILE", "read_dependency_hints", "record_dependency_hint"]
+if TYPE_CHECKING:
+    from opendeploy_plan.gateway import GatewayClient
+    from opendeploy_plan.state.model import ObservedState
+
+__all__ = ["HINT_FILE", "read_dependency_hints", "record_dependency_hint", "refresh_with_hints"]
 
 HINT_FILE = Path(".opendeploy") / "dependencies.json"
 
@@ -49,3 +55,26 @@ def record_dependency_hint(
         os.replace(temporary, path)
     except OSError:
         pass
+
+
+async def refresh_with_hints(
+    client: GatewayClient,
+    manifest_dir: Path,
+    project: str,
+    environment: str,
+    *,
+    wanted: Collection[str] = (),
+) -> ObservedState:
+    """Refresh `project` with its databases named by their manifest keys: every reader that
+    shows a database (plan, status, destroy, the final report) goes through here, so none shows
+    `dependency.<id>` where the hint file knows the name. `wanted` (the manifest's keys) lets
+    one unnamed row be named by elimination; leave it empty where no manifest is read."""
+    from opendeploy_plan.state.refresh import refresh  # refresh imports this module
+
+    return await refresh(
+        client,
+        project,
+        environment,
+        dependency_hints=read_dependency_hints(manifest_dir, project, environment),
+        wanted_dependencies=tuple(wanted),
+    )

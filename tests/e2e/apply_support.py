@@ -114,7 +114,7 @@ class Odplan:
             "opendeploy_plan",
             command,
             *args,
-            "-f",
+            "--file",  # not -f: `logs -f` means --follow
             str(self.manifest),
             "--gateway",
             self.gateway.base_url,

@@ -95,6 +95,16 @@ def test_a_taken_subdomain_fails_the_apply_although_every_deployment_succeeded(
     squatter.manifest.write_text(text)
     assert squatter.apply().returncode == 0
     odplan = Odplan(gateway, home, write_shop(tmp_path / "app"))
+    # Plan now checks the subdomain (issue 16 item 5); with the check failing, the taken name
+    # is found at apply, as when another project takes it between plan and apply.
+    # (Three 503s: the plan's attempts at most; the rename's own check then gets through.)
+    gateway.add_fault(
+        kind="error",
+        method="GET",
+        route="/api/v1/service-domains/check-subdomain/*",
+        status=503,
+        count=3,
+    )
 
     failed = odplan.apply("--json")
 

@@ -93,11 +93,12 @@ def test_an_unbound_guest_gets_the_caps_warning_and_the_bind_url(
         env={"OD_API_KEY": None, "OD_GATEWAY": None},
     )  # fmt: skip
 
-    assert result.exit_code == 0, result.stderr
+    # The caps are errors (issue 16 item 5): the gateway would answer 403 at apply.
+    assert result.exit_code == 1, result.stderr
     bind_url = platform.bind_url(odplan.gateway.base_url, guest["guest_id"], guest["bind_sig"])
     assert bind_url in result.stderr
     assert "guest" in result.stderr.lower()
-    # cpu limit 2 and memory limit 2Gi exceed the guest caps (1 vCPU, 1 GiB): warned in the plan.
+    # cpu limit 2 and memory limit 2Gi exceed the guest caps (1 vCPU, 1 GiB): errors in the plan.
     assert "cpu" in result.stdout.lower() and "memory" in result.stdout.lower()
     assert guest["api_key"] not in result.stdout + result.stderr
 
@@ -123,6 +124,6 @@ def test_a_guest_token_from_od_api_key_still_gets_the_caps_note(
         env={"OD_API_KEY": registered.json()["api_key"]},
     )  # fmt: skip
 
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # over the caps: an error, as apply would meet
     assert "not linked to an account" in result.stderr
     assert "1 vCPU" in result.stderr

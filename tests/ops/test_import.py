@@ -40,7 +40,7 @@ def test_import_then_plan_reports_no_changes(
     assert web["env"] == {
         "API_KEY": "${{ secrets.API_KEY }}",
         "EMPTY": "",
-        "PORT": "${{ secrets.PORT }}",
+        "PORT": "8000",  # neither name nor value looks secret: a literal
     }
     assert web["subdomain"] == "shop-app"
     assert web["port"] == 8000
@@ -49,8 +49,8 @@ def test_import_then_plan_reports_no_changes(
         "memory": {"request": "512Mi", "limit": "1Gi"},
     }
     assert "source" not in web  # the service builds from the archive root: "."
-    assert "API_KEY  (service.web.env.API_KEY)" in imported.stderr
-    assert "PORT  (service.web.env.PORT)" in imported.stderr
+    assert "API_KEY  (service.web.env.API_KEY; the name looks secret)" in imported.stderr
+    assert "  service.web.env.PORT\n" in imported.stderr
 
     validated = odplan("validate", "-f", str(manifest))
     assert validated.exit_code == 0, validated.output

@@ -60,19 +60,19 @@ def test_short_values_under_other_names_are_not_taken_for_references() -> None:
 
     adoption = adopt(live(web, deps=(postgres(),)))
 
-    assert adoption.manifest.services["web"].env == {"PORT": "${{ secrets.PORT }}"}
+    assert adoption.manifest.services["web"].env == {"PORT": "5432"}  # a literal, no reference
 
 
 def test_same_key_with_different_values_gets_per_service_secret_names() -> None:
-    web = LiveService(service("web"), {"API_KEY": "a", "SHARED": "same"})
-    worker = LiveService(service("worker", type="worker"), {"API_KEY": "b", "SHARED": "same"})
+    web = LiveService(service("web"), {"API_KEY": "a", "SHARED_TOKEN": "same"})
+    worker = LiveService(service("worker", type="worker"), {"API_KEY": "b", "SHARED_TOKEN": "same"})
 
     adoption = adopt(live(web, worker))
 
     assert adoption.manifest.services["web"].env["API_KEY"] == "${{ secrets.WEB_API_KEY }}"
     assert adoption.manifest.services["worker"].env["API_KEY"] == "${{ secrets.WORKER_API_KEY }}"
-    shared = next(s for s in adoption.secrets if s.name == "SHARED")
-    assert shared.places == ("service.web.env.SHARED", "service.worker.env.SHARED")
+    shared = next(s for s in adoption.secrets if s.name == "SHARED_TOKEN")
+    assert shared.places == ("service.web.env.SHARED_TOKEN", "service.worker.env.SHARED_TOKEN")
 
 
 def test_what_cannot_be_named_is_left_out_with_a_note() -> None:

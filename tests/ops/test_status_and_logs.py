@@ -92,16 +92,18 @@ def test_status_of_a_missing_project(gateway: Gateway, tmp_path: Path) -> None:
 
 
 def test_runtime_logs(gateway: Gateway, applied: Path) -> None:
-    result = odplan("logs", "web", "-f", str(applied))
+    result = odplan("logs", "web", "--file", str(applied))
 
     assert result.exit_code == 0, result.output
     assert "[runtime] web listening on 0.0.0.0:8000" in result.stdout
 
 
 def test_build_logs_with_tail_and_since(gateway: Gateway, applied: Path) -> None:
-    everything = odplan("logs", "web", "-f", str(applied), "--build")
-    last_two = odplan("logs", "web", "-f", str(applied), "--build", "--tail", "2")
-    future = odplan("logs", "web", "-f", str(applied), "--build", "--since", "2999-01-01T00:00:00Z")
+    everything = odplan("logs", "web", "--file", str(applied), "--build")
+    last_two = odplan("logs", "web", "--file", str(applied), "--build", "--tail", "2")
+    future = odplan(
+        "logs", "web", "--file", str(applied), "--build", "--since", "2999-01-01T00:00:00Z"
+    )
 
     assert everything.exit_code == last_two.exit_code == future.exit_code == 0
     lines = everything.stdout.splitlines()
@@ -116,7 +118,7 @@ def test_follow_streams_the_build_until_the_deployment_ends(
 ) -> None:
     running = start_deployment(gateway)  # building, with more phases to come
 
-    result = odplan("logs", "web", "-f", str(applied), "--build", "--follow")
+    result = odplan("logs", "web", "--file", str(applied), "--build", "--follow")
 
     assert result.exit_code == 0, result.output
     assert "Deployment successful" in result.stdout.splitlines()[-1]
@@ -124,8 +126,8 @@ def test_follow_streams_the_build_until_the_deployment_ends(
 
 
 def test_follow_with_tail_on_a_stream_is_a_usage_error(gateway: Gateway, applied: Path) -> None:
-    result = odplan("logs", "web", "-f", str(applied), "--build", "--follow", "--tail", "5")
-    bad_since = odplan("logs", "web", "-f", str(applied), "--since", "yesterday")
+    result = odplan("logs", "web", "--file", str(applied), "--build", "--follow", "--tail", "5")
+    bad_since = odplan("logs", "web", "--file", str(applied), "--since", "yesterday")
 
     assert result.exit_code == 1
     assert "--tail cannot be combined" in result.output
@@ -158,7 +160,7 @@ def test_ctrl_c_while_following_exits_130_without_a_traceback(
 ) -> None:
     start_stalled_redeploy(gateway)
     process = subprocess.Popen(
-        [str(ODPLAN), "logs", "web", "-f", str(applied), "--build", "--follow"],
+        [str(ODPLAN), "logs", "web", "--file", str(applied), "--build", "--follow"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -184,7 +186,7 @@ def test_failed_build_without_a_log(gateway: Gateway, applied: Path) -> None:
     )
     assert odplan("redeploy", "web", "-f", str(applied)).exit_code == 1
 
-    result = odplan("logs", "web", "-f", str(applied), "--build", "--tail", "300")
+    result = odplan("logs", "web", "--file", str(applied), "--build", "--tail", "300")
 
     assert result.exit_code == 0
     assert "(failed)" in result.stderr

@@ -106,13 +106,14 @@ def test_env_policy_replace_removes_live_keys_the_manifest_lacks() -> None:
 def test_guest_caps_are_checked_only_for_guests() -> None:
     big = DesiredService(type="web", port=8080, replicas=3)
     desired = _desired(web=big, api=big)
-    assert not [w for w in make_plan(desired, ObservedState.empty()).warnings if "cap" in w.summary]
+    plain = make_plan(desired, ObservedState.empty())
+    assert not [w for w in plain.diagnostics if "cap" in w.summary]
     guest = make_plan(desired, ObservedState.empty(), PlanOptions(guest=True))
-    summaries = sorted(w.summary for w in guest.warnings)
+    summaries = sorted(w.summary for w in guest.errors)  # the gateway would answer 403
     assert "2 services exceed the guest cap of 1 per project" in summaries
     assert "3 replicas exceed the guest cap of 1" in summaries
 
 
 def test_the_guest_service_cap_is_one_service_per_project_exactly() -> None:
     one = make_plan(_desired(), ObservedState.empty(), PlanOptions(guest=True))
-    assert not [w for w in one.warnings if "per project" in w.summary]
+    assert not [w for w in one.diagnostics if "per project" in w.summary]

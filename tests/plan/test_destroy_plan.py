@@ -78,17 +78,26 @@ def test_with_allow_data_loss_the_project_goes_after_the_services() -> None:
     plan = make_destroy_plan(
         DESIRED, _live(stray=stray), PlanOptions(allow_data_loss=True, salt=SALT)
     )
-    assert plan.addresses() == ("service.api", "service.web", "project")
+    # Each database is its own line (issue 16 item 8), between the services and the project.
+    assert plan.addresses() == ("service.api", "service.web", "dependency.db", "project")
+    db = plan.action("dependency.db")
+    assert db is not None and db.kind is ActionKind.DELETE
+    assert [(c.path, c.before) for c in db.changes] == [("type", "postgres")]
     project = plan.action("project")
     assert project is not None and project.kind is ActionKind.DELETE
-    assert project.depends_on == ("service.api", "service.web")
+    assert project.depends_on == ("service.api", "service.web", "dependency.db")
     assert [(c.path, c.before) for c in project.changes] == [
         ("name", "shop"),
-        ("dependency.db", "postgres"),
         ("service.stray", "unmanaged"),
     ]
     assert all(c.kind is ChangeKind.REMOVE and c.after is None for c in project.changes)
-    assert set(plan.graph.edges) == {("service.api", "project"), ("service.web", "project")}
+    assert set(plan.graph.edges) == {
+        ("service.api", "dependency.db"),
+        ("service.web", "dependency.db"),
+        ("service.api", "project"),
+        ("service.web", "project"),
+        ("dependency.db", "project"),
+    }
     assert [n.message for n in plan.notes] == [
         "deleting the project also deletes services the manifest does not manage: stray"
     ]

@@ -18,7 +18,13 @@ from opendeploy_plan.apply.race import in_flight_deployment
 from opendeploy_plan.apply.reconcile import create_or_find
 from opendeploy_plan.apply.watch import DeploymentSnapshot, watch_deployment
 from opendeploy_plan.gateway import Conflict, Deployment, NotFound
-from opendeploy_plan.plan import ActionKind, PlannedAction, format_stamp, service_config_digest
+from opendeploy_plan.plan import (
+    ActionKind,
+    PlannedAction,
+    format_stamp,
+    service_build_digest,
+    service_config_digest,
+)
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.stamp import Stamp, parse_stamp, same_digest
 from opendeploy_plan.platform import TERMINAL_DEPLOYMENT_STATUSES
@@ -71,6 +77,7 @@ async def _deploy(ctx: ApplyContext, action: PlannedAction, name: str) -> None:
         service_digest=ctx.desired.service_digest(name),
         run_id=ctx.inputs.run_id,
         config_digest=service_config_digest(svc, live, ctx.dependency_env),
+        build_digest=service_build_digest(svc, ctx.dependency_env, service_id),
     )
     description = format_stamp(stamp, f"odplan deploy of {name}")
     marker = f"r={ctx.inputs.run_id}]"  # the run field closes the stamp (format_stamp)

@@ -19,6 +19,7 @@ from opendeploy_plan.plan.rules.dependencies import plan_dependencies
 from opendeploy_plan.plan.rules.deployments import (
     plan_first_deployment,
     plan_redeployment,
+    service_build_digest,
     service_config_digest,
 )
 from opendeploy_plan.plan.rules.domains import plan_domain, plan_new_domain
@@ -52,6 +53,7 @@ __all__ = [
     "plan_service_row",
     "plan_source_bind",
     "plan_unmanaged",
+    "service_build_digest",
     "service_config_digest",
     "service_inputs",
     "short_digest",

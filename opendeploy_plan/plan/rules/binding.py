@@ -12,14 +12,21 @@ from opendeploy_plan.plan.model import (
     DisplayValue,
 )
 from opendeploy_plan.plan.rules.context import Draft, PlanContext, short_digest
-from opendeploy_plan.plan.stamp import parse_stamp, same_digest
+from opendeploy_plan.plan.stamp import is_rollback, parse_stamp, same_digest
 from opendeploy_plan.state.model import ObservedDeployment
 
 __all__ = ["plan_source_bind"]
 
 
 def _latest_project_deployment(ctx: PlanContext) -> ObservedDeployment | None:
-    every = [d for s in ctx.observed.services.values() for d in s.deployments]
+    """The newest deployment that may have bound an archive: a rollback reuses an old build
+    and never rebinds the project's source, so it says nothing about what is bound."""
+    every = [
+        d
+        for s in ctx.observed.services.values()
+        for d in s.deployments
+        if not is_rollback(d.description)
+    ]
     return max(every, key=ObservedDeployment.created_at_sort_key) if every else None
 
 

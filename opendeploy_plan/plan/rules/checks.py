@@ -123,16 +123,21 @@ def check_duplicate_dependencies(ctx: PlanContext) -> None:
 
 
 def check_guest_caps(ctx: PlanContext) -> None:
-    """Warnings only (a credential linked to an account has no caps); run for guests."""
+    """Errors for an unbound guest credential (the gateway answers `403 guest_quota_exceeded`,
+    failure-playbook.md), each with the fix; a credential linked to an account has no caps."""
     if not ctx.options.guest:
         return
+    link = (
+        "or link the credential to an account (the binding URL `odplan whoami` shows): linked "
+        "accounts have no guest caps."
+    )
     services = ctx.desired.services
     if len(services) > platform.GUEST_SERVICES_PER_PROJECT:
-        ctx.warning(
+        ctx.error(
             addr.PROJECT,
             f"{len(services)} services exceed the guest cap of "
             f"{platform.GUEST_SERVICES_PER_PROJECT} per project",
-            "A credential linked to an account (account-binding URL) has no guest caps.",
+            "Deploy one service per project, " + link,
         )
     for name in sorted(services):
         svc = services[name]
@@ -140,15 +145,24 @@ def check_guest_caps(ctx: PlanContext) -> None:
         if svc.cpu_limit and _safe(platform.cpu_millicores, svc.cpu_limit) > (
             platform.GUEST_CPU_LIMIT_MILLICORES
         ):
-            ctx.warning(where, f"cpu limit {svc.cpu_limit} exceeds the guest cap of 1 vCPU")
+            ctx.error(
+                where,
+                f"cpu limit {svc.cpu_limit} exceeds the guest cap of 1 vCPU",
+                "Set resources.cpu.limit to 1 (or less), " + link,
+            )
         if svc.memory_limit and _safe(platform.memory_bytes, svc.memory_limit) > (
             platform.GUEST_MEMORY_LIMIT_BYTES
         ):
-            ctx.warning(where, f"memory limit {svc.memory_limit} exceeds the guest cap of 1Gi")
+            ctx.error(
+                where,
+                f"memory limit {svc.memory_limit} exceeds the guest cap of 1Gi",
+                "Set resources.memory.limit to 1Gi (or less), " + link,
+            )
         if svc.replicas is not None and svc.replicas > platform.GUEST_MAX_REPLICAS:
-            ctx.warning(
+            ctx.error(
                 where,
                 f"{svc.replicas} replicas exceed the guest cap of {platform.GUEST_MAX_REPLICAS}",
+                f"Set replicas: {platform.GUEST_MAX_REPLICAS}, " + link,
             )
 
 

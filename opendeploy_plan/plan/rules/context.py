@@ -113,6 +113,7 @@ class PlanContext:
             [key for key, dep in kept.items() if not dep.env_vars],
             {name: (svc.env, svc.uses) for name, svc in self.desired.services.items()},
             {name: svc.env for name, svc in self.observed.services.items()},
+            types={key: dep.type for key, dep in self.desired.dependencies.items()},
         )
 
     def provided_by_pending(self, uses: Iterable[str]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from opendeploy_plan import platform
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.desired import DesiredService
+from opendeploy_plan.plan.diff import wanted_variables
 from opendeploy_plan.plan.model import (
     REASON_TEXT,
     ActionKind,
@@ -26,11 +27,16 @@ from opendeploy_plan.plan.model import (
     Mask,
 )
 from opendeploy_plan.plan.rules.context import Draft, PlanContext, short_digest
-from opendeploy_plan.plan.rules.services import RowChanges, ServiceInputs
-from opendeploy_plan.plan.stamp import config_digest, parse_stamp, same_digest
+from opendeploy_plan.plan.rules.services import RowChanges, ServiceInputs, wanted_build_digest
+from opendeploy_plan.plan.stamp import config_digest, same_digest, source_stamp
 from opendeploy_plan.state.model import ObservedDeployment, ObservedService
 
-__all__ = ["plan_first_deployment", "plan_redeployment", "service_config_digest"]
+__all__ = [
+    "plan_first_deployment",
+    "plan_redeployment",
+    "service_build_digest",
+    "service_config_digest",
+]
 
 
 def plan_first_deployment(ctx: PlanContext, inputs: ServiceInputs) -> Draft:
@@ -70,7 +76,8 @@ def plan_redeployment(
     unstamped: ObservedDeployment | None = None
     config_undeployed = False
     if reference is not None:
-        stamp = parse_stamp(reference.description)
+        known = {d.id: d.description for d in live.deployments}
+        stamp = source_stamp(reference.description, known.get)
         if stamp is None:
             unstamped = reference
         else:
@@ -172,3 +179,15 @@ def service_config_digest(
         env = {k: v for k, v in env.items() if k in env_keys}
         build = {k: v for k, v in build.items() if k in service.build_env}
     return config_digest(env, build, live.id)
+
+
+def service_build_digest(
+    service: DesiredService,
+    dependency_env: Mapping[str, Mapping[str, SecretStr]],
+    service_id: str,
+) -> str | None:
+    """The `build` stamp field: a keyed digest of the build variables the manifest asks for
+    (None while one is only known after apply). Apply writes it into every deployment, so a
+    plan against a gateway that does not show `build_variables` still sees a change to them."""
+    wanted, _ = wanted_variables(service.build_env, (), dependency_env)
+    return wanted_build_digest(wanted, service_id)

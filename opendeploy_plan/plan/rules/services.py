@@ -16,9 +16,18 @@ from opendeploy_plan.plan.desired import RESIZE_FIELDS, DesiredService
 from opendeploy_plan.plan.diff import WantedValue, diff_settings, diff_variables, wanted_variables
 from opendeploy_plan.plan.model import ActionKind, ActionReason, AttributeChange, ChangeKind, Mask
 from opendeploy_plan.plan.rules.context import Draft, PlanContext, adds
+from opendeploy_plan.plan.stamp import build_digest, source_stamp
 from opendeploy_plan.state.model import ObservedService
 
-__all__ = ["RowChanges", "ServiceInputs", "plan_new_service", "plan_service_row", "service_inputs"]
+__all__ = [
+    "UNREAD_BUILD_PATH",
+    "RowChanges",
+    "ServiceInputs",
+    "plan_new_service",
+    "plan_service_row",
+    "service_inputs",
+    "wanted_build_digest",
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,43 @@ class RowChanges:
     def redeploying_settings(self) -> tuple[AttributeChange, ...]:
         """Changed settings that need a redeploy (all but resources and replicas)."""
         return tuple(c for c in self.settings if c.path not in RESIZE_FIELDS)
+
+
+UNREAD_BUILD_PATH = "build_env.*"
+
+
+def wanted_build_digest(wanted: dict[str, WantedValue], service_id: str) -> str | None:
+    """The `b` stamp field for the build variables the manifest asks for (None while one is
+    only known after apply). Apply writes it into the deployment it starts; a later plan
+    compares it when the gateway does not show `build_variables`."""
+    if any(w.value is None for w in wanted.values()):
+        return None
+    return build_digest({k: str(w.value) for k, w in wanted.items()}, service_id)
+
+
+def unread_build_changes(inputs: ServiceInputs, live: ObservedService) -> list[AttributeChange]:
+    """One `build_env.*` change when the manifest's build variables differ from those the
+    serving build was made with (its stamp's `b`); nothing when that is not known."""
+    serving = live.latest_successful_deployment()
+    if serving is None:
+        return []
+    descriptions = {d.id: d.description for d in live.deployments}
+    stamp = source_stamp(serving.description, descriptions.get)
+    wanted = wanted_build_digest(inputs.wanted_build, live.id)
+    if stamp is None or stamp.build_digest is None or wanted is None:
+        return []
+    if stamp.build_digest == wanted:
+        return []
+    return [
+        AttributeChange(
+            UNREAD_BUILD_PATH,
+            ChangeKind.CHANGE,
+            Mask.SENSITIVE,
+            Mask.SENSITIVE,
+            f"differ from those deployment {serving.id} was built with (the gateway does not "
+            "show build variables, so not which one)",
+        )
+    ]
 
 
 def service_inputs(ctx: PlanContext, name: str, svc: DesiredService) -> ServiceInputs:
@@ -138,9 +184,10 @@ def plan_service_row(ctx: PlanContext, inputs: ServiceInputs, live: ObservedServ
     variables through the env PUT."""
     svc = inputs.service
     settings_changes = diff_settings(svc, live)
-    # Build variables the gateway does not show are unknown, not different (no redeploy loop).
+    # Build variables the gateway does not show are unknown, not different (no redeploy loop),
+    # unless the last build's stamp says which variables it was built with.
     build_changes = (
-        []
+        unread_build_changes(inputs, live)
         if "build_variables" in live.unread_fields
         else diff_variables(
             "build_env",
