@@ -45,7 +45,7 @@ def read_log_message(text: str) -> tuple[BuildLogLine | None, bool]:
     if stripped.startswith("{"):
         try:
             payload = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             payload = None
     if not isinstance(payload, dict):
         return BuildLogLine(message=text.rstrip("\r\n")), False
