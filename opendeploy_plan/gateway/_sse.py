@@ -47,11 +47,12 @@ def _too_long() -> InvalidResponse:
 
 
 def safe_data(data: str) -> str:
-    """Event data with every control character escaped (inside JSON strings too)."""
+    """Event data with every control character escaped (inside JSON strings too); the
+    newlines that join a multi-line event's `data:` lines are kept (the wire format's own)."""
     try:
         payload = json.loads(data)
     except (ValueError, RecursionError):
-        return escape_controls(data)
+        return "\n".join(escape_controls(line) for line in data.split("\n"))
     return json.dumps(escape_tree(payload), ensure_ascii=False)
 
 
