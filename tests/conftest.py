@@ -68,7 +68,7 @@ def running_gateway(**settings: Any) -> Iterator[LiveGateway]:
     from opendeploy_plan.emulator import EmulatorConfig, create_app
     from opendeploy_plan.emulator.server import serve_in_thread
 
-    app = create_app(EmulatorConfig(db_path=":memory:", **settings))
+    app = create_app(EmulatorConfig(db_path=":memory:", **{"admin_open": True, **settings}))
     emulator = app.state.emulator
     with serve_in_thread(app, wait_for_stop=False) as root:
         emulator.config.public_url = f"{root}/api"
