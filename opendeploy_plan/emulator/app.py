@@ -385,8 +385,38 @@ class ServerGuard:
             if declared.isdigit() and int(declared) > limit:
                 await self._refuse(scope, receive, send, 400, BodyTooLarge(limit).error)
                 return
-            receive = _capped(receive, limit)
+            await self._capped(scope, receive, send, limit)
+            return
         await self.app(scope, receive, send)
+
+    async def _capped(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Run the app with a body cap: past `limit` bytes reading raises, and whatever answer
+        the app makes of that (FastAPI's "error parsing the body") is replaced by ours."""
+        seen = 0
+        refused = False
+        replaced = False
+
+        async def capped_receive() -> Message:
+            nonlocal seen, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    refused = True
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal replaced
+            if not refused:
+                await send(message)
+                return
+            if not replaced:
+                replaced = True
+                body = BodyTooLarge(limit).body()
+                await JSONResponse(body, status_code=400)(scope, receive, send)
+
+        await self.app(scope, capped_receive, guarded_send)
 
     def _admin_allowed(self, scope: Scope) -> bool:
         if self.config.admin_open:
@@ -401,19 +431,3 @@ class ServerGuard:
             await send({"type": "websocket.close", "code": 1008})
             return
         await JSONResponse({"error": error}, status_code=status)(scope, receive, send)
-
-
-def _capped(receive: Receive, limit: int) -> Receive:
-    """`receive` that raises `BodyTooLarge` (a 400) once the body passes `limit` bytes."""
-    seen = 0
-
-    async def capped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise BodyTooLarge(limit)
-        return message
-
-    return capped
