@@ -311,8 +311,15 @@ class RequestEngine:
             if response.status_code not in REDIRECT_STATUSES:
                 return await self.read_body(response, call)
             location = response.headers.get("location", "")
-            target = response.url.join(location)
             await response.aclose()
+            try:
+                target = response.url.join(location)
+            except httpx.InvalidURL:
+                raise RedirectRefused(
+                    f"{call.method} /{call.path} was redirected (HTTP {response.status_code}) "
+                    "to a location that is not a valid URL; not followed",
+                    location=safe_text(location, 300),
+                ) from None
             if call.method not in ("GET", "HEAD"):
                 raise RedirectRefused(
                     f"{call.method} /{call.path} was redirected (HTTP {response.status_code}) "
