@@ -35,6 +35,7 @@ from opendeploy_plan.gateway._errors import (
     ResponseLost,
     ServerError,
     api_error_from_response,
+    scrub,
 )
 from opendeploy_plan.gateway._models import Acknowledgement, SseEvent
 from opendeploy_plan.gateway._retry import (
@@ -136,6 +137,9 @@ class RequestEngine:
         self._on_retry = on_retry
         # Identities of non-idempotent calls that got a 5xx once (see `send`).
         self._server_errors: set[str] = set()
+        # Every secret value this client has sent (env values, passwords, the token): the
+        # gateway's free text (a build's `error_msg`, a log line) is scrubbed of them.
+        self.sent_secrets: set[str] = {api_key} if api_key else set()
         self.retry = retry or RetryPolicy()
         self.bind_url = bind_url
         self.api_key = api_key
@@ -189,6 +193,7 @@ class RequestEngine:
         """One call, retried as `decide_retry` says; a success response or an error."""
         retry_number = 0
         key = call.identity()
+        self.sent_secrets.update(secret for secret in call.secrets if remembered(secret))
         while True:
             error: GatewayError
             try:
@@ -492,6 +497,8 @@ class RequestEngine:
         )
 
     def validate(self, payload: Any, model: type[ModelT], response: httpx.Response) -> ModelT:
+        if self.sent_secrets:
+            payload = scrub_free_text(payload, self.sent_secrets)
         try:
             return model.model_validate(payload)
         except ValidationError as exc:
@@ -528,6 +535,8 @@ class RequestEngine:
                 response = await self.read_body(response, call)
                 raise self.named(self.api_error(response, call), call)
             async for event in parse_sse(bounded_lines(response.aiter_text())):
+                if self.sent_secrets:
+                    event = event.model_copy(update={"data": scrub(event.data, self.sent_secrets)})
                 yield event
         except httpx.TransportError as exc:
             raise self.transport_error(exc, "GET", path) from exc
@@ -536,6 +545,35 @@ class RequestEngine:
 
 
 _NOT_JSON = object()
+# Keys whose string values are the gateway's free text for a human (never data odplan compares,
+# like env values, which must be read back exactly).
+_FREE_TEXT_KEYS = frozenset(
+    {"message", "error", "error_msg", "error_message", "reason", "detail", "line", "logs"}
+)
+
+
+def remembered(secret: str) -> bool:
+    """Whether a value sent once is scrubbed from all later free text of this client: env
+    values count as secrets, and a plain word (`production`, `true`) would blank ordinary
+    log lines, so only values of 8+ characters that are not just letters."""
+    return len(secret) >= 8 and not secret.isalpha()
+
+
+def scrub_free_text(payload: Any, secrets: set[str], depth: int = 0, free: bool = False) -> Any:
+    """`payload` with the secrets scrubbed out of its free text (`_FREE_TEXT_KEYS`, and every
+    string under `logs`); everything else is returned as it is."""
+    if isinstance(payload, str):
+        return scrub(payload, secrets) if free else payload
+    if depth > 16:
+        return payload
+    if isinstance(payload, list):
+        return [scrub_free_text(item, secrets, depth + 1, free) for item in payload]
+    if isinstance(payload, dict):
+        return {
+            key: scrub_free_text(value, secrets, depth + 1, free or key in _FREE_TEXT_KEYS)
+            for key, value in payload.items()
+        }
+    return payload
 
 
 def decode_json(body: bytes, default: Any = None) -> Any:

@@ -20,8 +20,8 @@ _SECRET_KEY_PARTS = ("api_key", "bind_sig", "password", "token", "secret", "auth
 # Keys under which a gateway echoes the request it refused (pydantic's `input`, a `body` or
 # `request` copy): never kept, so odplan never prints a request body back.
 _ECHO_KEYS = frozenset({"input", "body", "request", "request_body", "payload"})
-# A fragment of a secret this long, quoted by the gateway (a truncated key, "…last 6"), is
-# redacted too: the first characters of a token are enough to narrow a guess.
+# The start or end of a secret this long, quoted by the gateway (a truncated key, "…last 6"),
+# is redacted too: the first characters of a token are enough to narrow a guess.
 _MIN_FRAGMENT = 6
 # Details values odplan keeps from an error body: how deep, how many items.
 _MAX_DETAIL_DEPTH = 4
@@ -305,8 +305,8 @@ def parse_retry_after(value: str | None) -> float | None:
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """Replace every occurrence of a secret value in `text` by `***`, as written and as it
     appears inside a JSON string (a raw error body escapes quotes, backslashes, non-ASCII),
-    and any run of `_MIN_FRAGMENT` or more characters of a secret (a gateway quoting a
-    truncated key, its first or last characters, leaks them just the same)."""
+    and a quoted start or end of a secret of `_MIN_FRAGMENT` or more characters (a gateway
+    quoting a truncated key leaks those characters just the same)."""
     forms: set[str] = set()
     for secret in secrets:
         if len(secret) >= 4:
@@ -316,28 +316,51 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, "***")
     for form in sorted(forms, key=len, reverse=True):
-        if len(form) > _MIN_FRAGMENT:
+        if token_like(form):
             text = _scrub_fragments(text, form)
     return text
 
 
+def token_like(secret: str) -> bool:
+    """A value whose quoted start or end is redacted too: long, one word, not a URL (the
+    start of `https://…` or of a plain word would redact ordinary text)."""
+    return len(secret) >= 12 and not any(c.isspace() for c in secret) and "://" not in secret
+
+
 def _scrub_fragments(text: str, secret: str) -> str:
-    """`text` with every run of at least `_MIN_FRAGMENT` characters that also occurs in
-    `secret` replaced by `***` (longest run first at each position)."""
-    grams = {secret[i : i + _MIN_FRAGMENT] for i in range(len(secret) - _MIN_FRAGMENT + 1)}
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text[i : i + _MIN_FRAGMENT] in grams:
-            end = i + _MIN_FRAGMENT
-            while end < len(text) and text[i : end + 1] in secret:
+    """`text` with a quoted start or end of `secret` (at least `_MIN_FRAGMENT` characters,
+    beginning resp. ending at a word boundary) replaced by `***`: a gateway that truncates a
+    key it quotes (`od_kQ7rT9x...`, `...Tn7`) still leaks those characters."""
+    spans: list[tuple[int, int]] = []
+    head, tail = secret[:_MIN_FRAGMENT], secret[-_MIN_FRAGMENT:]
+    start = text.find(head)
+    while start >= 0:
+        if start == 0 or not text[start - 1].isalnum():
+            end = start + _MIN_FRAGMENT
+            while (
+                end < len(text) and end - start < len(secret) and text[end] == secret[end - start]
+            ):
                 end += 1
-            out.append("***")
-            i = end
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+            spans.append((start, end))
+        start = text.find(head, start + 1)
+    end = text.find(tail)
+    while end >= 0:
+        stop = end + _MIN_FRAGMENT
+        if stop == len(text) or not text[stop].isalnum():
+            begin = end
+            while (
+                begin > 0
+                and stop - begin < len(secret)
+                and text[begin - 1] == secret[len(secret) - (stop - begin) - 1]
+            ):
+                begin -= 1
+            spans.append((begin, stop))
+        end = text.find(tail, end + 1)
+    for begin, stop in sorted(set(spans), reverse=True):
+        fragment = text[begin:stop]
+        if stop - begin >= 10 or any(c.isdigit() for c in fragment):
+            text = text[:begin] + "***" + text[stop:]
+    return text
 
 
 def _scrub_value(value: Any, secrets: Iterable[str], depth: int = 0) -> Any:
