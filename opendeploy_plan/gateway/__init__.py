@@ -1,7 +1,7 @@
 """The one place odplan talks to the opendeploy gateway: client, typed answers, errors, credential.
 
 Public surface only; the implementation lives in private modules: `_client` (the endpoints),
-`_engine` (sending, redirects, parsing), `_retry` (the retry rules), `_models`, `_errors`,
+`_engine` (sending, redirects, parsing, caps), `_answers` (safe decoding), `_retry` (the retry rules), `_models`, `_errors`,
 `_credentials`, `_local` (the seam for an in-process gateway) and `_session`.
 """
 

@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from opendeploy_plan import __version__
+from opendeploy_plan.gateway._answers import NOT_JSON, decode_json, remembered, scrub_free_text
 from opendeploy_plan.gateway._errors import (
     ApiError,
     GatewayError,
@@ -476,8 +477,8 @@ class RequestEngine:
     # --- parsing --------------------------------------------------------------------------------
 
     def json(self, response: httpx.Response) -> Any:
-        payload = decode_json(response.content, _NOT_JSON)
-        if payload is _NOT_JSON:
+        payload = decode_json(response.content, NOT_JSON)
+        if payload is NOT_JSON:
             raise InvalidResponse(
                 f"{response.request.method} {response.request.url.path}: the gateway answered "
                 f"HTTP {response.status_code} with a body that is not JSON odplan can read "
@@ -542,48 +543,6 @@ class RequestEngine:
             raise self.transport_error(exc, "GET", path) from exc
         finally:
             await response.aclose()
-
-
-_NOT_JSON = object()
-# Keys whose string values are the gateway's free text for a human (never data odplan compares,
-# like env values, which must be read back exactly).
-_FREE_TEXT_KEYS = frozenset(
-    {"message", "error", "error_msg", "error_message", "reason", "detail", "line", "logs"}
-)
-
-
-def remembered(secret: str) -> bool:
-    """Whether a value sent once is scrubbed from all later free text of this client: env
-    values count as secrets, and a plain word (`production`, `true`) would blank ordinary
-    log lines, so only values of 8+ characters that are not just letters."""
-    return len(secret) >= 8 and not secret.isalpha()
-
-
-def scrub_free_text(payload: Any, secrets: set[str], depth: int = 0, free: bool = False) -> Any:
-    """`payload` with the secrets scrubbed out of its free text (`_FREE_TEXT_KEYS`, and every
-    string under `logs`); everything else is returned as it is."""
-    if isinstance(payload, str):
-        return scrub(payload, secrets) if free else payload
-    if depth > 16:
-        return payload
-    if isinstance(payload, list):
-        return [scrub_free_text(item, secrets, depth + 1, free) for item in payload]
-    if isinstance(payload, dict):
-        return {
-            key: scrub_free_text(value, secrets, depth + 1, free or key in _FREE_TEXT_KEYS)
-            for key, value in payload.items()
-        }
-    return payload
-
-
-def decode_json(body: bytes, default: Any = None) -> Any:
-    """`body` as JSON, or `default` when it is not JSON odplan accepts: malformed, not UTF-8,
-    nested deeper than the parser's recursion limit (`[` x 100,000), or a number too long to
-    convert. Never raises."""
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        return default
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -31,7 +31,7 @@ def test_the_start_or_end_of_a_token_is_redacted_but_words_and_urls_are_not() ->
 
 
 def test_free_text_is_scrubbed_and_env_values_are_read_back_exactly() -> None:
-    from opendeploy_plan.gateway._engine import scrub_free_text
+    from opendeploy_plan.gateway._answers import scrub_free_text
 
     payload = {
         "error_msg": f"failed near {KEY[:12]}",
