@@ -60,7 +60,7 @@ _MAX_REDIRECTS = 3
 # per-read `timeout` alone lets a gateway that sends one byte every few seconds stall forever.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024
-DEFAULT_DEADLINE = 120.0
+DEFAULT_DEADLINE = 60.0
 # An upload streams the archive itself, so it gets this many times the deadline.
 UPLOAD_DEADLINE_FACTOR = 15
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})

@@ -141,7 +141,7 @@ async def connect(
 
 
 def request_deadline(env: Mapping[str, str]) -> float | None:
-    """`OPDEPLOY_REQUEST_DEADLINE`: seconds one request may take in total (default 120; an
+    """`OPDEPLOY_REQUEST_DEADLINE`: seconds one request may take in total (default 60; an
     upload gets 15 times that). Unset, empty or unreadable means the default."""
     text = (env.get("OPDEPLOY_REQUEST_DEADLINE") or "").strip()
     try:
