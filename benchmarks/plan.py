@@ -98,12 +98,14 @@ class Run:
 
 
 class Bench:
-    def __init__(self, root_url: str, token: str, manifest: Path) -> None:
+    def __init__(self, root_url: str, token: str, manifest: Path, admin_token: str = "") -> None:
         self.root_url = root_url
         self.base_url = f"{root_url}/api"
         self.token = token
         self.manifest = manifest
-        self.admin = httpx.Client(base_url=f"{root_url}/_emulator")
+        self.admin = httpx.Client(
+            base_url=f"{root_url}/_emulator", headers={"Authorization": f"Bearer {admin_token}"}
+        )
 
     def reset_counts(self) -> None:
         self.admin.delete("/requests").raise_for_status()
@@ -228,8 +230,8 @@ def main() -> None:
         }
         os.environ.update({k: env[k] for k in ("HOME", "OPDEPLOY_LOG_DIR", "OPDEPLOY_AUTH_FILE")})
         manifest = write_project(work / "app", args.services)
-        with gateway_process(env, work) as (root, token):
-            bench = Bench(root, token, manifest)
+        with gateway_process(env, work) as (root, token, admin_token):
+            bench = Bench(root, token, manifest, admin_token)
             build_start = time.perf_counter()
             asyncio.run(_build(bench, work))
             build_s = time.perf_counter() - build_start
@@ -237,7 +239,7 @@ def main() -> None:
 
 
 @contextmanager
-def gateway_process(env: Mapping[str, str], work: Path) -> Iterator[tuple[str, str]]:
+def gateway_process(env: Mapping[str, str], work: Path) -> Iterator[tuple[str, str, str]]:
     """`odplan gateway serve` in its own process (as a real gateway would be: the client under
     test does not share an interpreter with it); yields its root URL and a dashboard token."""
     log = work / "gateway.log"
@@ -259,10 +261,11 @@ def gateway_process(env: Mapping[str, str], work: Path) -> Iterator[tuple[str, s
             process.wait(timeout=10)
 
 
-def _announced(text: str) -> tuple[str, str] | None:
+def _announced(text: str) -> tuple[str, str, str] | None:
     url = re.search(r"gateway: (http://\S+)/api$", text, flags=re.M)
     token = re.search(r"dashboard token: (\S+)$", text, flags=re.M)
-    return (url.group(1), token.group(1)) if url and token else None
+    admin = re.search(r"admin token: (\S+)$", text, flags=re.M)
+    return (url.group(1), token.group(1), admin.group(1)) if url and token and admin else None
 
 
 async def _build(bench: Bench, work: Path) -> None:

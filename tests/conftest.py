@@ -105,7 +105,7 @@ def running_gateway(**settings: Any) -> Iterator[LiveGateway]:
     from opendeploy_plan.emulator import EmulatorConfig, create_app
     from opendeploy_plan.emulator.server import serve_in_thread
 
-    app = create_app(EmulatorConfig(db_path=":memory:", **settings))
+    app = create_app(EmulatorConfig(db_path=":memory:", **{"admin_open": True, **settings}))
     emulator = app.state.emulator
     seen: list[tuple[str, str]] = []
 

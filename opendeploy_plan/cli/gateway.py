@@ -189,6 +189,7 @@ def serve(
                 click.echo(f"profile: {profile}")
             if config.admin_enabled:
                 click.echo(f"admin API: {root}/_emulator/")
+                click.echo(f"admin token: {app.state.admin_token}")
             click.echo(_runtime_line(app.state.emulator.runner, runtime))
             click.echo("Press Ctrl-C to stop.", err=True)
             sys.stdout.flush()

@@ -21,6 +21,8 @@ class MintToken(_Body):
     user_id: str | None = None
     email: str | None = None
     plan: str = "pro"
+    # A user has one live dashboard token; minting another revokes it, so only on request.
+    rotate: bool = False
 
 
 class BindGuest(_Body):
@@ -96,6 +98,17 @@ admin_router = APIRouter(prefix="/_emulator", include_in_schema=False)
 
 @admin_router.post("/tokens")
 def mint(body: MintToken, emu: Emu) -> dict[str, Any]:
+    if body.user_id is not None and not body.rotate:
+        with emu.ctx.store.transaction() as tx:
+            live = tx.one(
+                "SELECT 1 FROM tokens WHERE kind='k' AND user_id=? AND revoked=0", (body.user_id,)
+            )
+        if live is not None:
+            raise PlatformError(
+                409,
+                f"user {body.user_id} already has a live dashboard token; minting another "
+                'would revoke it: send "rotate": true to do that',
+            )
     token = emu.mint_dashboard_token(body.user_id, body.email, body.plan)
     return {"token": token, "user_id": emu.user_of_token(token)}
 

@@ -1,11 +1,15 @@
 """`create_app(config)`: the gateway as an ASGI app. Routes live under `/api/v1/`, the admin
-API under `/_emulator/`; ASGI middleware adds the platform's 301s and the injected faults."""
+API under `/_emulator/`; ASGI middleware adds the platform's 301s and the injected faults, and
+guards the server (`ServerGuard`: loopback Host names only, the admin token, body caps)."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
 import re
+import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -51,6 +55,9 @@ def create_app(
     )
     if runner is None and config.runtime != "simulate":
         runner = choose_runner(config)
+    if config.admin_token is None and not config.admin_open:
+        config.admin_token = secrets.token_urlsafe(32)
+    app.state.admin_token = config.admin_token
     app.state.emulator = Emulator(config, runner)
     if isinstance(runner, LocalRunner):
         runner.bind(app.state.emulator.ctx)
@@ -75,6 +82,7 @@ def create_app(
     if config.profile == "documented":
         app.add_middleware(DocumentedProfile, routes=list(router.routes))
     app.add_middleware(FaultInjector, app_ref=app, routes=list(router.routes))
+    app.add_middleware(ServerGuard, config=config)
     return app
 
 
@@ -297,3 +305,129 @@ class FaultInjector:
         headers.append((b"content-length", str(size + 1).encode()))
         await send({"type": "http.response.start", "status": start["status"], "headers": headers})
         raise LostResponse("emulator fault: the response was lost after the change committed")
+
+
+# The one route whose body is a (large, streamed) archive; multipart.py caps it itself.
+_UPLOAD_PATH = "/api/v1/upload/upload-only"
+
+
+class BodyTooLarge(PlatformError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(400, f"request body too large: the limit is {limit // 1024**2} MiB")
+
+
+def loopback_name(host: str) -> bool:
+    """`localhost`, `*.localhost` (the local router's service names) or a loopback address."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_of(scope: Scope) -> str:
+    for key, value in scope.get("headers", []):
+        if key == b"host":
+            text = str(value.decode("latin-1")).strip()
+            if text.startswith("["):
+                return text[: text.find("]") + 1] if "]" in text else text
+            return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+    return ""
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+class ServerGuard:
+    """The gateway as a server on this machine (docs/emulator.md, "Hardening").
+
+    - Served on a loopback address, only loopback Host names are answered (403 otherwise): a
+      web page cannot reach it through DNS rebinding (`evil.example` resolving to 127.0.0.1).
+      A connection to another address (`--host 0.0.0.0` reached from the network, or an
+      in-process transport) is not subject to it: there the bind itself is the choice.
+    - `/_emulator/*` needs `Authorization: Bearer <admin token>` unless `admin_open`.
+    - A request body over `max_json_body_bytes` (every route but the upload) is a 400.
+    """
+
+    def __init__(self, app: ASGIApp, config: EmulatorConfig) -> None:
+        self.app = app
+        self.config = config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        server = scope.get("server") or ("", None)
+        if loopback_name(str(server[0] or "")) and not loopback_name(_host_of(scope)):
+            await self._refuse(scope, receive, send, 403, "host not allowed: use 127.0.0.1")
+            return
+        path: str = scope["path"]
+        admin = path == "/_emulator" or path.startswith("/_emulator/")
+        if admin and self.config.admin_enabled and not self._admin_allowed(scope):
+            await self._refuse(
+                scope,
+                receive,
+                send,
+                401,
+                "the admin API needs Authorization: Bearer <admin token> "
+                "(printed by `odplan gateway serve`)",
+            )
+            return
+        if scope["type"] == "http" and path != _UPLOAD_PATH:
+            limit = self.config.max_json_body_bytes
+            declared = _header(scope, b"content-length")
+            if declared.isdigit() and int(declared) > limit:
+                await self._refuse(scope, receive, send, 400, BodyTooLarge(limit).error)
+                return
+            await self._capped(scope, receive, send, limit)
+            return
+        await self.app(scope, receive, send)
+
+    async def _capped(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Run the app with a body cap: past `limit` bytes reading raises, and whatever answer
+        the app makes of that (FastAPI's "error parsing the body") is replaced by ours."""
+        seen = 0
+        refused = False
+        replaced = False
+
+        async def capped_receive() -> Message:
+            nonlocal seen, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    refused = True
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal replaced
+            if not refused:
+                await send(message)
+                return
+            if not replaced:
+                replaced = True
+                body = BodyTooLarge(limit).body()
+                await JSONResponse(body, status_code=400)(scope, receive, send)
+
+        await self.app(scope, capped_receive, guarded_send)
+
+    def _admin_allowed(self, scope: Scope) -> bool:
+        if self.config.admin_open:
+            return True
+        token = self.config.admin_token or ""
+        given = _header(scope, b"authorization").removeprefix("Bearer ").strip()
+        return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, error: str) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await JSONResponse({"error": error}, status_code=status)(scope, receive, send)

@@ -37,13 +37,22 @@ class EmulatorConfig:
     domain_reconcile_seconds: float = 2.0
     # Parked uploads are garbage-collected after this long (update-source then 400s).
     upload_ttl_seconds: float = 3600.0
-    max_extracted_bytes: int = 8 * 1024**3
+    # Caps on what a client may send (docs/emulator.md, "Hardening"); each is a 400.
+    max_extracted_bytes: int = 1024**3
+    max_upload_bytes: int = 512 * 1024**2
+    max_archive_entries: int = 20_000
+    max_compression_ratio: int = 200
+    max_json_body_bytes: int = 8 * 1024**2
     # Faults applied to every /api route: added latency and a random 5xx rate.
     latency_ms: int = 0
     fail_rate: float = 0.0
     seed: int | None = None
     clock: Clock | None = None
     admin_enabled: bool = True
+    # The /_emulator/ admin API needs `Authorization: Bearer <admin_token>` (None: create_app
+    # draws one, see `app.state.admin_token`) unless `admin_open` says anyone local may use it.
+    admin_token: str | None = None
+    admin_open: bool = False
     trust_forwarded_for: bool = False
     # Who carries deployments out: "simulate" (the clock-scripted platform), "local" (real
     # builds and processes on this machine, see docs/runtime.md) or "auto" (local where the

@@ -44,8 +44,12 @@ async def read_upload(
     chunks: AsyncIterator[bytes],
     file_field: str,
     open_file: Callable[[str], Path],
+    max_file_bytes: int | None = None,
 ) -> UploadForm:
-    """Parse the body; write the `file_field` part to the path `open_file(filename)` returns."""
+    """Parse the body; write the `file_field` part to the path `open_file(filename)` returns.
+
+    A file over `max_file_bytes` is a 400 as soon as it passes the cap (reading stops there;
+    the caller removes what `open_file` created)."""
     ctype, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
@@ -87,8 +91,12 @@ async def read_upload(
             chunk = data[start:end]
             if len(form.head) < 8:
                 form.head += chunk[: 8 - len(form.head)]
-            part.out.write(chunk)
             form.size += end - start
+            if max_file_bytes is not None and form.size > max_file_bytes:
+                raise PlatformError(
+                    400, f"uploaded file too large: the limit is {max_file_bytes // 1024**2} MiB"
+                )
+            part.out.write(chunk)
         elif part.filename is None:
             if len(part.buffer) + (end - start) > MAX_FIELD_BYTES:
                 errors.append(f"form field {part.name!r} is too large")

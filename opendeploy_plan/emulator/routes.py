@@ -9,6 +9,7 @@ import shutil
 import time
 import zipfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
@@ -315,21 +316,35 @@ _UPLOAD_BODY = {
     openapi_extra=_UPLOAD_BODY,
 )
 async def upload_only(request: Request, emu: Emu, who: Who) -> Any:
-    form = await read_upload(
-        request.headers.get("content-type", ""),
-        request.stream(),
-        "project_file",
-        emu.new_upload_path,
-    )
+    limit = emu.config.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    # The form's own fields and boundaries add a little to the file.
+    if declared.isdigit() and int(declared) > limit + 1024**2:
+        raise PlatformError(400, f"uploaded file too large: the limit is {limit // 1024**2} MiB")
+    created: list[Path] = []
+
+    def open_file(filename: str) -> Path:
+        path = emu.new_upload_path(filename)
+        created.append(path)
+        return path
+
     try:
+        form = await read_upload(
+            request.headers.get("content-type", ""),
+            request.stream(),
+            "project_file",
+            open_file,
+            limit,
+        )
         _check_archive(form.file_path, form.filename, form.head, form.fields)
         emu.check_upload_form(who, form.fields)
         if form.file_path is None:
-            form.file_path = emu.new_upload_path("git-source.zip")
+            form.file_path = open_file("git-source.zip")
         return emu.record_upload(who, form.file_path, form.filename, form.size, form.fields)
     except BaseException:
-        if form.file_path is not None:
-            shutil.rmtree(form.file_path.parent, ignore_errors=True)
+        # Nothing of a refused upload stays on disk (a 3 GiB body stops at the cap).
+        for path in created:
+            shutil.rmtree(path.parent, ignore_errors=True)
         raise
 
 

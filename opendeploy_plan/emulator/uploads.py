@@ -4,12 +4,14 @@ data folder, then `update-source` extracts it safely into the project's folder."
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from opendeploy_plan.emulator.config import EmulatorConfig
 from opendeploy_plan.emulator.context import Context
 from opendeploy_plan.emulator.errors import PlatformError
 from opendeploy_plan.emulator.regions import active_region, git_repo, validate_git
@@ -110,7 +112,7 @@ def update_source(
         if original != Path(temp_file_path):
             folder.mkdir(parents=True)
             shutil.copyfile(temp_file_path, original)
-        extract_zip(Path(temp_file_path), target, ctx.config.max_extracted_bytes)
+        extract_zip(Path(temp_file_path), target, ctx.config)
     except PlatformError:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -119,6 +121,9 @@ def update_source(
         raise PlatformError(
             500, f"filesystem write failed: {exc.strerror}", service="project-service"
         ) from exc
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     with ctx.store.transaction() as tx:
         project = project_row(tx, who, project_id)
         data = json.loads(project["data"])
@@ -171,31 +176,101 @@ def _source_result(
     }
 
 
-def extract_zip(archive: Path, target: Path, max_bytes: int) -> None:
-    """Extract safely: no absolute or `..` members, no symlinks, bounded total size."""
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\\]|^[A-Za-z]:")
+
+
+def _check_names(members: list[zipfile.ZipInfo]) -> None:
+    """400 for a member name that is absolute, climbs out (`..`), holds a control character,
+    a backslash or a drive letter, or is a file and a folder at once (`a` and `a/b`)."""
+    files: set[str] = set()
+    folders: set[str] = set()
+    for info in members:
+        name = info.filename
+        parts = name.rstrip("/").split("/")
+        if (
+            not name.strip("/")
+            or name.startswith("/")
+            or _UNSAFE_NAME.search(name)
+            or ".." in parts
+            or "" in parts
+        ):
+            raise PlatformError(400, f"archive member {name!r} has an unsafe name")
+        for depth in range(1, len(parts)):
+            folders.add("/".join(parts[:depth]))
+        (folders if info.is_dir() else files).add("/".join(parts))
+    clash = files & folders
+    if clash:
+        raise PlatformError(400, f"archive member {sorted(clash)[0]!r} is both a file and a folder")
+
+
+def check_archive_limits(
+    members: list[zipfile.ZipInfo], archive_size: int, config: EmulatorConfig
+) -> None:
+    """400 past the caps on entries, expanded size and compression ratio (docs/emulator.md)."""
+    if len(members) > config.max_archive_entries:
+        raise PlatformError(
+            400, f"archive has {len(members)} entries; the limit is {config.max_archive_entries}"
+        )
+    total = sum(info.file_size for info in members)
+    if total > config.max_extracted_bytes:
+        raise PlatformError(
+            400,
+            f"archive expands beyond the size limit ({config.max_extracted_bytes // 1024**2} MiB)",
+        )
+    # Small archives may compress well (text); a zip bomb is large *and* far too dense.
+    if total > 16 * 1024**2 and total > archive_size * config.max_compression_ratio:
+        raise PlatformError(
+            400,
+            f"archive expands {total // max(archive_size, 1)} times its size; the limit is "
+            f"{config.max_compression_ratio}",
+        )
+
+
+def extract_zip(archive: Path, target: Path, config: EmulatorConfig) -> None:
+    """Extract safely: no unsafe member names, no symlinks, bounded entries, size and ratio.
+    A refused or broken archive is a 400 and leaves no half-extracted `target` behind."""
     try:
         zf = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise PlatformError(400, "uploaded file is not a valid ZIP archive") from exc
     with zf:
-        total = 0
         members = zf.infolist()
-        for info in members:
-            name = info.filename
-            parts = name.replace("\\", "/").split("/")
-            if name.startswith("/") or ".." in parts:
-                raise PlatformError(400, f"archive member {name!r} escapes the archive root")
-            total += info.file_size
-            if total > max_bytes:
-                raise PlatformError(400, "archive expands beyond the size limit")
-        target.mkdir(parents=True, exist_ok=True)
-        for info in members:
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                continue  # symlinks are not followed into the build context
-            dest = target / info.filename
-            if info.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(dest, "wb") as out:
-                shutil.copyfileobj(src, out, 1024 * 1024)
+        _check_names(members)
+        check_archive_limits(members, archive.stat().st_size, config)
+        existed = target.exists()
+        try:
+            _write_members(zf, members, target, config.max_extracted_bytes)
+        except PlatformError:
+            if not existed:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
+        except (zipfile.BadZipFile, ValueError, RuntimeError, NotImplementedError, EOFError) as exc:
+            if not existed:
+                shutil.rmtree(target, ignore_errors=True)
+            raise PlatformError(400, f"archive could not be read: {exc}") from exc
+        except BaseException:
+            if not existed:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
+
+
+def _write_members(
+    zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], target: Path, max_bytes: int
+) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for info in members:
+        if (info.external_attr >> 16) & 0o170000 == 0o120000:
+            continue  # symlinks are not followed into the build context
+        dest = target / info.filename
+        if info.is_dir():
+            dest.mkdir(parents=True, exist_ok=True)
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zf.open(info) as src, open(dest, "wb") as out:
+            # Count what is really written: a member's declared size may lie.
+            while chunk := src.read(1024 * 1024):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise PlatformError(400, "archive expands beyond the size limit")
+                out.write(chunk)

@@ -1,8 +1,9 @@
 """The one place odplan talks to the opendeploy gateway: client, typed answers, errors, credential.
 
 Public surface only; the implementation lives in private modules: `_client` (the endpoints),
-`_engine` (sending, redirects, parsing), `_retry` (the retry rules), `_models`, `_errors`,
-`_credentials`, `_local` (the seam for an in-process gateway) and `_session`.
+`_engine` (sending, redirects, parsing, caps), `_answers` (safe decoding), `_retry` (the retry
+rules), `_models`, `_errors`, `_credentials`, `_local` (the seam for an in-process gateway)
+and `_session`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from opendeploy_plan.gateway._credentials import (
     Credential,
     CredentialError,
     CredentialExists,
+    EmptyApiKey,
     GatewayMismatch,
     GatewaySettings,
     InvalidGatewayUrl,
@@ -126,6 +128,7 @@ __all__ = [
     "DependencyStatus",
     "Deployment",
     "DeploymentLogs",
+    "EmptyApiKey",
     "EnvVars",
     "Failure",
     "Forbidden",

@@ -69,6 +69,7 @@ class GatewayClient:
         user_agent: str | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_retry: Callable[[RetryNotice], None] | None = None,
+        deadline: float | None = None,
     ) -> None:
         """`on_retry` hears of every retry before its wait (a CLI prints it: the gateway
         package never prints); `sleep` is injectable so tests need not wait out backoffs."""
@@ -84,6 +85,7 @@ class GatewayClient:
             user_agent=user_agent,
             sleep=sleep,
             on_retry=on_retry,
+            deadline=deadline,
         )
 
     def __repr__(self) -> str:

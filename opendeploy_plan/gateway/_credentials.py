@@ -11,6 +11,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import re
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from opendeploy_plan import platform
 from opendeploy_plan.fsutil import ensure_private_dir, write_atomic
 from opendeploy_plan.gateway._errors import GatewayError
 from opendeploy_plan.gateway._local import LocalGateway
+from opendeploy_plan.textsafe import safe_text
 
 AUTH_FILE_VERSION = 1
 LOCAL = "local"
@@ -53,6 +55,10 @@ class GatewayMismatch(CredentialError):
 
 class InvalidGatewayUrl(CredentialError, ValueError):
     default_hint = "Use the gateway's API base URL, e.g. https://dashboard.dev.opendeploy.dev/api."
+
+
+class EmptyApiKey(CredentialError):
+    """`OD_API_KEY` is present in the environment but empty (or only whitespace)."""
 
 
 class NoCredential(CredentialError):
@@ -164,18 +170,19 @@ def normalize_gateway(url: str) -> str:
     Plain http is accepted only for loopback hosts: anywhere else it would expose the token.
     """
     text = url.strip().rstrip("/")
+    shown = shown_url(text)
     try:
         parts = urlsplit(text)
         _ = parts.port
     except ValueError:
-        raise InvalidGatewayUrl(f"invalid gateway URL {url!r}") from None
+        raise InvalidGatewayUrl(f"invalid gateway URL {shown}") from None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if scheme not in ("http", "https") or not host:
-        raise InvalidGatewayUrl(f"invalid gateway URL {url!r}: expected http(s)://host/api")
+        raise InvalidGatewayUrl(f"invalid gateway URL {shown}: expected http(s)://host/api")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise InvalidGatewayUrl(
-            f"invalid gateway URL {url!r}: no credentials, query or fragment allowed"
+            f"invalid gateway URL {shown}: no credentials, query or fragment allowed"
         )
     if scheme == "http" and not is_loopback(host) and text != LOCAL_BASE_URL:
         raise InvalidGatewayUrl(
@@ -186,6 +193,14 @@ def normalize_gateway(url: str) -> str:
     if ":" in host and not host.startswith("["):
         netloc = f"[{host}]" if parts.port is None else f"[{host}]:{parts.port}"
     return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def shown_url(text: str) -> str:
+    """A URL as a message may quote it: userinfo (`user:pw@`) and the query replaced by
+    `***`, control characters escaped, clipped. Works on text `urlsplit` refuses too."""
+    shown = re.sub(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?/*)[^/?#]*@", r"\1***@", text)
+    shown = re.sub(r"\?[^#]*", "?***", shown, count=1)
+    return repr(safe_text(shown, 200))
 
 
 def is_loopback(host: str) -> bool:
@@ -385,6 +400,14 @@ def resolve_settings(
 
     env_key = (env.get("OD_API_KEY") or "").strip()
     path = auth_file if auth_file is not None else auth_file_path(env)
+    if "OD_API_KEY" in env and not env_key:
+        # CI exports a secret that was never configured as an empty variable: sending no
+        # token (or quietly another one from the auth file) would only end in a misleading 401.
+        raise EmptyApiKey(
+            "OD_API_KEY is set but empty, so there is no API key to send",
+            hint="Set OD_API_KEY to your token (check the CI secret is configured), or unset "
+            "it to use the saved credential (`odplan login`).",
+        )
     if env_key:
         url = normalize_gateway(selected or platform.DEFAULT_GATEWAY)
         return GatewaySettings(url, False, path, Credential(env_key, url, "env"))

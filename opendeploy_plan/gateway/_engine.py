@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from opendeploy_plan import __version__
+from opendeploy_plan.gateway._answers import NOT_JSON, decode_json, remembered, scrub_free_text
 from opendeploy_plan.gateway._errors import (
     ApiError,
     GatewayError,
@@ -35,6 +36,7 @@ from opendeploy_plan.gateway._errors import (
     ResponseLost,
     ServerError,
     api_error_from_response,
+    scrub,
 )
 from opendeploy_plan.gateway._models import Acknowledgement, SseEvent
 from opendeploy_plan.gateway._retry import (
@@ -45,12 +47,23 @@ from opendeploy_plan.gateway._retry import (
     connection_refused,
     decide_retry,
 )
-from opendeploy_plan.gateway._sse import parse_sse
+from opendeploy_plan.gateway._sse import bounded_lines, parse_sse
+from opendeploy_plan.textsafe import safe_text
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 3
+# Caps on what one answer may cost (docs/credentials.md, "Hostile or broken gateways"): a
+# success body over MAX_RESPONSE_BYTES is refused as soon as it is seen to be (read stops
+# there); of an error body only the first MAX_ERROR_BODY_BYTES are read, which is plenty for
+# a reason. Every attempt, redirects and body included, must finish within its deadline: the
+# per-read `timeout` alone lets a gateway that sends one byte every few seconds stall forever.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+MAX_ERROR_BODY_BYTES = 64 * 1024
+DEFAULT_DEADLINE = 60.0
+# An upload streams the archive itself, so it gets this many times the deadline.
+UPLOAD_DEADLINE_FACTOR = 15
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
 
@@ -117,11 +130,18 @@ class RequestEngine:
         user_agent: str | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_retry: Callable[[RetryNotice], None] | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.deadline = DEFAULT_DEADLINE if deadline is None else deadline
+        self.max_response_bytes = max_response_bytes
         self._on_retry = on_retry
         # Identities of non-idempotent calls that got a 5xx once (see `send`).
         self._server_errors: set[str] = set()
+        # Every secret value this client has sent (env values, passwords, the token): the
+        # gateway's free text (a build's `error_msg`, a log line) is scrubbed of them.
+        self.sent_secrets: set[str] = {api_key} if api_key else set()
         self.retry = retry or RetryPolicy()
         self.bind_url = bind_url
         self.api_key = api_key
@@ -175,6 +195,7 @@ class RequestEngine:
         """One call, retried as `decide_retry` says; a success response or an error."""
         retry_number = 0
         key = call.identity()
+        self.sent_secrets.update(secret for secret in call.secrets if remembered(secret))
         while True:
             error: GatewayError
             try:
@@ -258,9 +279,20 @@ class RequestEngine:
         started = time.monotonic()
         status: int | None = None
         failure: str | None = None
+        deadline = self.deadline * (UPLOAD_DEADLINE_FACTOR if call.file_field else 1)
         try:
             async with self._slots:
-                response = await self.send_following_redirects(call)
+                try:
+                    async with asyncio.timeout(deadline):
+                        response = await self.send_following_redirects(call)
+                except TimeoutError:
+                    raise GatewayTimeout(
+                        f"{call.method} {self.base_url}/{call.path}: no complete answer within "
+                        f"{deadline:g} s (the deadline of one request)",
+                        method=call.method,
+                        path="/" + call.path,
+                        request_sent=True,
+                    ) from None
             status = response.status_code
             return response
         except GatewayError as error:
@@ -284,14 +316,21 @@ class RequestEngine:
         request = self.build(call)
         for _ in range(_MAX_REDIRECTS + 1):
             try:
-                response = await self.http.send(request)
+                response = await self.http.send(request, stream=True)
             except httpx.TransportError as exc:
                 raise self.transport_error(exc, call.method, call.path) from exc
             if response.status_code not in REDIRECT_STATUSES:
-                return response
+                return await self.read_body(response, call)
             location = response.headers.get("location", "")
-            target = response.url.join(location)
             await response.aclose()
+            try:
+                target = response.url.join(location)
+            except httpx.InvalidURL:
+                raise RedirectRefused(
+                    f"{call.method} /{call.path} was redirected (HTTP {response.status_code}) "
+                    "to a location that is not a valid URL; not followed",
+                    location=safe_text(location, 300),
+                ) from None
             if call.method not in ("GET", "HEAD"):
                 raise RedirectRefused(
                     f"{call.method} /{call.path} was redirected (HTTP {response.status_code}) "
@@ -312,6 +351,57 @@ class RequestEngine:
         raise RedirectRefused(
             f"{call.method} /{call.path}: more than {_MAX_REDIRECTS} redirects",
             location=safe_url(request.url),
+        )
+
+    async def read_body(self, response: httpx.Response, call: Call) -> httpx.Response:
+        """`response` with its body read, at most `max_response_bytes` of a success (more is
+        `InvalidResponse`, and reading stops there) and `MAX_ERROR_BODY_BYTES` of an error
+        (the rest is dropped: a reason is short)."""
+        success = response.is_success
+        limit = self.max_response_bytes if success else MAX_ERROR_BODY_BYTES
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            declared = response.headers.get("content-length", "")
+            if success and declared.isdigit() and int(declared) > limit:
+                raise self.too_large(call, response.status_code)
+            async for chunk in response.aiter_bytes():
+                if size + len(chunk) > limit:
+                    if success:
+                        raise self.too_large(call, response.status_code)
+                    chunks.append(chunk[: limit - size])
+                    break
+                size += len(chunk)
+                chunks.append(chunk)
+        except httpx.TransportError as exc:
+            raise self.transport_error(exc, call.method, call.path) from exc
+        except httpx.DecodingError as exc:
+            raise InvalidResponse(
+                f"{call.method} /{call.path}: the gateway's answer (HTTP {response.status_code}) "
+                f"could not be decoded ({type(exc).__name__})"
+            ) from None
+        finally:
+            await response.aclose()
+        # The body is decoded already: a fresh response must not decode it again.
+        headers = [
+            (key, value)
+            for key, value in response.headers.multi_items()
+            if key.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=b"".join(chunks),
+            request=response.request,
+            extensions=response.extensions,
+        )
+
+    def too_large(self, call: Call, status: int) -> InvalidResponse:
+        return InvalidResponse(
+            f"{call.method} /{call.path}: the gateway's answer (HTTP {status}) is larger than "
+            f"{self.max_response_bytes // (1024 * 1024)} MiB; odplan stopped reading it",
+            hint="No opendeploy answer is that large: check the gateway URL (a proxy or "
+            "another server may be answering), then retry.",
         )
 
     def build(self, call: Call, *, accept: str | None = None) -> httpx.Request:
@@ -376,10 +466,7 @@ class RequestEngine:
         )
 
     def api_error(self, response: httpx.Response, call: Call) -> ApiError:
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = None
+        body: Any = decode_json(response.content)
         secrets = (*call.secrets, *((self.api_key,) if self.api_key else ()))
         return api_error_from_response(
             status_code=response.status_code,
@@ -395,13 +482,14 @@ class RequestEngine:
     # --- parsing --------------------------------------------------------------------------------
 
     def json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except (ValueError, json.JSONDecodeError) as exc:
+        payload = decode_json(response.content, NOT_JSON)
+        if payload is NOT_JSON:
             raise InvalidResponse(
                 f"{response.request.method} {response.request.url.path}: the gateway answered "
-                f"HTTP {response.status_code} with a body that is not JSON"
-            ) from exc
+                f"HTTP {response.status_code} with a body that is not JSON odplan can read "
+                "(malformed, not UTF-8, or nested too deeply)"
+            )
+        return payload
 
     def parse(self, response: httpx.Response, model: type[ModelT]) -> ModelT:
         return self.validate(self.json(response), model, response)
@@ -415,6 +503,8 @@ class RequestEngine:
         )
 
     def validate(self, payload: Any, model: type[ModelT], response: httpx.Response) -> ModelT:
+        if self.sent_secrets:
+            payload = scrub_free_text(payload, self.sent_secrets)
         try:
             return model.model_validate(payload)
         except ValidationError as exc:
@@ -445,12 +535,14 @@ class RequestEngine:
             if response.status_code in REDIRECT_STATUSES:
                 raise RedirectRefused(
                     f"GET /{path} was redirected; odplan does not follow stream redirects",
-                    location=response.headers.get("location", ""),
+                    location=safe_text(response.headers.get("location", ""), 300),
                 )
             if not response.is_success:
-                await response.aread()
+                response = await self.read_body(response, call)
                 raise self.named(self.api_error(response, call), call)
-            async for event in parse_sse(response.aiter_lines()):
+            async for event in parse_sse(bounded_lines(response.aiter_text())):
+                if self.sent_secrets:
+                    event = event.model_copy(update={"data": scrub(event.data, self.sent_secrets)})
                 yield event
         except httpx.TransportError as exc:
             raise self.transport_error(exc, "GET", path) from exc

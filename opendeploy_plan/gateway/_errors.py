@@ -13,9 +13,19 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from opendeploy_plan.errors import OdplanError
+from opendeploy_plan.textsafe import MAX_MESSAGE_CHARS, clip, safe_text
 
 # Keys of a JSON error body that may echo something we sent and must never be kept.
 _SECRET_KEY_PARTS = ("api_key", "bind_sig", "password", "token", "secret", "authorization")
+# Keys under which a gateway echoes the request it refused (pydantic's `input`, a `body` or
+# `request` copy): never kept, so odplan never prints a request body back.
+_ECHO_KEYS = frozenset({"input", "body", "request", "request_body", "payload"})
+# The start or end of a secret this long, quoted by the gateway (a truncated key, "…last 6"),
+# is redacted too: the first characters of a token are enough to narrow a guess.
+_MIN_FRAGMENT = 6
+# Details values odplan keeps from an error body: how deep, how many items.
+_MAX_DETAIL_DEPTH = 4
+_MAX_DETAIL_ITEMS = 50
 
 
 class GatewayError(OdplanError):
@@ -294,7 +304,9 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """Replace every occurrence of a secret value in `text` by `***`, as written and as it
-    appears inside a JSON string (a raw error body escapes quotes, backslashes, non-ASCII)."""
+    appears inside a JSON string (a raw error body escapes quotes, backslashes, non-ASCII),
+    and a quoted start or end of a secret of `_MIN_FRAGMENT` or more characters (a gateway
+    quoting a truncated key leaks those characters just the same)."""
     forms: set[str] = set()
     for secret in secrets:
         if len(secret) >= 4:
@@ -303,19 +315,69 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
             forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, "***")
+    for form in sorted(forms, key=len, reverse=True):
+        if token_like(form):
+            text = _scrub_fragments(text, form)
     return text
 
 
-def _scrub_value(value: Any, secrets: Iterable[str]) -> Any:
+def token_like(secret: str) -> bool:
+    """A value whose quoted start or end is redacted too: long, one word, not a URL (the
+    start of `https://…` or of a plain word would redact ordinary text)."""
+    return len(secret) >= 12 and not any(c.isspace() for c in secret) and "://" not in secret
+
+
+def _scrub_fragments(text: str, secret: str) -> str:
+    """`text` with a quoted start or end of `secret` (at least `_MIN_FRAGMENT` characters,
+    beginning resp. ending at a word boundary) replaced by `***`: a gateway that truncates a
+    key it quotes (`od_kQ7rT9x...`, `...Tn7`) still leaks those characters."""
+    spans: list[tuple[int, int]] = []
+    head, tail = secret[:_MIN_FRAGMENT], secret[-_MIN_FRAGMENT:]
+    start = text.find(head)
+    while start >= 0:
+        if start == 0 or not text[start - 1].isalnum():
+            end = start + _MIN_FRAGMENT
+            while (
+                end < len(text) and end - start < len(secret) and text[end] == secret[end - start]
+            ):
+                end += 1
+            spans.append((start, end))
+        start = text.find(head, start + 1)
+    end = text.find(tail)
+    while end >= 0:
+        stop = end + _MIN_FRAGMENT
+        if stop == len(text) or not text[stop].isalnum():
+            begin = end
+            while (
+                begin > 0
+                and stop - begin < len(secret)
+                and text[begin - 1] == secret[len(secret) - (stop - begin) - 1]
+            ):
+                begin -= 1
+            spans.append((begin, stop))
+        end = text.find(tail, end + 1)
+    for begin, stop in sorted(set(spans), reverse=True):
+        fragment = text[begin:stop]
+        if stop - begin >= 10 or any(c.isdigit() for c in fragment):
+            text = text[:begin] + "***" + text[stop:]
+    return text
+
+
+def _scrub_value(value: Any, secrets: Iterable[str], depth: int = 0) -> Any:
+    """An error body's value as odplan keeps it: secrets scrubbed, controls escaped, strings
+    clipped, echoed requests and secret-named keys dropped, bounded in depth and size."""
     if isinstance(value, str):
-        return scrub(value, secrets)
+        return safe_text(scrub(value[: MAX_MESSAGE_CHARS * 2], secrets))
+    if depth >= _MAX_DETAIL_DEPTH:
+        return None if isinstance(value, list | dict) else value
     if isinstance(value, list):
-        return [_scrub_value(v, secrets) for v in value]
+        return [_scrub_value(v, secrets, depth + 1) for v in value[:_MAX_DETAIL_ITEMS]]
     if isinstance(value, dict):
         return {
-            str(k): _scrub_value(v, secrets)
-            for k, v in value.items()
+            safe_text(str(k), 100): _scrub_value(v, secrets, depth + 1)
+            for k, v in list(value.items())[:_MAX_DETAIL_ITEMS]
             if not any(part in str(k).lower() for part in _SECRET_KEY_PARTS)
+            and str(k).lower() not in _ECHO_KEYS
         }
     return value
 
@@ -338,7 +400,7 @@ def api_error_from_response(
     """
     secrets = tuple(secrets)
     details: dict[str, Any] = _scrub_value(body, secrets) if isinstance(body, dict) else {}
-    reason = _reason_of(details, scrub(text, secrets), status_code)
+    reason = _reason_of(details, scrub(text[:4096], secrets), status_code)
     code = " ".join(str(details.get(key) or "") for key in ("error", "code", "error_code")).lower()
     common: dict[str, Any] = {
         "status_code": status_code,
@@ -378,8 +440,8 @@ def _reason_of(details: Mapping[str, Any], text: str, status_code: int) -> str:
         if isinstance(value, str) and value and value not in parts:
             parts.append(value)
     if parts:
-        return "; ".join(parts)
-    snippet = " ".join(text.split())[:300]
+        return clip("; ".join(parts))
+    snippet = safe_text(" ".join(text.split()), 300)
     return snippet or f"HTTP {status_code} with an empty body"
 
 

@@ -8,9 +8,10 @@ every repr so a model in a traceback never shows one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     ConfigDict,
@@ -21,6 +22,12 @@ from pydantic import (
 )
 
 from opendeploy_plan.auditlog import is_secret_key
+from opendeploy_plan.textsafe import escape_tree, safe_text
+
+# Free text the gateway writes for a human (messages, reasons, log lines): controls escaped
+# on the way in (textsafe.py), so no view can print an escape sequence it sent.
+SafeStr = Annotated[str, AfterValidator(safe_text)]
+SafeTree = Annotated[Any, AfterValidator(escape_tree)]
 
 # Env maps may arrive under any of these names, also as unknown (extra) fields.
 _ENV_FIELDS = frozenset({"variables", "env", "env_vars", "runtime_variables", "build_variables"})
@@ -124,7 +131,7 @@ class ServiceCreated(GatewayModel):
     """`POST /v1/projects/:id/services` answers a message and an id, not a Service."""
 
     service_id: str = Field(validation_alias=AliasChoices("service_id", "id"))
-    message: str = ""
+    message: SafeStr = ""
 
 
 class Service(GatewayModel):
@@ -187,7 +194,7 @@ class Dependency(GatewayModel):
     status: str = ""
     environment: str = ""
     project_id: str = ""
-    message: str = ""
+    message: SafeStr = ""
     env_vars: dict[str, str] = Field(default_factory=dict, repr=False)
 
     @field_validator("env_vars", mode="before")
@@ -222,7 +229,7 @@ class SourceUpdate(GatewayModel):
     project_id: str = ""
     source_path: str = ""
     services: list[dict[str, Any]] = Field(default_factory=list, repr=False)
-    message: str = ""
+    message: SafeStr = ""
 
     @field_validator("services", mode="before")
     @classmethod
@@ -240,9 +247,9 @@ class Deployment(GatewayModel):
     description: str = ""
     source: str = ""
     temp_file_path: str = ""
-    message: str = ""
-    error_msg: str = ""
-    error_context: Any = None
+    message: SafeStr = ""
+    error_msg: SafeStr = ""
+    error_context: SafeTree = None
     created_at: str = ""
     completed_at: str | None = None
 
@@ -256,12 +263,12 @@ class DeploymentLogs(GatewayModel):
     """`logs` is None when the build failed before writing anything (the progress=10 case)."""
 
     deployment_id: str = ""
-    logs: list[Any] | None = None
+    logs: list[SafeTree] | None = None
     total: int = 0
 
 
 class ServiceLogs(GatewayModel):
-    logs: list[Any] | None = None
+    logs: list[SafeTree] | None = None
 
 
 class ServiceDomain(GatewayModel):
@@ -283,14 +290,14 @@ class ServiceDomain(GatewayModel):
 
 class SubdomainCheck(GatewayModel):
     available: bool
-    reason: str = ""
+    reason: SafeStr = ""
 
 
 class Acknowledgement(GatewayModel):
     """A free-form `{status|message, …}` answer (cancel, rollback, domain retry, delete)."""
 
     status: str = ""
-    message: str = ""
+    message: SafeStr = ""
 
 
 class Quota(GatewayModel):
@@ -300,7 +307,7 @@ class Quota(GatewayModel):
 class BuildLogLine(GatewayModel):
     """One line of the build log (`build-logs/stream`, a WebSocket, or its SSE fallback)."""
 
-    message: str
+    message: SafeStr
     timestamp: str | None = None
     level: str | None = None
     phase: str | None = None

@@ -134,9 +134,21 @@ async def connect(
             on_request=on_request,
             bind_url=chosen.bind_url if chosen else None,
             on_retry=on_retry,
+            deadline=request_deadline(env),
         )
         stack.push_async_callback(client.aclose)
         yield client
+
+
+def request_deadline(env: Mapping[str, str]) -> float | None:
+    """`OPDEPLOY_REQUEST_DEADLINE`: seconds one request may take in total (default 60; an
+    upload gets 15 times that). Unset, empty or unreadable means the default."""
+    text = (env.get("OPDEPLOY_REQUEST_DEADLINE") or "").strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < 86400 else None
 
 
 @contextlib.asynccontextmanager

@@ -25,7 +25,7 @@ from httpx_ws import (
     aconnect_ws,
 )
 
-from opendeploy_plan.gateway._errors import GatewayError, ResponseLost, Unauthorized
+from opendeploy_plan.gateway._errors import GatewayError, ResponseLost, Unauthorized, scrub
 from opendeploy_plan.gateway._models import BuildLogLine
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def read_log_message(text: str) -> tuple[BuildLogLine | None, bool]:
     if stripped.startswith("{"):
         try:
             payload = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             payload = None
     if not isinstance(payload, dict):
         return BuildLogLine(message=text.rstrip("\r\n")), False
@@ -161,7 +161,7 @@ async def build_log_lines(engine: RequestEngine, path: str) -> AsyncGenerator[Bu
     try:
         async with contextlib.aclosing(websocket_texts(engine, path)) as texts:
             async for text in texts:
-                line, ended = read_log_message(text)
+                line, ended = read_log_message(scrub(text, engine.sent_secrets))
                 if line is not None:
                     yield line
                 if ended:

@@ -232,7 +232,11 @@ def tampered_gateway(**settings: Any) -> Iterator[tuple[str, str, Tamper]]:
     from opendeploy_plan.emulator import EmulatorConfig, create_app
     from opendeploy_plan.emulator.server import serve_in_thread
 
-    app = create_app(EmulatorConfig(db_path=":memory:", **{**FAST_PHASES, "seed": 5, **settings}))
+    app = create_app(
+        EmulatorConfig(
+            db_path=":memory:", **{**FAST_PHASES, "seed": 5, "admin_open": True, **settings}
+        )
+    )
     emulator = app.state.emulator
     tamper = Tamper(app)
     with serve_in_thread(tamper, wait_for_stop=False) as root:

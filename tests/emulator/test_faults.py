@@ -181,7 +181,7 @@ async def test_admin_api_can_be_disabled() -> None:
 
 @pytest.mark.anyio
 async def test_configured_fail_rate_and_latency_apply_to_api_routes_only() -> None:
-    app = create_app(EmulatorConfig(fail_rate=1.0, latency_ms=1, seed=3))
+    app = create_app(EmulatorConfig(fail_rate=1.0, latency_ms=1, seed=3, admin_open=True))
     token = app.state.emulator.mint_dashboard_token()
     async with in_process(app) as client:
         response = await client.get(

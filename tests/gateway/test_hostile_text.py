@@ -1,0 +1,44 @@
+"""The pure parts behind the hostile-gateway rules: escaping, secret fragments, free text only."""
+
+from __future__ import annotations
+
+from opendeploy_plan.gateway import scrub
+from opendeploy_plan.textsafe import clip, escape_controls, escape_tree, safe_text
+
+KEY = "od_k" + "Q7rT9xLm2VbN8cZp4WsY6hJd3FgK1aEu5oIi0Rl2Tn7"
+
+
+def test_controls_and_bidi_become_visible_escapes_and_letters_stay() -> None:
+    text = "a\x1b[2Jb\x1b]0;t\x07c\r\nd\u202ee\x9bf\tg é 漢"
+    assert escape_controls(text) == "a\\x1b[2Jb\\x1b]0;t\\x07c\\r\\nd\\u202ee\\x9bf\tg é 漢"
+    assert escape_tree({"k\n": ["x\x1b", {"m": "y\x07"}], "n": 3}) == {
+        "k\\n": ["x\\x1b", {"m": "y\\x07"}],
+        "n": 3,
+    }
+
+
+def test_long_text_is_clipped_and_says_so() -> None:
+    assert clip("x" * 10, 4) == "xxxx… (6 more characters not shown)"
+    assert len(safe_text("y" * 100_000)) < 2100
+
+
+def test_the_start_or_end_of_a_token_is_redacted_but_words_and_urls_are_not() -> None:
+    quoted = f"bad key {KEY[:10]}... or ...{KEY[-7:]}; deployment to https://api.example.com"
+    scrubbed = scrub(quoted, [KEY, "deploy-key-1234", "https://api.example.com/v2"])
+    assert KEY[:10] not in scrubbed and KEY[-7:] not in scrubbed
+    assert "deployment" in scrubbed and "https://api.example.com" in scrubbed
+    assert scrub("prod is production", ["production"]) == "prod is ***"
+
+
+def test_free_text_is_scrubbed_and_env_values_are_read_back_exactly() -> None:
+    from opendeploy_plan.gateway._answers import scrub_free_text
+
+    payload = {
+        "error_msg": f"failed near {KEY[:12]}",
+        "variables": {"API_TOKEN": KEY, "MESSAGE": KEY},
+        "logs": [{"message": f"token={KEY}"}, f"line {KEY}"],
+    }
+    cleaned = scrub_free_text(payload, {KEY})
+    assert cleaned["variables"] == {"API_TOKEN": KEY, "MESSAGE": KEY}
+    assert KEY[:12] not in cleaned["error_msg"]
+    assert cleaned["logs"] == [{"message": "token=***"}, "line ***"]
