@@ -25,7 +25,13 @@ from typing import Final
 
 from opendeploy_plan.runtime.logs import LogStream
 from opendeploy_plan.runtime.ports import LOOPBACK, free_port
-from opendeploy_plan.runtime.supervisor import RunAs, Supervised, hand_over, reachable_by
+from opendeploy_plan.runtime.supervisor import (
+    RunAs,
+    Supervised,
+    hand_over,
+    owned_by,
+    reachable_by,
+)
 from opendeploy_plan.runtime.toolchains import find_tool
 
 SUPPORTED: Final = ("postgres", "redis")
@@ -164,6 +170,8 @@ class DatabaseManager:
             folder = self.data_root / dependency_id
             _own(self.data_root, None)
             self.data_root.chmod(0o711)
+            if folder.is_dir() and not owned_by(folder, self.run_as):
+                hand_over(folder, self.run_as)  # data of an earlier build user
             _own(folder, self.run_as)
             port_file = folder / "port"
             previous = int(port_file.read_text()) if port_file.is_file() else None

@@ -38,6 +38,7 @@ from opendeploy_plan.runtime.supervisor import (
     ProcessLedger,
     Supervised,
     hand_over,
+    owned_by,
     unprivileged_user,
 )
 from opendeploy_plan.runtime.toolchains import Toolchains
@@ -56,9 +57,10 @@ _ANY_HOST = re.compile(r"(?<![\d.])0\.0\.0\.0(?![\d.])|(?<=\s)::(?=\s|$)")
 def default_cache_dir() -> Path:
     """The download caches, virtualenvs, node_modules and database templates, shared by every
     local runtime of this user (content-keyed, so sharing is safe). As root the folder must
-    be reachable by the unprivileged build user, hence /var/cache."""
-    if os.geteuid() == 0:
-        return Path("/var/cache/opendeploy/runtime")
+    be reachable and writable by the unprivileged build user, hence /var/cache, one folder
+    per build user (a cache written by one is not writable by another)."""
+    if (run_as := unprivileged_user()) is not None:
+        return Path("/var/cache/opendeploy") / run_as.name
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "opendeploy" / "runtime"
 
@@ -312,6 +314,8 @@ class LocalRuntime:
         if request.artifact_of is not None:
             folder = artifacts / request.artifact_of
             log.write(f"reusing the build of deployment {request.artifact_of}", phase="building")
+            if not owned_by(folder, self.run_as):
+                hand_over(folder, self.run_as)  # built under another build user
             return Artifact.load(folder)
         deployment.status, deployment.progress = "building", 20
         deployment.error_phase = "building"
