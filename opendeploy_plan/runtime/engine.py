@@ -30,6 +30,7 @@ from opendeploy_plan.runtime.builder import (
     plan_build,
 )
 from opendeploy_plan.runtime.databases import DatabaseManager
+from opendeploy_plan.runtime.files import write_private
 from opendeploy_plan.runtime.health import wait_until_healthy
 from opendeploy_plan.runtime.logs import LogStream
 from opendeploy_plan.runtime.ports import LOOPBACK, free_port
@@ -156,7 +157,9 @@ class LocalRuntime:
         self.root = root
         self.run_as = unprivileged_user()
         root.mkdir(parents=True, exist_ok=True)
-        root.chmod(0o711)
+        # Private to the gateway's user; as root, the build user may only traverse it to its
+        # own artifact and data folders (no listing).
+        root.chmod(0o711 if self.run_as else 0o700)
         self.tools = Toolchains.detect(self.run_as)
         cache = cache_dir or default_cache_dir()
         self.builder = Builder(cache, self.tools, self.run_as)
@@ -509,9 +512,7 @@ class LocalRuntime:
         return data if isinstance(data, dict) else {}
 
     def _write_json(self, name: str, data: dict[str, Any]) -> None:
-        temp = self.root / f"{name}.tmp"
-        temp.write_text(json.dumps(data, indent=1))
-        temp.replace(self.root / name)
+        write_private(self.root / name, json.dumps(data, indent=1))
 
     def _record_release(self, service_key: str, release: Release | None) -> None:
         with self._lock:

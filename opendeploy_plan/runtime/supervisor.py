@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from opendeploy_plan.runtime.files import write_private
 from opendeploy_plan.runtime.logs import LogStream, pump_lines
 
 WATCHDOG: Final = Path(__file__).with_name("watchdog.py")
@@ -301,10 +302,7 @@ class ProcessLedger:
         return data if isinstance(data, dict) else {}
 
     def _write(self, data: dict[str, dict[str, object]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_suffix(".tmp")
-        temp.write_text(json.dumps(data))
-        temp.replace(self.path)
+        write_private(self.path, json.dumps(data))
 
     def record(self, process: Supervised) -> None:
         with self._lock:
