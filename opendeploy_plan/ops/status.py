@@ -3,7 +3,8 @@ service matches the manifest (from the plan's addresses). Pure: observed state a
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,6 +15,9 @@ IN_SYNC = "in sync"
 PENDING = "changes pending"
 UNMANAGED = "unmanaged"
 UNKNOWN = "unknown"
+# The local gateway's first log line of a deployment it could only simulate (written by
+# emulator/runtime_bridge.py): "... (missing <what>); its deployment is SIMULATED: ...".
+_SIMULATED = re.compile(r"\(missing (.+)\); its deployment is SIMULATED")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class ServiceStatus:
     replicas: int | None = None
     sync: str = UNKNOWN
     pending: tuple[str, ...] = field(default_factory=tuple)
+    # What this machine lacks when the local gateway only simulated the latest deployment.
+    simulated: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -105,3 +111,12 @@ def service_rows(
             pending = _pending(plan, f"service.{name}")
             rows.append(_row(name, live, PENDING if pending else IN_SYNC, pending))
     return rows
+
+
+def simulated_because(messages: Iterable[str]) -> str:
+    """What the local gateway said it lacks, from a deployment's log messages ("" when the
+    deployment really ran, or on any other gateway)."""
+    for message in messages:
+        if found := _SIMULATED.search(message):
+            return found.group(1)
+    return ""

@@ -416,3 +416,54 @@ def test_no_secret_on_any_file_of_the_state_folder_and_a_restart_still_runs_with
             _stop(again)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+GO_MANIFEST = """\
+version: 1
+project:
+  name: local-fallback
+services:
+  api:
+    type: web
+    source: api
+    port: 8080
+  hello:
+    type: web
+    source: hello
+    port: 8000
+    subdomain: hello-fallback
+"""
+
+
+@pytest.mark.slow
+def test_a_stack_that_cannot_run_here_is_simulated_and_says_so_in_logs_and_status() -> None:
+    work = reachable_tmp("odplan-gw-go-")
+    try:
+        manifest = project(work / "app", GO_MANIFEST, hello="py_app")
+        api = manifest.parent / "api"
+        api.mkdir()
+        (api / "go.mod").write_text("module example.com/api\n\ngo 1.22\n")
+        (api / "main.go").write_text(
+            'package main\n\nimport "net/http"\n\n'
+            'func main() { http.ListenAndServe(":8080", nil) }\n'
+        )
+        with local_gateway(work / "runtime") as gateway:
+            tool = odplan(gateway, work, manifest)
+            applied = tool.apply()
+            assert applied.returncode == 0, applied.stdout + applied.stderr
+            logs = tool.run("logs", "api", "--build")
+            assert "its deployment is SIMULATED" in logs.stdout, logs.stdout + logs.stderr
+            assert "missing a go toolchain" in logs.stdout
+            status = tool.run("status")
+            assert status.returncode == 0, status.stdout + status.stderr
+            [api_row] = [line for line in status.stdout.splitlines() if line.startswith("api ")]
+            assert "success (simulated)" in api_row
+            [hello_row] = [line for line in status.stdout.splitlines() if line.startswith("hello ")]
+            assert "simulated" not in hello_row  # really built and running
+            assert "api: SIMULATED by the local gateway" in status.stdout
+            assert "missing a go toolchain" in status.stdout
+            as_json = json.loads(tool.run("status", "--json").stdout)
+            simulated = {row["name"]: row["simulated"] for row in as_json["services"]}
+            assert simulated["api"].startswith("a go toolchain") and simulated["hello"] == ""
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

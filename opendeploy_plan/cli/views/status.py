@@ -29,12 +29,19 @@ class StatusView(Protocol):
 
 def _cells(row: ServiceStatus) -> tuple[str, ...]:
     state = row.status if row.status in _SETTLED else f"{row.status} {row.progress}%"
+    if row.simulated:
+        state += " (simulated)"
     replicas = "" if row.replicas is None else str(row.replicas)
     return (row.name, state, row.deployment_id, row.url, row.cpu, row.memory, replicas, row.sync)
 
 
 def _footer(status: ProjectStatus) -> list[str]:
-    lines = [f"  pending: {item}" for row in status.services for item in row.pending]
+    lines = [
+        f"  {row.name}: SIMULATED by the local gateway, nothing runs (missing {row.simulated})"
+        for row in status.services
+        if row.simulated
+    ]
+    lines += [f"  pending: {item}" for row in status.services for item in row.pending]
     lines += [f"  pending: {item}" for item in status.project_pending]
     if any(r.pending for r in status.services) or status.project_pending:
         lines.append("Run odplan plan for the details.")
