@@ -116,6 +116,11 @@ class LocalDeployment:
     process: Supervised | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
+    # The limit in force (the request's, until a resize while running).
+    memory_limit_mb: int | None = None
+
+    def __post_init__(self) -> None:
+        self.memory_limit_mb = self.request.memory_limit_mb
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.done.wait(timeout)
@@ -222,6 +227,11 @@ class LocalRuntime:
     def current(self, service_key: str) -> LocalDeployment | None:
         return self._current.get(service_key)
 
+    def running_services(self) -> list[str]:
+        """The services that have a release serving now."""
+        with self._lock:
+            return list(self._current)
+
     def releases(self) -> list[Release]:
         """The last successful deployment of each service, as recorded before a restart."""
         return [Release(**entry) for entry in self._read_json(_RELEASES).values()]
@@ -261,6 +271,25 @@ class LocalRuntime:
                 artifact_of=release.deployment_id,
             )
         )
+
+    def resize(self, service_key: str, memory_limit_mb: int | None) -> bool:
+        """Enforce a new memory limit on the service's running release now (a cgroup where
+        writable, else the watchdog's RSS watch: over it, the process is stopped with an
+        out-of-memory line in its logs); the next restart keeps it. False when nothing of
+        that service runs or the limit is unchanged."""
+        with self._lock:
+            current = self._current.get(service_key)
+            if current is None or current.memory_limit_mb == memory_limit_mb:
+                return False
+            current.memory_limit_mb = memory_limit_mb
+            process = current.process
+            release = self._read_json(_RELEASES).get(service_key)
+            if isinstance(release, dict):
+                release["memory_limit_mb"] = memory_limit_mb
+                self._record_release(service_key, Release(**release))
+        if process is None:
+            return False  # a static site: the router serves it, no process to limit
+        return process.set_memory_limit(memory_limit_mb * 2**20 if memory_limit_mb else None)
 
     def cancel(self, deployment_id: str) -> None:
         if (deployment := self._deployments.get(deployment_id)) is not None:

@@ -195,7 +195,9 @@ class Supervised:
             "uid": run_as.uid if run_as else None,
             "gid": run_as.gid if run_as else None,
             "memory_limit_bytes": memory_limit_bytes,
-            "cgroup": memory_cgroup(label) if memory_limit_bytes else None,
+            # Where writable, a cgroup enforces the limit (joined when a limit is set, at start
+            # or by a resize); elsewhere the watchdog watches the group's RSS.
+            "cgroup": memory_cgroup(f"{label}-{os.getpid()}-{id(self):x}"),
             "watch_fd": read_end,
             "grace": grace_seconds,
             "stop_signal": int(stop_signal),
@@ -217,6 +219,18 @@ class Supervised:
         self.pgid = self._process.pid
         assert self._process.stdout is not None
         self._pump = pump_lines(self._process.stdout, log, phase=phase)
+
+    def set_memory_limit(self, limit_bytes: int | None) -> bool:
+        """Resize the running command's memory limit (None: no limit); the watchdog enforces
+        it at once and says so in the log. False when the command has already ended."""
+        with self._lock:
+            if self._exited():
+                return False
+            try:
+                os.write(self._watch_end, f"memory_limit {limit_bytes or 0}\n".encode())
+            except OSError:
+                return False
+            return True
 
     def _exited(self) -> bool:
         """Whether the watchdog has exited, without reaping it (its PID stays ours)."""

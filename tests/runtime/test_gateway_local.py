@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opendeploy_plan.emulator.store import KEY_FILE_ENV, Store
+from opendeploy_plan.emulator.store import KEY_FILE_ENV, Sealed, Store
 from opendeploy_plan.runtime import find_postgres, find_redis, unprivileged_user
 from tests.conftest import FAST_PHASES, LiveGateway, running_gateway
 from tests.e2e.apply_support import Odplan
@@ -465,5 +465,35 @@ def test_a_stack_that_cannot_run_here_is_simulated_and_says_so_in_logs_and_statu
             as_json = json.loads(tool.run("status", "--json").stdout)
             simulated = {row["name"]: row["simulated"] for row in as_json["services"]}
             assert simulated["api"].startswith("a go toolchain") and simulated["hello"] == ""
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_memory_limit_lowered_on_a_running_service_is_enforced_without_a_redeploy() -> None:
+    work = reachable_tmp("odplan-gw-mem-")
+    try:
+        manifest = project(work / "app", ONE_APP_MANIFEST, hello="py_app")
+        with local_gateway(work / "runtime") as gateway:
+            applied = odplan(gateway, work, manifest).apply()
+            assert applied.returncode == 0, applied.stdout + applied.stderr
+            runtime = gateway.emulator.runner.runtime
+            [service_key] = runtime.running_services()
+            release = runtime.current(service_key)
+            assert release is not None and release.process is not None
+            assert release.memory_limit_mb is not None and release.memory_limit_mb >= 1024
+            # A resize as the API's service update stores it (below what the app uses).
+            with gateway.emulator.store.transaction() as tx:
+                row = tx.one("SELECT spec FROM services WHERE id=?", (service_key,))
+                assert row is not None
+                spec = {**json.loads(row["spec"]), "memory_limit": "2Mi"}
+                tx.execute(
+                    "UPDATE services SET spec=? WHERE id=?", (Sealed(json.dumps(spec)), service_key)
+                )
+            assert release.process.wait(10) is not None  # stopped by its limit, no redeploy
+            lines = [line.message for line in release.log.lines()]
+            assert any("memory limit changed to 2 MiB while running" in m for m in lines)
+            assert any("out of memory" in m for m in lines), lines
+            assert runtime.releases()[0].memory_limit_mb == 2  # a restart keeps the new limit
     finally:
         shutil.rmtree(work, ignore_errors=True)
