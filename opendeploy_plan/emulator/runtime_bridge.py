@@ -80,6 +80,10 @@ def choose_runner(config: EmulatorConfig) -> DeploymentRunner | None:
     """The runner `config.runtime` asks for; None means the default simulated runner."""
     if config.runtime == "simulate" or (config.runtime == "auto" and runtime_missing()):
         return None
+    # The router serves a host name as soon as its domain row exists: the platform's DNS and
+    # certificate delays are not simulated on top of a real local release.
+    config.auto_domain_delay_seconds = 0.0
+    config.domain_reconcile_seconds = 0.0
     chosen = config.runtime_dir or default_runtime_dir(config.db_path)
     if chosen is not None:
         return LocalRunner(config, Path(chosen), router_port=config.router_port)

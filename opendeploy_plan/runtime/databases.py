@@ -137,6 +137,8 @@ class DatabaseManager:
         self.run_as = run_as
         self._running: dict[str, RunningDatabase] = {}
         self._lock = threading.Lock()
+        # One lock per dependency: a project's PostgreSQL and Redis start side by side.
+        self._starting: dict[str, threading.Lock] = {}
 
     def missing(self, db_type: str) -> str | None:
         """What this machine lacks to run `db_type`, or None when it can."""
@@ -162,14 +164,17 @@ class DatabaseManager:
     ) -> RunningDatabase:
         """The running server for this dependency, starting (and first initialising) it."""
         with self._lock:
+            starting = self._starting.setdefault(dependency_id, threading.Lock())
+        with starting:
             if (running := self.get(dependency_id)) is not None:
                 return running
             if (missing := self.missing(db_type)) is not None:
                 raise DatabaseUnavailable(missing)
             log.add_secrets([credentials.password])
             folder = self.data_root / dependency_id
-            _own(self.data_root, None)
-            self.data_root.chmod(0o711)
+            with self._lock:
+                _own(self.data_root, None)
+                self.data_root.chmod(0o711)
             if folder.is_dir() and not owned_by(folder, self.run_as):
                 hand_over(folder, self.run_as)  # data of an earlier build user
             _own(folder, self.run_as)
@@ -182,7 +187,8 @@ class DatabaseManager:
             else:
                 process = self._start_redis(folder, port, credentials, log)
             running = RunningDatabase(dependency_id, db_type, port, credentials, process)
-            self._running[dependency_id] = running
+            with self._lock:
+                self._running[dependency_id] = running
             return running
 
     def _wait_ready(self, process: Supervised, ready: object, what: str) -> None:

@@ -59,7 +59,10 @@ def default_cache_dir() -> Path:
     """The download caches, virtualenvs, node_modules and database templates, shared by every
     local runtime of this user (content-keyed, so sharing is safe). As root the folder must
     be reachable and writable by the unprivileged build user, hence /var/cache, one folder
-    per build user (a cache written by one is not writable by another)."""
+    per build user (a cache written by one is not writable by another). `ODPLAN_RUNTIME_CACHE`
+    names another folder (a fresh one measures a cold build)."""
+    if asked := os.environ.get("ODPLAN_RUNTIME_CACHE"):
+        return Path(asked)
     if (run_as := unprivileged_user()) is not None:
         return Path("/var/cache/opendeploy") / run_as.name
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
