@@ -17,6 +17,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,11 +85,19 @@ def _read_key(key_file: Path) -> bytes | None:
     return key
 
 
-def _write_key(key_file: Path, key: bytes) -> None:
+def _create_key(key_file: Path) -> bytes:
+    """A new key in `key_file` (0600 in a 0700 folder); the other's key when a gateway
+    starting at the same moment wrote it first."""
     key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    key = Fernet.generate_key()
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        time.sleep(0.1)  # let the winner finish writing
+        return _read_key(key_file) or key
     with os.fdopen(fd, "wb") as handle:
         handle.write(key + b"\n")
+    return key
 
 
 SCHEMA = """
@@ -153,12 +162,6 @@ class Store:
         if not in_memory:
             _private_file(Path(path))
         key_path = None if in_memory else (key_file or default_key_file())
-        existing = None if key_path is None else _read_key(key_path)
-        key = existing or Fernet.generate_key()
-        try:
-            self._fernet = Fernet(key)
-        except ValueError as error:
-            raise StoreKeyError(f"the key file {key_path} is not a sealing key: {error}") from None
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = self._row
         if not in_memory:
@@ -168,13 +171,31 @@ class Store:
         self._conn.execute("PRAGMA secure_delete=ON")
         self._conn.executescript(SCHEMA)
         try:
+            self._fernet = Fernet(self._key(path, key_path))
             self._check_key(path, key_path)
         except BaseException:
             self._conn.close()
             raise
-        if key_path is not None and existing is None:
-            _write_key(key_path, key)
         self._seal_clear_values()
+
+    def _key(self, path: str, key_path: Path | None) -> bytes:
+        """The key file's key; a new one for a database that has sealed nothing yet. A sealed
+        database whose key file is gone is refused (a new key could not read it)."""
+        if key_path is None:
+            return Fernet.generate_key()
+        key = _read_key(key_path)
+        sealed = self._conn.execute("SELECT 1 FROM meta WHERE key=?", (_SEAL_CHECK,)).fetchone()
+        if key is None and sealed is not None:
+            raise StoreKeyError(
+                f"the gateway database {path} is sealed, but its key file {key_path} is missing: "
+                "restore that key file, or start with a new --db (its secrets cannot be read)"
+            )
+        key = key or _create_key(key_path)
+        try:
+            Fernet(key)
+        except ValueError as error:
+            raise StoreKeyError(f"the key file {key_path} is not a sealing key: {error}") from None
+        return key
 
     # -- sealing --------------------------------------------------------------------------
     def seal(self, text: str) -> str:

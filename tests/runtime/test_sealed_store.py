@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from opendeploy_plan.emulator.store import Sealed, Store, StoreKeyError
 
@@ -52,12 +53,18 @@ def test_secrets_are_sealed_on_disk_and_read_back_in_clear(tmp_path: Path) -> No
     again.close()
 
 
-def test_another_key_is_refused_with_what_to_do(tmp_path: Path) -> None:
+def test_a_lost_or_another_key_is_refused_with_what_to_do(tmp_path: Path) -> None:
     db = str(tmp_path / "gateway.db")
     Store(db, key_file=tmp_path / "a.key").close()
+    with pytest.raises(StoreKeyError, match=r"key file .*b\.key is missing: restore that key"):
+        Store(db, key_file=tmp_path / "b.key")
+    assert not (tmp_path / "b.key").exists()  # no new key for a sealed database
+    (tmp_path / "b.key").write_bytes(Fernet.generate_key())
     with pytest.raises(StoreKeyError, match=r"sealed with another key .* restore that key"):
         Store(db, key_file=tmp_path / "b.key")
-    assert not (tmp_path / "b.key").exists()  # a refused key is not written
+    (tmp_path / "c.key").write_text("not a key")
+    with pytest.raises(StoreKeyError, match=r"c\.key is not a sealing key"):
+        Store(str(tmp_path / "fresh.db"), key_file=tmp_path / "c.key")
 
 
 def test_clear_values_of_an_older_database_are_sealed_and_vacuumed(tmp_path: Path) -> None:
