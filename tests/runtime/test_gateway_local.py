@@ -378,6 +378,7 @@ def test_no_secret_on_any_file_of_the_state_folder_and_a_restart_still_runs_with
                 f"http://127.0.0.1:{port}/env", headers={"Host": "hello-secret.localhost"}
             ).text
 
+        printed = ""
         try:
             tool = odplan(live, work, manifest)
             applied = tool.apply()
@@ -385,6 +386,10 @@ def test_no_secret_on_any_file_of_the_state_folder_and_a_restart_still_runs_with
             assert canary_status(router) == "canary set"
             logs = tool.run("logs", "hello")
             printed = applied.stdout + applied.stderr + logs.stdout + logs.stderr
+            live = [p for p in state.rglob("*") if p.is_file() and not p.is_symlink()]
+            assert any(p.name == "gateway.db-wal" for p in live)  # while it runs, too
+            for path in live:
+                assert CANARY.encode() not in path.read_bytes(), path
         finally:
             printed += _stop(gateway)
 
@@ -396,9 +401,11 @@ def test_no_secret_on_any_file_of_the_state_folder_and_a_restart_still_runs_with
         assert CANARY in env_text  # readable with the key...
         password = json.loads(dependency)["env_vars"]["MYSQL_PASSWORD"]
         assert len(password) >= 16
+        # ...and on no file of the state folder, nor in odplan's own logs (under its HOME).
+        files = [*state.rglob("*"), *(work / "home").rglob("*")]
         for secret in (CANARY, password):
             assert secret not in printed
-            for path in state.rglob("*"):  # ...and on no file of the state folder
+            for path in files:
                 if path.is_file() and not path.is_symlink():
                     assert secret.encode() not in path.read_bytes(), path
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
