@@ -15,7 +15,13 @@ import httpx
 
 from opendeploy_plan.engine.guest import is_unbound_guest
 from opendeploy_plan.engine.prepare import Prepared, prepare
-from opendeploy_plan.gateway import Credential, GatewayClient, GatewayError, is_loopback
+from opendeploy_plan.gateway import (
+    LOCAL_BASE_URL,
+    Credential,
+    GatewayClient,
+    GatewayError,
+    is_loopback,
+)
 from opendeploy_plan.ops.live import OpsError, choose_environment, find_project
 from opendeploy_plan.ops.status import (
     ServiceStatus,
@@ -112,10 +118,11 @@ async def read_project_status(
 
 
 async def _mark_simulated(client: GatewayClient, rows: list[ServiceStatus]) -> list[ServiceStatus]:
-    """On a local gateway, mark the rows whose latest deployment was only simulated (the
-    stack cannot run on this machine), from that deployment's log; a real platform is not
-    asked (its logs never say so)."""
-    if not is_loopback(httpx.URL(client.base_url).host):
+    """On a local gateway (loopback, or the embedded `--gateway local`), mark the rows whose
+    latest deployment was only simulated (the stack cannot run on this machine), from that
+    deployment's log; a real platform is not asked (its logs never say so)."""
+    host = httpx.URL(client.base_url).host
+    if not is_loopback(host) and host != httpx.URL(LOCAL_BASE_URL).host:
         return rows
 
     async def mark(row: ServiceStatus) -> ServiceStatus:
