@@ -2,7 +2,7 @@
 to a gateway on the local runtime, really built and started on this machine, answering
 through the local router.
 
-Run: .venv/bin/python benchmarks/runtime.py [--requests 400]
+Run: .venv/bin/python benchmarks/runtime.py [--requests 400] [--cold]
 
 Prints, in one run (the machine is shared: compare ratios within a run, not seconds across):
 
@@ -45,26 +45,44 @@ HOST = "fastapi-links.localhost"
 _DEPENDENCIES = re.compile(r"Dependencies ready after ([\d.]+) s")
 
 
+class FirstRequest:
+    """An ASGI layer noting when the gateway hears from the CLI first (after `reset`): what
+    comes before is the `odplan` process starting (interpreter, imports, manifest, plan)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.at: float | None = None
+
+    def reset(self) -> None:
+        self.at = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.at is None:
+            self.at = time.monotonic()
+        await self.app(scope, receive, send)
+
+
 @contextmanager
-def local_gateway(work: Path) -> Iterator[tuple[str, str, Any]]:
+def local_gateway(work: Path) -> Iterator[tuple[str, str, Any, FirstRequest]]:
     from opendeploy_plan.emulator import EmulatorConfig, create_app
     from opendeploy_plan.emulator.server import serve_in_thread
 
+    # The platform's simulated delays as `odplan gateway serve` has them, except shortened
+    # pending and dependency readiness (the deployment waits for the real servers anyway).
     config = EmulatorConfig(
         db_path=":memory:",
         runtime="local",
         runtime_dir=str(work / "runtime"),
         pending_seconds=0.1,
         dependency_ready_seconds=0.2,
-        auto_domain_delay_seconds=0.2,
-        domain_reconcile_seconds=0.2,
     )
     app = create_app(config)
     runner = app.state.emulator.runner
+    first = FirstRequest(app)
     try:
-        with serve_in_thread(app, wait_for_stop=False) as root:
+        with serve_in_thread(first, wait_for_stop=False) as root:
             app.state.emulator.config.public_url = f"{root}/api"
-            yield f"{root}/api", app.state.emulator.mint_dashboard_token(), runner
+            yield f"{root}/api", app.state.emulator.mint_dashboard_token(), runner, first
     finally:
         runner.close()
 
@@ -91,6 +109,21 @@ def apply(base_url: str, token: str, manifest: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def finish(process: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """Wait for `odplan apply`; its exit code and the CPU seconds it used (user + system: a
+    figure the shared machine's load does not inflate, unlike its wall time)."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_utime + usage.ru_stime
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a running process used so far, from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_bytes()
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def first_answer(port: int, host: str, path: str, expect: str, timeout: float = 900) -> float:
@@ -129,19 +162,27 @@ def phase_seconds(deployment: LocalDeployment) -> dict[str, float]:
     }
 
 
-def p50_ms(port: int, host: str, count: int) -> float:
-    samples = []
-    with httpx.Client(headers={"Host": host}) as client:
+def p50_ms(app_port: int, router_port: int, host: str, count: int) -> tuple[float, float]:
+    """p50 of GET /healthz on the release's own port and through the router, interleaved
+    request by request (a shared machine's load hits both alike), keep-alive each."""
+    direct: list[float] = []
+    routed: list[float] = []
+    with httpx.Client() as one, httpx.Client(headers={"Host": host}) as other:
         for _ in range(count):
-            started = time.perf_counter()
-            client.get(f"http://127.0.0.1:{port}/healthz")
-            samples.append(time.perf_counter() - started)
-    return statistics.median(samples[count // 10 :]) * 1000
+            for client, port, samples in ((one, app_port, direct), (other, router_port, routed)):
+                started = time.perf_counter()
+                client.get(f"http://127.0.0.1:{port}/healthz")
+                samples.append(time.perf_counter() - started)
+    skip = count // 10  # connection set-up and warm-up
+    return statistics.median(direct[skip:]) * 1000, statistics.median(routed[skip:]) * 1000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument(
+        "--cold", action="store_true", help="build with empty caches (a fresh cache folder)"
+    )
     args = parser.parse_args()
     run_as = unprivileged_user()
     if find_postgres(run_as) is None or find_redis(run_as) is None:
@@ -150,14 +191,18 @@ def main() -> None:
     work.chmod(0o755)
     shutil.copytree(EXAMPLE, work / "app", ignore=shutil.ignore_patterns(".opendeploy"))
     manifest = work / "app" / "opendeploy.yaml"
+    if args.cold:
+        os.environ["ODPLAN_RUNTIME_CACHE"] = str(work / "cache")
     try:
-        with local_gateway(work) as (base_url, token, runner):
+        with local_gateway(work) as (base_url, token, runner, heard):
             router = runner.router_port
             started = time.monotonic()
             process = apply(base_url, token, manifest)
             answered = first_answer(router, HOST, "/readyz", "ready")
             total = answered - started
-            if process.wait(300) != 0:
+            cli_start = (heard.at or started) - started
+            code, cpu = finish(process)
+            if code != 0:
                 raise SystemExit("odplan apply failed")
             [first] = [d for d in runner.runtime.deployments() if d.status == "success"]
             phases = phase_seconds(first)
@@ -169,22 +214,29 @@ def main() -> None:
                 f"   odplan overhead                        {overhead:7.2f}  "
                 f"({overhead / total:.1%} of {total:.2f} to the first 200; target <= 10%)"
             )
+            print(
+                f"     of which the odplan process starting  {cli_start:7.2f}  "
+                "(interpreter, imports, manifest: before its first request)"
+            )
+            print(f"     and API calls, uploads and waits      {overhead - cli_start:7.2f}")
+            print(f"   (`odplan apply` used {cpu:.2f} s of CPU in all)")
 
             main_py = work / "app" / "app" / "main.py"
             text = main_py.read_text()
             main_py.write_text(text.replace('{"status": "ok"}', '{"status": "ok v2"}', 1))
+            heard.reset()
             started = time.monotonic()
             wall = time.time()
             process = apply(base_url, token, manifest)
             answered = first_answer(router, HOST, "/healthz", "ok v2")
+            answered_wall = time.time()
             redeploy = answered - started
-            process.wait(300)
+            cli_start = (heard.at or started) - started
+            _, cpu = finish(process)
             second = runner.runtime.current(first.request.service_key)
             warm = phase_seconds(second)
-            print(
-                f"   (the runtime got the deployment {second.started_at - wall:.2f} s after "
-                "`odplan apply` started: the CLI, refresh, plan and upload before it)"
-            )
+            to_runtime = second.started_at - wall
+            on_gateway = answered_wall - second.started_at
             artifact = second.artifact
             port = free_port()
             alone_env = {**os.environ, **second.request.env, **artifact.extra_env}
@@ -200,21 +252,40 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )
             alone_start = first_answer(port, "x", "/healthz", "ok v2") - begun
+            alone_cpu = _cpu_seconds(alone.pid)
             build_alone = warm["install"] + warm["build"]
             baseline = build_alone + alone_start
+            alone.terminate()
+            alone.wait()
             print("2. redeploy after a one-line change, warm caches (seconds)")
             print(f"   odplan apply to the new answer         {redeploy:7.2f}")
+            print(
+                f"     the odplan process starting          {cli_start:7.2f}  "
+                "(before its first request)"
+            )
+            print(
+                f"     refresh, plan, upload, create        {to_runtime - cli_start:7.2f}  "
+                "(until the runtime has the deployment)"
+            )
+            print(
+                f"     the gateway: deployment to answer    {on_gateway:7.2f}  "
+                "(build, start, health check, route switch)"
+            )
+            print(f"   (`odplan apply` used {cpu:.2f} s of CPU in all)")
             print(
                 f"   warm build alone + app start alone     {baseline:7.2f}  "
                 f"(build {build_alone:.2f} + start {alone_start:.2f})"
             )
+            print(f"   (the app used {alone_cpu:.2f} s of CPU to its first answer)")
             ratio = redeploy / baseline
             print(f"   ratio                                  {ratio:7.2f}x (target <= 1.5x)")
+            print(
+                f"   the gateway's part alone               {on_gateway / baseline:7.2f}x "
+                "(deployment created to the new answer)"
+            )
 
-            direct = p50_ms(port, "x", args.requests)
-            routed = p50_ms(router, HOST, args.requests)
-            alone.terminate()
-            alone.wait()
+            assert second.port is not None
+            direct, routed = p50_ms(second.port, router, HOST, args.requests)
             print(f"3. router latency at p50 over {args.requests} keep-alive requests (ms)")
             print(
                 f"   direct {direct:.3f}  through the router {routed:.3f}  "

@@ -20,7 +20,7 @@ from opendeploy_plan.emulator.runner import (
     Observation,
     SimulatedRunner,
 )
-from opendeploy_plan.emulator.store import Store
+from opendeploy_plan.emulator.store import Sealed, Store
 
 # Seeded regions (stable ids so a file database survives restarts with the same ids).
 SEED_REGIONS = (
@@ -74,11 +74,16 @@ def open_context(config: EmulatorConfig, runner: DeploymentRunner | None = None)
         data_dir = Path(tmp.name)
     else:
         data_dir = Path(config.db_path + ".files")
+    # Uploaded and extracted sources are the user's: private to the gateway's user.
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)
     (data_dir / "uploads").mkdir(parents=True, exist_ok=True)
     (data_dir / "projects").mkdir(parents=True, exist_ok=True)
     with store.transaction() as tx:
         if tx.one("SELECT value FROM meta WHERE key='bind_secret'") is None:
-            tx.execute("INSERT INTO meta VALUES ('bind_secret', ?)", (secrets.token_hex(32),))
+            tx.execute(
+                "INSERT INTO meta VALUES ('bind_secret', ?)", (Sealed(secrets.token_hex(32)),)
+            )
         if tx.one("SELECT 1 FROM regions") is None:
             for position, (name, code, status, env) in enumerate(SEED_REGIONS):
                 rid = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{code}.regions.opendeploy.local"))

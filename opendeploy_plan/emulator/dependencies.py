@@ -12,6 +12,7 @@ from opendeploy_plan.emulator.common import random_secret, ts
 from opendeploy_plan.emulator.context import Context
 from opendeploy_plan.emulator.errors import PlatformError, not_found
 from opendeploy_plan.emulator.projects import touch_project
+from opendeploy_plan.emulator.store import Sealed
 from opendeploy_plan.emulator.tenancy import Principal, project_row
 
 DEPENDENCY_PORTS = {
@@ -62,7 +63,7 @@ def create_dependency(ctx: Context, who: Principal, body: dict[str, Any]) -> dic
         ready_at = now + ctx.config.dependency_ready_seconds
         tx.execute(
             "INSERT INTO dependencies VALUES (?,?,?,?,?,NULL)",
-            (did, body["project_id"], json.dumps(data), now, ready_at),
+            (did, body["project_id"], Sealed(json.dumps(data)), now, ready_at),
         )
         touch_project(ctx, tx, body["project_id"])
         return dependency_view(ctx, tx.one("SELECT * FROM dependencies WHERE id=?", (did,)))

@@ -80,6 +80,10 @@ def choose_runner(config: EmulatorConfig) -> DeploymentRunner | None:
     """The runner `config.runtime` asks for; None means the default simulated runner."""
     if config.runtime == "simulate" or (config.runtime == "auto" and runtime_missing()):
         return None
+    # The router serves a host name as soon as its domain row exists: the platform's DNS and
+    # certificate delays are not simulated on top of a real local release.
+    config.auto_domain_delay_seconds = 0.0
+    config.domain_reconcile_seconds = 0.0
     chosen = config.runtime_dir or default_runtime_dir(config.db_path)
     if chosen is not None:
         return LocalRunner(config, Path(chosen), router_port=config.router_port)
@@ -379,9 +383,10 @@ class LocalRunner:
             self.runtime.restore(release, env, secret_values(env))
 
     def _sync(self) -> None:
-        """Keep the router's host names in step with the domains table, and the database
+        """Keep the router's host names in step with the domains table, the database
         servers with the dependencies table (started as soon as a dependency exists, removed
-        with their data when it is deleted)."""
+        with their data when it is deleted), and running releases with their services'
+        memory limits."""
         while not self._stop.wait(_SYNC_SECONDS):
             try:
                 self.sync_hosts()
@@ -390,8 +395,22 @@ class LocalRunner:
                     with ctx.store.transaction() as tx:
                         deps = tx.all("SELECT id, data FROM dependencies")
                     self._sync_databases([(d["id"], json.loads(d["data"])) for d in deps])
+                self.sync_memory_limits()
             except Exception:  # the store is closing: the gateway is stopping
                 return
+
+    def sync_memory_limits(self) -> None:
+        """Enforce a service's memory limit as soon as it changes (a resize without a
+        redeploy), on its running release."""
+        ctx, keys = self._ctx, self.runtime.running_services()
+        if ctx is None or not keys:
+            return
+        with ctx.store.transaction() as tx:
+            rows = tx.all(
+                f"SELECT id, spec FROM services WHERE id IN ({','.join('?' * len(keys))})", keys
+            )
+        for row in rows:
+            self.runtime.resize(row["id"], _memory_limit_mb(json.loads(row["spec"])))
 
     def sync_hosts(self) -> None:
         """Give each service the host names of its domain rows (also the router's refresh

@@ -13,7 +13,7 @@ from opendeploy_plan.emulator.common import clean_path, parse_rfc3339, ts
 from opendeploy_plan.emulator.context import Context
 from opendeploy_plan.emulator.errors import PlatformError
 from opendeploy_plan.emulator.projects import touch_project
-from opendeploy_plan.emulator.store import Transaction
+from opendeploy_plan.emulator.store import Sealed, Transaction
 from opendeploy_plan.emulator.tenancy import Principal, project_row, service_in_project, service_row
 
 DEFAULT_RESOURCES = {
@@ -214,8 +214,8 @@ def create_service(ctx: Context, who: Principal, project_id: str, body: dict[str
                 project_id,
                 name,
                 body["environment"],
-                json.dumps(spec),
-                json.dumps(env),
+                Sealed(json.dumps(spec)),
+                Sealed(json.dumps(env)),
                 now,
                 now,
             ),
@@ -252,7 +252,7 @@ def update_service(
         check_env(spec["build_variables"])
         tx.execute(
             "UPDATE services SET spec=?, updated_at=? WHERE id=?",
-            (json.dumps(spec), ctx.now(), service_id),
+            (Sealed(json.dumps(spec)), ctx.now(), service_id),
         )
         return service_view(ctx, tx, service_row(tx, who, service_id))
 
@@ -289,7 +289,7 @@ def put_env(
         service_in_project(tx, who, project_id, service_id)
         tx.execute(
             "UPDATE services SET env=?, updated_at=? WHERE id=?",
-            (json.dumps(variables), ctx.now(), service_id),
+            (Sealed(json.dumps(variables)), ctx.now(), service_id),
         )
     return _env_view(service_id, variables)
 

@@ -3,15 +3,26 @@ tell which services match it. Returns a `ProjectStatus` for a view to show; prin
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from opendeploy_plan.engine.guest import is_unbound_guest
 from opendeploy_plan.engine.prepare import Prepared, prepare
-from opendeploy_plan.gateway import Credential, GatewayClient
+from opendeploy_plan.gateway import (
+    LOCAL_BASE_URL,
+    Credential,
+    GatewayClient,
+    GatewayError,
+    is_loopback,
+)
 from opendeploy_plan.ops.live import OpsError, choose_environment, find_project
 from opendeploy_plan.ops.preflight import require_credential
 from opendeploy_plan.ops.status import (
@@ -20,6 +31,7 @@ from opendeploy_plan.ops.status import (
     database_rows,
     project_pending,
     service_rows,
+    simulated_because,
 )
 from opendeploy_plan.plan import PlanOptions, new_salt
 from opendeploy_plan.state.hints import refresh_with_hints
@@ -106,7 +118,7 @@ async def read_project_status(
         project_name=observed.project.name,
         project_id=observed.project.id,
         environment=environment,
-        services=service_rows(observed, plan, managed),
+        services=await _mark_simulated(client, service_rows(observed, plan, managed)),
         project_pending=project_pending(plan),
         unmanaged_dependencies=(
             sorted(set(observed.dependencies) - set(dependencies)) if managed is not None else []
@@ -114,3 +126,24 @@ async def read_project_status(
         plan_failed=plan_failed,
         databases=database_rows(observed, plan, dependencies if managed is not None else None),
     )
+
+
+async def _mark_simulated(client: GatewayClient, rows: list[ServiceStatus]) -> list[ServiceStatus]:
+    """On a local gateway (loopback, or the embedded `--gateway local`), mark the rows whose
+    latest deployment was only simulated (the stack cannot run on this machine), from that
+    deployment's log; a real platform is not asked (its logs never say so)."""
+    host = httpx.URL(client.base_url).host
+    if not is_loopback(host) and host != httpx.URL(LOCAL_BASE_URL).host:
+        return rows
+
+    async def mark(row: ServiceStatus) -> ServiceStatus:
+        if not row.deployment_id:
+            return row
+        with contextlib.suppress(GatewayError):
+            logs = await client.deployment_logs(row.deployment_id)
+            messages = (str(x.get("message", "")) for x in logs.logs or [] if isinstance(x, dict))
+            if missing := simulated_because(messages):
+                return dataclasses.replace(row, simulated=missing)
+        return row
+
+    return list(await asyncio.gather(*(mark(row) for row in rows)))

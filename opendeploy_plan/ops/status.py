@@ -5,7 +5,8 @@ database its key, type, status and whether the manifest names it (a database kep
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,6 +18,9 @@ IN_SYNC = "in sync"
 PENDING = "changes pending"
 UNMANAGED = "unmanaged"
 UNKNOWN = "unknown"
+# The local gateway's first log line of a deployment it could only simulate (written by
+# emulator/runtime_bridge.py): "... (missing <what>); its deployment is SIMULATED: ...".
+_SIMULATED = re.compile(r"\(missing (.+)\); its deployment is SIMULATED")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class ServiceStatus:
     pending: tuple[str, ...] = field(default_factory=tuple)
     # The newest successful deployment: what serves traffic ("" when none succeeded).
     serving_id: str = ""
+    # What this machine lacks when the local gateway only simulated the latest deployment.
+    simulated: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -147,3 +153,12 @@ def database_rows(
         kind = dep.type or (managed or {}).get(key, "")
         rows.append(DatabaseStatus(key, dep.id, kind, dep.status, sync))
     return rows
+
+
+def simulated_because(messages: Iterable[str]) -> str:
+    """What the local gateway said it lacks, from a deployment's log messages ("" when the
+    deployment really ran, or on any other gateway)."""
+    for message in messages:
+        if found := _SIMULATED.search(message):
+            return found.group(1)
+    return ""

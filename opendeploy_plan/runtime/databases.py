@@ -25,7 +25,13 @@ from typing import Final
 
 from opendeploy_plan.runtime.logs import LogStream
 from opendeploy_plan.runtime.ports import LOOPBACK, free_port
-from opendeploy_plan.runtime.supervisor import RunAs, Supervised, hand_over, reachable_by
+from opendeploy_plan.runtime.supervisor import (
+    RunAs,
+    Supervised,
+    hand_over,
+    owned_by,
+    reachable_by,
+)
 from opendeploy_plan.runtime.toolchains import find_tool
 
 SUPPORTED: Final = ("postgres", "redis")
@@ -131,6 +137,8 @@ class DatabaseManager:
         self.run_as = run_as
         self._running: dict[str, RunningDatabase] = {}
         self._lock = threading.Lock()
+        # One lock per dependency: a project's PostgreSQL and Redis start side by side.
+        self._starting: dict[str, threading.Lock] = {}
 
     def missing(self, db_type: str) -> str | None:
         """What this machine lacks to run `db_type`, or None when it can."""
@@ -156,14 +164,19 @@ class DatabaseManager:
     ) -> RunningDatabase:
         """The running server for this dependency, starting (and first initialising) it."""
         with self._lock:
+            starting = self._starting.setdefault(dependency_id, threading.Lock())
+        with starting:
             if (running := self.get(dependency_id)) is not None:
                 return running
             if (missing := self.missing(db_type)) is not None:
                 raise DatabaseUnavailable(missing)
             log.add_secrets([credentials.password])
             folder = self.data_root / dependency_id
-            _own(self.data_root, None)
-            self.data_root.chmod(0o711)
+            with self._lock:
+                _own(self.data_root, None)
+                self.data_root.chmod(0o711)
+            if folder.is_dir() and not owned_by(folder, self.run_as):
+                hand_over(folder, self.run_as)  # data of an earlier build user
             _own(folder, self.run_as)
             port_file = folder / "port"
             previous = int(port_file.read_text()) if port_file.is_file() else None
@@ -174,7 +187,8 @@ class DatabaseManager:
             else:
                 process = self._start_redis(folder, port, credentials, log)
             running = RunningDatabase(dependency_id, db_type, port, credentials, process)
-            self._running[dependency_id] = running
+            with self._lock:
+                self._running[dependency_id] = running
             return running
 
     def _wait_ready(self, process: Supervised, ready: object, what: str) -> None:

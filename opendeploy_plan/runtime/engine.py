@@ -30,6 +30,7 @@ from opendeploy_plan.runtime.builder import (
     plan_build,
 )
 from opendeploy_plan.runtime.databases import DatabaseManager
+from opendeploy_plan.runtime.files import write_private
 from opendeploy_plan.runtime.health import wait_until_healthy
 from opendeploy_plan.runtime.logs import LogStream
 from opendeploy_plan.runtime.ports import LOOPBACK, free_port
@@ -38,6 +39,7 @@ from opendeploy_plan.runtime.supervisor import (
     ProcessLedger,
     Supervised,
     hand_over,
+    owned_by,
     unprivileged_user,
 )
 from opendeploy_plan.runtime.toolchains import Toolchains
@@ -56,9 +58,13 @@ _ANY_HOST = re.compile(r"(?<![\d.])0\.0\.0\.0(?![\d.])|(?<=\s)::(?=\s|$)")
 def default_cache_dir() -> Path:
     """The download caches, virtualenvs, node_modules and database templates, shared by every
     local runtime of this user (content-keyed, so sharing is safe). As root the folder must
-    be reachable by the unprivileged build user, hence /var/cache."""
-    if os.geteuid() == 0:
-        return Path("/var/cache/opendeploy/runtime")
+    be reachable and writable by the unprivileged build user, hence /var/cache, one folder
+    per build user (a cache written by one is not writable by another). `ODPLAN_RUNTIME_CACHE`
+    names another folder (a fresh one measures a cold build)."""
+    if asked := os.environ.get("ODPLAN_RUNTIME_CACHE"):
+        return Path(asked)
+    if (run_as := unprivileged_user()) is not None:
+        return Path("/var/cache/opendeploy") / run_as.name
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "opendeploy" / "runtime"
 
@@ -113,6 +119,11 @@ class LocalDeployment:
     process: Supervised | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
+    # The limit in force (the request's, until a resize while running).
+    memory_limit_mb: int | None = None
+
+    def __post_init__(self) -> None:
+        self.memory_limit_mb = self.request.memory_limit_mb
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.done.wait(timeout)
@@ -154,7 +165,9 @@ class LocalRuntime:
         self.root = root
         self.run_as = unprivileged_user()
         root.mkdir(parents=True, exist_ok=True)
-        root.chmod(0o711)
+        # Private to the gateway's user; as root, the build user may only traverse it to its
+        # own artifact and data folders (no listing).
+        root.chmod(0o711 if self.run_as else 0o700)
         self.tools = Toolchains.detect(self.run_as)
         cache = cache_dir or default_cache_dir()
         self.builder = Builder(cache, self.tools, self.run_as)
@@ -217,6 +230,11 @@ class LocalRuntime:
     def current(self, service_key: str) -> LocalDeployment | None:
         return self._current.get(service_key)
 
+    def running_services(self) -> list[str]:
+        """The services that have a release serving now."""
+        with self._lock:
+            return list(self._current)
+
     def releases(self) -> list[Release]:
         """The last successful deployment of each service, as recorded before a restart."""
         return [Release(**entry) for entry in self._read_json(_RELEASES).values()]
@@ -256,6 +274,25 @@ class LocalRuntime:
                 artifact_of=release.deployment_id,
             )
         )
+
+    def resize(self, service_key: str, memory_limit_mb: int | None) -> bool:
+        """Enforce a new memory limit on the service's running release now (a cgroup where
+        writable, else the watchdog's RSS watch: over it, the process is stopped with an
+        out-of-memory line in its logs); the next restart keeps it. False when nothing of
+        that service runs or the limit is unchanged."""
+        with self._lock:
+            current = self._current.get(service_key)
+            if current is None or current.memory_limit_mb == memory_limit_mb:
+                return False
+            current.memory_limit_mb = memory_limit_mb
+            process = current.process
+            release = self._read_json(_RELEASES).get(service_key)
+            if isinstance(release, dict):
+                release["memory_limit_mb"] = memory_limit_mb
+                self._record_release(service_key, Release(**release))
+        if process is None:
+            return False  # a static site: the router serves it, no process to limit
+        return process.set_memory_limit(memory_limit_mb * 2**20 if memory_limit_mb else None)
 
     def cancel(self, deployment_id: str) -> None:
         if (deployment := self._deployments.get(deployment_id)) is not None:
@@ -312,6 +349,8 @@ class LocalRuntime:
         if request.artifact_of is not None:
             folder = artifacts / request.artifact_of
             log.write(f"reusing the build of deployment {request.artifact_of}", phase="building")
+            if not owned_by(folder, self.run_as):
+                hand_over(folder, self.run_as)  # built under another build user
             return Artifact.load(folder)
         deployment.status, deployment.progress = "building", 20
         deployment.error_phase = "building"
@@ -505,9 +544,7 @@ class LocalRuntime:
         return data if isinstance(data, dict) else {}
 
     def _write_json(self, name: str, data: dict[str, Any]) -> None:
-        temp = self.root / f"{name}.tmp"
-        temp.write_text(json.dumps(data, indent=1))
-        temp.replace(self.root / name)
+        write_private(self.root / name, json.dumps(data, indent=1))
 
     def _record_release(self, service_key: str, release: Release | None) -> None:
         with self._lock:

@@ -12,7 +12,10 @@ from typing import Final
 
 LOOPBACK: Final = "127.0.0.1"
 _PROBE_TIMEOUT: Final = 2.0
+# Probe often while a fast app is likely to come up (a redeploy waits on this), then calmly.
 _PROBE_INTERVAL: Final = 0.1
+_FIRST_PROBE_INTERVAL: Final = 0.02
+_FIRST_PROBES_SECONDS: Final = 2.0
 
 
 @dataclass(frozen=True)
@@ -78,5 +81,6 @@ def wait_until_healthy(
                 last = f"GET {health_check_path} answered {status}"
         elif probe_tcp(port):
             return HealthResult(True, f"port {port} accepts connections")
-        time.sleep(_PROBE_INTERVAL)
+        early = time.monotonic() - start < _FIRST_PROBES_SECONDS
+        time.sleep(_FIRST_PROBE_INTERVAL if early else _PROBE_INTERVAL)
     return HealthResult(False, f"no healthy answer on port {port} after {timeout:g} s ({last})")

@@ -4,15 +4,18 @@ Each command runs under `watchdog.py`, a small supervisor process that leads a n
 group and stops that group when the gateway's end of a pipe closes, so even `kill -9` of the
 gateway leaves no orphan. The gateway tracks processes by PID and process group only; nothing
 is ever killed by name. When the gateway runs as root, the command runs as an unprivileged
-user (`nobody`): user code never runs as root.
+user (`odplan-run`, created on first use; `nobody` where it cannot be): user code never runs
+as root.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,10 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from opendeploy_plan.runtime.files import write_private
 from opendeploy_plan.runtime.logs import LogStream, pump_lines
 
 WATCHDOG: Final = Path(__file__).with_name("watchdog.py")
-UNPRIVILEGED_USER: Final = "nobody"
+# The dedicated user for builds and apps when the gateway is root; `nobody` when it cannot be
+# created (no useradd, a read-only /etc). `ODPLAN_RUN_USER` names another existing user.
+RUN_USER: Final = "odplan-run"
+FALLBACK_USER: Final = "nobody"
+RUN_USER_ENV: Final = "ODPLAN_RUN_USER"
 
 
 @dataclass(frozen=True)
@@ -39,11 +47,63 @@ class RunAs:
 
 
 def unprivileged_user() -> RunAs | None:
-    """`nobody` when this process is root (user code must not run as root), else None."""
+    """The user that builds and runs user code when this process is root, else None (user
+    code then runs as this process's own, unprivileged, user)."""
     if os.geteuid() != 0:
         return None
-    entry = pwd.getpwnam(UNPRIVILEGED_USER)
+    return _run_user(os.environ.get(RUN_USER_ENV, ""))
+
+
+@functools.cache
+def _run_user(asked: str) -> RunAs:
+    """`asked` (it must exist and not be root), else `odplan-run` (created as a system user
+    with no home and no login shell the first time), else `nobody`."""
+    if asked:
+        entry = _lookup(asked)
+        if entry is None or entry.pw_uid == 0:
+            raise ValueError(f"{RUN_USER_ENV}={asked}: not an existing unprivileged user")
+        return RunAs(entry.pw_name, entry.pw_uid, entry.pw_gid)
+    entry = _lookup(RUN_USER) or _create_run_user() or _lookup(FALLBACK_USER)
+    if entry is None:
+        raise RuntimeError(f"no unprivileged user to run user code: create {RUN_USER}")
     return RunAs(entry.pw_name, entry.pw_uid, entry.pw_gid)
+
+
+def _lookup(name: str) -> pwd.struct_passwd | None:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        return None
+
+
+def _create_run_user() -> pwd.struct_passwd | None:
+    """Create `odplan-run`; None when this machine does not allow it. Two gateways starting at
+    once may race: whichever loses finds the user the other made."""
+    useradd = shutil.which("useradd") or shutil.which("useradd", path="/usr/sbin:/sbin")
+    if useradd is None:
+        return None
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(
+            [
+                useradd,
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--comment",
+                "odplan local runtime (builds and runs user code)",
+                RUN_USER,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+            check=False,
+        )
+    return _lookup(RUN_USER)
 
 
 def reachable_by(path: Path, run_as: RunAs | None) -> bool:
@@ -78,6 +138,11 @@ def hand_over(path: Path, run_as: RunAs | None) -> None:
         os.lchown(root, run_as.uid, run_as.gid)
         for name in dirs + files:
             os.lchown(os.path.join(root, name), run_as.uid, run_as.gid)
+
+
+def owned_by(path: Path, run_as: RunAs | None) -> bool:
+    """Whether `path` belongs to the run-as user (always true without one)."""
+    return run_as is None or path.lstat().st_uid == run_as.uid
 
 
 def memory_cgroup(label: str) -> str | None:
@@ -130,7 +195,9 @@ class Supervised:
             "uid": run_as.uid if run_as else None,
             "gid": run_as.gid if run_as else None,
             "memory_limit_bytes": memory_limit_bytes,
-            "cgroup": memory_cgroup(label) if memory_limit_bytes else None,
+            # Where writable, a cgroup enforces the limit (joined when a limit is set, at start
+            # or by a resize); elsewhere the watchdog watches the group's RSS.
+            "cgroup": memory_cgroup(f"{label}-{os.getpid()}-{id(self):x}"),
             "watch_fd": read_end,
             "grace": grace_seconds,
             "stop_signal": int(stop_signal),
@@ -152,6 +219,18 @@ class Supervised:
         self.pgid = self._process.pid
         assert self._process.stdout is not None
         self._pump = pump_lines(self._process.stdout, log, phase=phase)
+
+    def set_memory_limit(self, limit_bytes: int | None) -> bool:
+        """Resize the running command's memory limit (None: no limit); the watchdog enforces
+        it at once and says so in the log. False when the command has already ended."""
+        with self._lock:
+            if self._exited():
+                return False
+            try:
+                os.write(self._watch_end, f"memory_limit {limit_bytes or 0}\n".encode())
+            except OSError:
+                return False
+            return True
 
     def _exited(self) -> bool:
         """Whether the watchdog has exited, without reaping it (its PID stays ours)."""
@@ -237,10 +316,7 @@ class ProcessLedger:
         return data if isinstance(data, dict) else {}
 
     def _write(self, data: dict[str, dict[str, object]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_suffix(".tmp")
-        temp.write_text(json.dumps(data))
-        temp.replace(self.path)
+        write_private(self.path, json.dumps(data))
 
     def record(self, process: Supervised) -> None:
         with self._lock:

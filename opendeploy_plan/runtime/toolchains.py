@@ -1,7 +1,7 @@
 """Which host toolchains the local runtime can use, found on PATH and in the usual folders.
 
 A tool only counts when the user that runs user code can execute it (as root, that is
-`nobody`, who cannot reach e.g. a Python under /root/.pyenv).
+the unprivileged build user, who cannot reach e.g. a Python under /root/.pyenv).
 """
 
 from __future__ import annotations

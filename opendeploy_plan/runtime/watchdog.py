@@ -4,8 +4,10 @@ stops the whole group when the gateway goes away.
 Run by file path (`python -I watchdog.py CONFIG_JSON`), stdlib only, so it starts fast and never
 imports user-influenced code. The gateway holds the write end of a pipe whose read end is
 `watch_fd` here; when every copy of the write end closes (the gateway exited or was killed
-with -9), a read returns EOF and the group is stopped. The command's environment is this
-process's environment: secrets travel through `exec`, never through a file.
+with -9), a read returns EOF and the group is stopped. The gateway also writes commands on
+that pipe, one a line: `memory_limit <bytes>` resizes the memory limit of the running
+command (0: none). The command's environment is this process's environment: secrets travel
+through `exec`, never through a file.
 """
 
 from __future__ import annotations
@@ -102,12 +104,43 @@ def _join_cgroup(cgroup: str | None, limit: int | None, pid: int) -> bool:
         return False
 
 
+def _resize_cgroup(cgroup: str, limit: int | None) -> bool:
+    """Set the memory limit of the group's cgroup to `limit` (None: no limit)."""
+    name = "memory.max" if os.path.exists(f"{cgroup}/memory.max") else "memory.limit_in_bytes"
+    value = str(limit) if limit else ("max" if name == "memory.max" else "-1")
+    try:
+        with open(f"{cgroup}/{name}", "w") as handle:
+            handle.write(value)
+        return True
+    except OSError:
+        return False
+
+
+def _commands(buffer: bytes) -> tuple[list[list[str]], bytes]:
+    """Complete lines of the gateway's commands, and what is left of an unfinished one."""
+    *lines, rest = buffer.split(b"\n")
+    return [line.decode(errors="replace").split() for line in lines if line.strip()], rest
+
+
 def _cgroup_oom_killed(cgroup: str) -> bool:
     try:
         with open(f"{cgroup}/memory.events") as handle:
             return any(line.startswith("oom_kill ") and line.split()[1] != "0" for line in handle)
     except OSError:
         return False
+
+
+def _apply_limit(cgroup: str | None, limit: int | None, in_cgroup: bool, pgid: int) -> bool:
+    """Enforce a new limit: in the group's cgroup when it has one (joining every process of
+    the group to a fresh one where writable); otherwise the RSS watch uses it. Whether the
+    group is now in a cgroup."""
+    if in_cgroup and cgroup:
+        return _resize_cgroup(cgroup, limit) or in_cgroup
+    if not cgroup or not limit:
+        return False
+    me = os.getpid()
+    members = [pid for pid in _group_members(pgid) if pid != me]
+    return bool(members) and all(_join_cgroup(cgroup, limit, pid) for pid in members)
 
 
 def main(config: dict[str, Any]) -> int:
@@ -147,6 +180,7 @@ def main(config: dict[str, Any]) -> int:
         child.stdin.close()
     in_cgroup = _join_cgroup(config.get("cgroup"), limit, child.pid)
     next_memory_check = time.monotonic()
+    pending = b""
     while True:
         code = child.poll()
         if code is not None:
@@ -164,10 +198,20 @@ def main(config: dict[str, Any]) -> int:
             ready, _, _ = select.select([watch_fd], [], [], _POLL_SECONDS)
         except InterruptedError:
             continue
-        if ready and not os.read(watch_fd, 64):
-            _say("the gateway went away; stopping")
-            _stop_children(child, pgid, min(grace, 2.0), stop_signal)
-            return 143
+        if ready:
+            data = os.read(watch_fd, 4096)
+            if not data:
+                _say("the gateway went away; stopping")
+                _stop_children(child, pgid, min(grace, 2.0), stop_signal)
+                return 143
+            commands, pending = _commands(pending + data)
+            for command in commands:
+                if command[0] == "memory_limit" and len(command) == 2 and command[1].isdigit():
+                    limit = int(command[1]) or None
+                    in_cgroup = _apply_limit(config.get("cgroup"), limit, in_cgroup, pgid)
+                    shown = f"{limit // 2**20} MiB" if limit else "none"
+                    _say(f"memory limit changed to {shown} while running")
+                    next_memory_check = time.monotonic()
         if limit and not in_cgroup and time.monotonic() >= next_memory_check:
             next_memory_check = time.monotonic() + _MEMORY_POLL_SECONDS
             used = _group_rss_bytes(pgid, os.getpid())
@@ -181,7 +225,11 @@ def main(config: dict[str, Any]) -> int:
 
 
 if __name__ == "__main__":
-    code = main(json.loads(sys.argv[1]))
+    settings = json.loads(sys.argv[1])
+    code = main(settings)
+    if settings.get("cgroup"):
+        with contextlib.suppress(OSError):
+            os.rmdir(settings["cgroup"])  # empty now: its processes are gone
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.close()
     os._exit(code)

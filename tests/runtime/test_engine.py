@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opendeploy_plan.runtime import ServiceSettings
+from opendeploy_plan.runtime import ServiceSettings, unprivileged_user
 from opendeploy_plan.runtime.engine import DeployRequest, LocalDeployment, LocalRuntime
 
 from .conftest import SHARED_CACHE, get_through_router, wait_for
@@ -205,3 +206,43 @@ def test_a_new_runtime_restores_the_last_releases_and_cancel_stops_a_build(
         assert building.wait(10) and building.status == "cancelled"
     finally:
         second.shutdown()
+
+
+def _uids_in_group(pgid: int, leader: int) -> list[int]:
+    """The real uids of the group's processes other than its leader (the watchdog)."""
+    uids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == leader:
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rfind(b")") + 2 :].split()[2]) == pgid:
+            line = next(x for x in status.splitlines() if x.startswith("Uid:"))
+            uids.append(int(line.split()[1]))
+    return uids
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root gateway switches users")
+def test_builds_and_apps_run_as_the_dedicated_unprivileged_user(
+    runtime: LocalRuntime, app_copy: Callable[[str], Path]
+) -> None:
+    run_as = unprivileged_user()
+    assert run_as is not None and run_as.uid != 0
+    # odplan-run where useradd works (this machine), else nobody: never root either way.
+    assert run_as.name in ("odplan-run", "nobody")
+    deployment = deploy(
+        runtime, app_copy("py_app"), "u-1", subdomain="whoami", build_command="id -u > built-by"
+    )
+    assert deployment.status == "success", messages(deployment)
+    assert get_through_router(runtime, "whoami.localhost", "/whoami").text == str(run_as.uid)
+    assert deployment.process is not None and deployment.artifact is not None
+    uids = _uids_in_group(deployment.process.pgid, deployment.process.pid)
+    assert uids and set(uids) == {run_as.uid}, uids
+    built = Path(deployment.artifact.app_dir, "built-by")
+    assert built.read_text().strip() == str(run_as.uid)  # the build ran as that user too
+    assert Path(deployment.artifact.folder).stat().st_uid == run_as.uid
+    assert runtime.builder.cache_dir.stat().st_uid == run_as.uid  # caches are writable by it

@@ -5,9 +5,11 @@ disk or in a log."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from opendeploy_plan.emulator.store import KEY_FILE_ENV, Sealed, Store
 from opendeploy_plan.runtime import find_postgres, find_redis, unprivileged_user
 from tests.conftest import FAST_PHASES, LiveGateway, running_gateway
 from tests.e2e.apply_support import Odplan
@@ -254,8 +257,12 @@ def _alive(pid: int) -> bool:
     return stat[stat.rfind(b")") + 2 :].split()[0] != b"Z"
 
 
-def _serve(work: Path) -> tuple[subprocess.Popen[str], LiveGateway, int]:
-    """`odplan gateway serve --runtime local` as a child; the gateway and its router port."""
+def _serve(
+    work: Path, state: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], LiveGateway, int]:
+    """`odplan gateway serve --runtime local` as a child; the gateway and its router port.
+    `state`: the folder for its database and runtime (default: `work`)."""
+    state = state or work
     gateway = subprocess.Popen(
         [
             sys.executable,
@@ -270,13 +277,14 @@ def _serve(work: Path) -> tuple[subprocess.Popen[str], LiveGateway, int]:
             "--router-port",
             "0",
             "--db",
-            str(work / "gateway.db"),
+            str(state / "gateway.db"),
             "--runtime-dir",
-            str(work / "runtime"),
+            str(state / "runtime"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        env=env or {**os.environ, KEY_FILE_ENV: str(work / "keys" / "gateway.key")},
     )
     assert gateway.stdout is not None
     base = token = router = None
@@ -322,5 +330,177 @@ def test_kill_9_of_the_gateway_leaves_no_child_and_a_restart_serves_again() -> N
         finally:
             again.send_signal(signal.SIGINT)
             again.wait(30)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+SECRET_MANIFEST = """\
+version: 1
+project:
+  name: local-secrets
+dependencies:
+  db:
+    type: mysql
+services:
+  hello:
+    type: web
+    source: hello
+    port: 8000
+    subdomain: hello-secret
+    uses: [db]
+    env:
+      APP_TOKEN: ${{ secrets.APP_TOKEN }}
+      CANARY: ${{ secrets.APP_TOKEN }}
+"""
+
+
+def _stop(gateway: subprocess.Popen[str]) -> str:
+    gateway.send_signal(signal.SIGINT)
+    out, _ = gateway.communicate(timeout=60)
+    return out
+
+
+@pytest.mark.slow
+def test_no_secret_on_any_file_of_the_state_folder_and_a_restart_still_runs_with_it() -> None:
+    """The canary (a manifest secret) and a database password: absent from every file under
+    the state folder (the gateway database, its -wal, uploads, runtime) and every log; the
+    key is outside, 0600; a restarted gateway still starts the app with the secret."""
+    work = reachable_tmp("odplan-gw-secret-")
+    state = work / "state"
+    key = work / "keys" / "gateway.key"
+    env = {**os.environ, "HOME": str(work / "home"), KEY_FILE_ENV: str(key)}
+    try:
+        manifest = project(work / "app", SECRET_MANIFEST, hello="py_app")
+        gateway, live, router = _serve(work, state, env)
+
+        def canary_status(port: int) -> str:
+            return httpx.get(
+                f"http://127.0.0.1:{port}/env", headers={"Host": "hello-secret.localhost"}
+            ).text
+
+        printed = ""
+        try:
+            tool = odplan(live, work, manifest)
+            applied = tool.apply()
+            assert applied.returncode == 0, applied.stdout + applied.stderr
+            assert canary_status(router) == "canary set"
+            logs = tool.run("logs", "hello")
+            printed = applied.stdout + applied.stderr + logs.stdout + logs.stderr
+            live = [p for p in state.rglob("*") if p.is_file() and not p.is_symlink()]
+            assert any(p.name == "gateway.db-wal" for p in live)  # while it runs, too
+            for path in live:
+                assert CANARY.encode() not in path.read_bytes(), path
+        finally:
+            printed += _stop(gateway)
+
+        with_key = Store(str(state / "gateway.db"), key_file=key)
+        with with_key.transaction() as tx:
+            env_text = tx.one("SELECT env FROM services")["env"]  # type: ignore[index]
+            dependency = tx.one("SELECT data FROM dependencies")["data"]  # type: ignore[index]
+        with_key.close()
+        assert CANARY in env_text  # readable with the key...
+        password = json.loads(dependency)["env_vars"]["MYSQL_PASSWORD"]
+        assert len(password) >= 16
+        # ...and on no file of the state folder, nor in odplan's own logs (under its HOME).
+        files = [*state.rglob("*"), *(work / "home").rglob("*")]
+        for secret in (CANARY, password):
+            assert secret not in printed
+            for path in files:
+                if path.is_file() and not path.is_symlink():
+                    assert secret.encode() not in path.read_bytes(), path
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert stat.S_IMODE((state / "gateway.db").stat().st_mode) == 0o600
+        for extra in state.glob("gateway.db-*"):
+            assert stat.S_IMODE(extra.stat().st_mode) == 0o600, extra
+        assert stat.S_IMODE((state / "gateway.db.files").stat().st_mode) == 0o700
+        for name in ("processes.json", "releases.json", "outcomes.json"):
+            assert stat.S_IMODE((state / "runtime" / name).stat().st_mode) == 0o600, name
+
+        again, _, router = _serve(work, state, env)
+        try:
+            assert wait_for(lambda: canary_status(router) == "canary set", timeout=30)
+        finally:
+            _stop(again)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+GO_MANIFEST = """\
+version: 1
+project:
+  name: local-fallback
+services:
+  api:
+    type: web
+    source: api
+    port: 8080
+  hello:
+    type: web
+    source: hello
+    port: 8000
+    subdomain: hello-fallback
+"""
+
+
+@pytest.mark.slow
+def test_a_stack_that_cannot_run_here_is_simulated_and_says_so_in_logs_and_status() -> None:
+    work = reachable_tmp("odplan-gw-go-")
+    try:
+        manifest = project(work / "app", GO_MANIFEST, hello="py_app")
+        api = manifest.parent / "api"
+        api.mkdir()
+        (api / "go.mod").write_text("module example.com/api\n\ngo 1.22\n")
+        (api / "main.go").write_text(
+            'package main\n\nimport "net/http"\n\n'
+            'func main() { http.ListenAndServe(":8080", nil) }\n'
+        )
+        with local_gateway(work / "runtime") as gateway:
+            tool = odplan(gateway, work, manifest)
+            applied = tool.apply()
+            assert applied.returncode == 0, applied.stdout + applied.stderr
+            logs = tool.run("logs", "api", "--build")
+            assert "its deployment is SIMULATED" in logs.stdout, logs.stdout + logs.stderr
+            assert "missing a go toolchain" in logs.stdout
+            status = tool.run("status")
+            assert status.returncode == 0, status.stdout + status.stderr
+            [api_row] = [line for line in status.stdout.splitlines() if line.startswith("api ")]
+            assert "success (simulated)" in api_row
+            [hello_row] = [line for line in status.stdout.splitlines() if line.startswith("hello ")]
+            assert "simulated" not in hello_row  # really built and running
+            assert "api: SIMULATED by the local gateway" in status.stdout
+            assert "missing a go toolchain" in status.stdout
+            as_json = json.loads(tool.run("status", "--json").stdout)
+            simulated = {row["name"]: row["simulated"] for row in as_json["services"]}
+            assert simulated["api"].startswith("a go toolchain") and simulated["hello"] == ""
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_memory_limit_lowered_on_a_running_service_is_enforced_without_a_redeploy() -> None:
+    work = reachable_tmp("odplan-gw-mem-")
+    try:
+        manifest = project(work / "app", ONE_APP_MANIFEST, hello="py_app")
+        with local_gateway(work / "runtime") as gateway:
+            applied = odplan(gateway, work, manifest).apply()
+            assert applied.returncode == 0, applied.stdout + applied.stderr
+            runtime = gateway.emulator.runner.runtime
+            [service_key] = runtime.running_services()
+            release = runtime.current(service_key)
+            assert release is not None and release.process is not None
+            assert release.memory_limit_mb is not None and release.memory_limit_mb >= 1024
+            # A resize as the API's service update stores it (below what the app uses).
+            with gateway.emulator.store.transaction() as tx:
+                row = tx.one("SELECT spec FROM services WHERE id=?", (service_key,))
+                assert row is not None
+                spec = {**json.loads(row["spec"]), "memory_limit": "2Mi"}
+                tx.execute(
+                    "UPDATE services SET spec=? WHERE id=?", (Sealed(json.dumps(spec)), service_key)
+                )
+            assert release.process.wait(10) is not None  # stopped by its limit, no redeploy
+            lines = [line.message for line in release.log.lines()]
+            assert any("memory limit changed to 2 MiB while running" in m for m in lines)
+            assert any("out of memory" in m for m in lines), lines
+            assert runtime.releases()[0].memory_limit_mb == 2  # a restart keeps the new limit
     finally:
         shutil.rmtree(work, ignore_errors=True)

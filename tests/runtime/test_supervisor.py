@@ -119,3 +119,35 @@ def test_ledger_sweeps_what_a_crash_left(tmp_path: Path) -> None:
 def test_unprivileged_user_is_not_root() -> None:
     run_as = unprivileged_user()
     assert run_as is not None and run_as.uid != 0
+
+
+HOLD_100_MIB = "import time\nx = bytearray(100 << 20)\nprint('holding', flush=True)\ntime.sleep(60)"
+
+
+def hold(log: LogStream, limit: int | None) -> Supervised:
+    return Supervised(
+        ["/usr/bin/python3", "-c", HOLD_100_MIB],
+        cwd=Path("/tmp"),
+        env={"PATH": "/usr/bin:/bin"},
+        log=log,
+        phase="runtime",
+        run_as=unprivileged_user(),
+        memory_limit_bytes=limit,
+    )
+
+
+def test_a_limit_lowered_while_running_stops_the_process_with_an_out_of_memory_line() -> None:
+    log = LogStream()
+    process = hold(log, None)  # no limit at start
+    try:
+        assert wait_for(lambda: any(line.message == "holding" for line in log.lines()))
+        assert process.set_memory_limit(512 * 2**20)  # raised: above its 100 MiB, it lives on
+        assert process.wait(1.5) is None
+        assert process.set_memory_limit(48 * 2**20)  # lowered under what it holds
+        assert process.wait(10) == 137
+        messages = [line.message for line in log.lines()]
+        assert any("memory limit changed to 48 MiB while running" in m for m in messages)
+        assert any("out of memory" in m and "limit of 48 MiB" in m for m in messages), messages
+    finally:
+        process.stop(2)
+    assert not process.set_memory_limit(10 * 2**20)  # ended: nothing to resize

@@ -61,6 +61,8 @@ class StatusView(Protocol):
 
 def _cells(row: ServiceStatus) -> tuple[str, ...]:
     state = row.status if row.status in _SETTLED else f"{row.status} {row.progress}%"
+    if row.simulated:
+        state += " (simulated)"
     replicas = "" if row.replicas is None else str(row.replicas)
     serving = "(same)" if row.serving_id and row.serving_id == row.deployment_id else row.serving_id
     return (
@@ -86,7 +88,12 @@ def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def _footer(status: ProjectStatus) -> list[str]:
-    lines = [f"  pending: {item}" for row in status.services for item in row.pending]
+    lines = [
+        f"  {row.name}: SIMULATED by the local gateway, nothing runs (missing {row.simulated})"
+        for row in status.services
+        if row.simulated
+    ]
+    lines += [f"  pending: {item}" for row in status.services for item in row.pending]
     lines += [f"  pending: {item}" for item in status.project_pending]
     if any(r.pending for r in status.services) or status.project_pending:
         lines.append("Run odplan plan for the details.")
