@@ -52,6 +52,8 @@ class DeployReport:
     # Actions of this run that did not succeed (failed, skipped or never started): a failed
     # rename fails the apply though every deployment succeeded.
     failed_actions: tuple[str, ...] = ()
+    # Locally: the note that marks links nothing serves (the in-process, simulated gateway).
+    local_note: str = ""
 
     @property
     def is_bound(self) -> bool:
@@ -67,15 +69,17 @@ class DeployReport:
 
     @property
     def project_url(self) -> str:
-        return f"{dashboard_host(self.gateway)}/projects/{self.project_id}"
+        url = f"{dashboard_host(self.gateway)}/projects/{self.project_id}"
+        return f"{url} {self.local_note}" if self.local_note else url
 
     def bind_url_with_app(self) -> str:
         """The binding URL with `url=<first live URL>` appended, as the skill prints it."""
-        first = next((s.url for s in self.services if s.url), "")
+        first = next((s.url.split(" ")[0] for s in self.services if s.url), "")
         if not self.bind_url or not first:
             return self.bind_url
         separator = "&" if "?" in self.bind_url else "?"
-        return f"{self.bind_url}{separator}url={quote(first, safe='')}"
+        url = f"{self.bind_url}{separator}url={quote(first, safe='')}"
+        return f"{url} {self.local_note}" if self.local_note else url
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -145,16 +149,27 @@ async def read_final_report(
     `bind_url` is the unbound guest's binding URL ("" otherwise). Raises `GatewayError` when
     the read fails; `bare_report` is the fallback.
     """
+    import os
+
+    from opendeploy_plan.engine.local_gateway import SIMULATED_NOTE, local_links
     from opendeploy_plan.state.refresh import refresh
 
     assert prepared.resolution is not None and prepared.resolution.desired is not None
     desired = prepared.resolution.desired
     observed = await refresh(client, desired.project, desired.environment)
+    # The local gateway's links answer on this machine, or are marked as simulated.
+    links = local_links(client.base_url, os.environ)
+    gateway = client.base_url
+    if links is not None and links.record is not None:
+        gateway, bind_url = links.record.api_url, links.page(bind_url)
     services = []
     for name in sorted(desired.services):
         live = observed.services.get(name)
         latest = live.latest_deployment() if live else None
-        url = f"https://{live.domain.domain}" if live and live.domain else ""
+        url = ""
+        if live and live.domain:
+            domain = live.domain.domain
+            url = links.app(domain) if links is not None else f"https://{domain}"
         services.append(
             ServiceOutcome(
                 name=name,
@@ -167,9 +182,10 @@ async def read_final_report(
         project_name=desired.project,
         project_id=observed.project.id if observed.project else "",
         environment=desired.environment,
-        gateway=client.base_url,
+        gateway=gateway,
         services=services,
         bind_url=bind_url,
         log_file=log_file,
         failed_actions=failed_actions(result),
+        local_note=SIMULATED_NOTE if links is not None and links.record is None else "",
     )
