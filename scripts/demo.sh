@@ -34,15 +34,20 @@ fi
 step odplan validate -f "$EXAMPLE"
 "$ODPLAN" validate -f "$EXAMPLE"
 
+# A fresh local gateway behaves as the platform's first deploy: a guest credential (caps, and a
+# bind link to a local account), created with consent; running the demo is that consent.
+if ! "$ODPLAN" whoami --gateway local >/dev/null 2>&1; then
+  step odplan login --guest --gateway local --yes
+  "$ODPLAN" login --guest --gateway local --yes
+fi
+
 step odplan plan --gateway local -f "$EXAMPLE"
 "$ODPLAN" plan --gateway local -f "$EXAMPLE"
 
-# --yes: the first deploy creates a local guest credential (as the platform's first deploy
-# does); that is what running the demo asks for.
-step odplan apply --gateway local --auto-approve --yes -f "$EXAMPLE"
+step odplan apply --gateway local --auto-approve -f "$EXAMPLE"
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
-if ! "$ODPLAN" apply --gateway local --auto-approve --yes --no-color -f "$EXAMPLE" | tee "$report"
+if ! "$ODPLAN" apply --gateway local --auto-approve --no-color -f "$EXAMPLE" | tee "$report"
 then
   printf '\nThe apply failed; the local platform still runs. Stop it with: %s\n' "$STOP"
   exit 1

@@ -146,6 +146,7 @@ def serve(
     from opendeploy_plan.emulator.server import serve_in_thread
     from opendeploy_plan.emulator.state import deployment_fault_from_spec
     from opendeploy_plan.engine.local_platform import (
+        LOCAL_RUNTIME_MARK,
         PlatformRecord,
         remove_record,
         serving,
@@ -215,6 +216,8 @@ def serve(
                 click.echo(f"admin API: {root}/_emulator/")
             click.echo(_runtime_line(emulator.runner, runtime))
             if db_path != ":memory:":
+                if _is_local(emulator.runner):
+                    (Path(db_path).parent / LOCAL_RUNTIME_MARK).touch()
                 write_record(
                     Path(db_path).parent,
                     PlatformRecord(
@@ -350,8 +353,12 @@ def account() -> None:
 
     from opendeploy_plan.engine.local_gateway import mint_local_account
 
+    from opendeploy_plan.gateway import GatewayError
+
     try:
         path = asyncio.run(mint_local_account(os.environ))
+    except GatewayError as error:
+        raise click.ClickException(f"{error.message}\n{error.hint}".rstrip()) from None
     except RuntimeError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Saved a local account token to {path}: --gateway local now acts as an account.")

@@ -25,6 +25,7 @@ from httpx_ws.transport import ASGIWebSocketTransport
 from opendeploy_plan import platform
 from opendeploy_plan.engine.local_platform import (
     DB_NAME,
+    LOCAL_RUNTIME_MARK,
     PlatformRecord,
     live_url,
     running_platform,
@@ -32,6 +33,7 @@ from opendeploy_plan.engine.local_platform import (
 )
 from opendeploy_plan.gateway import (
     LOCAL_BASE_URL,
+    GatewayError,
     LocalEndpoint,
     local_auth_file_path,
     local_dir,
@@ -44,6 +46,7 @@ __all__ = [
     "LocalLinks",
     "in_process_gateway",
     "local_links",
+    "local_page_link",
     "mint_local_account",
 ]
 
@@ -78,6 +81,13 @@ async def in_process_gateway(
         async with _ToPlatform(record) as forward:
             yield LocalEndpoint(forward, lambda: _mint_on_platform(record))
         return
+    if (data_dir / LOCAL_RUNTIME_MARK).exists():
+        raise GatewayError(
+            f"the local platform is stopped, and its state ({data_dir}) holds apps of the "
+            "local runtime that only the running platform can read",
+            hint="Start it with `odplan gateway start` (it serves the last successful "
+            "deployments again), then run this command again.",
+        )
 
     options: dict[str, Any] = {
         "db_path": str(data_dir / DB_NAME),
@@ -166,3 +176,8 @@ def local_links(gateway_url: str, env: Mapping[str, str]) -> LocalLinks | None:
     if gateway_url.rstrip("/") != LOCAL_BASE_URL:
         return None
     return LocalLinks(running_platform(env))
+
+
+def local_page_link(url: str, env: Mapping[str, str]) -> str:
+    """A dashboard or bind link of the local gateway, as it answers on this machine."""
+    return LocalLinks(running_platform(env)).page(url)

@@ -32,6 +32,7 @@ from opendeploy_plan.gateway import local_dir
 
 __all__ = [
     "DB_NAME",
+    "LOCAL_RUNTIME_MARK",
     "LOG_NAME",
     "RECORD_NAME",
     "STOP_COMMAND",
@@ -50,6 +51,10 @@ __all__ = [
 
 DB_NAME = "gateway.sqlite3"
 RECORD_NAME = "platform.json"
+# Left in the state folder by a gateway on the local runtime: its deployments are real
+# processes, which only a running platform can observe (the in-process, simulated gateway
+# then refuses that state rather than misreport it).
+LOCAL_RUNTIME_MARK = "local-runtime"
 LOG_NAME = "platform.log"
 STOP_COMMAND = "odplan gateway stop"
 
