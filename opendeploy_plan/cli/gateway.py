@@ -352,7 +352,6 @@ def account() -> None:
     import asyncio
 
     from opendeploy_plan.engine.local_gateway import mint_local_account
-
     from opendeploy_plan.gateway import GatewayError
 
     try:
