@@ -282,7 +282,12 @@ def _runtime_line(runner: object, asked: str) -> str:
     show_default=True,
     help="As for `serve`: local builds and runs every deployment on this machine.",
 )
-def start(port: int, router_port: int, runtime: str) -> None:
+@click.option(
+    "--runtime-dir",
+    default=None,
+    help="Folder for builds and database data (default as for `serve`).",
+)
+def start(port: int, router_port: int, runtime: str, runtime_dir: str | None) -> None:
     """Start the local platform in the background (state in ~/.opendeploy/local/).
 
     `--gateway local` then talks to it, and its live URLs answer until `odplan gateway stop`.
@@ -290,6 +295,8 @@ def start(port: int, router_port: int, runtime: str) -> None:
     from opendeploy_plan.engine.local_platform import PlatformError, start_platform
 
     args = ["--port", str(port), "--router-port", str(router_port), "--runtime", runtime]
+    if runtime_dir:
+        args += ["--runtime-dir", str(Path(runtime_dir).expanduser().resolve())]
     try:
         record = start_platform(os.environ, serve_args=[*args, "--background"])
     except PlatformError as error:

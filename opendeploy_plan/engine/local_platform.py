@@ -143,10 +143,26 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _is_ours(record: PlatformRecord) -> bool:
+    """The recorded process is alive and still the gateway that wrote the record (a pid the
+    system reused for another program must never be signalled)."""
+    if not _alive(record.pid):
+        return False
+    try:
+        if os.getpgid(record.pid) != record.pgid:
+            return False
+        with open(f"/proc/{record.pid}/cmdline", "rb") as cmdline:
+            return b"gateway\0serve" in cmdline.read()
+    except (ProcessLookupError, PermissionError):
+        return False
+    except OSError:  # no /proc: the pid and process group match
+        return True
+
+
 def serving(folder: Path) -> PlatformRecord | None:
     """The gateway serving the state in `folder`, or None (a stale record is ignored)."""
     record = read_record(folder)
-    if record is None or not _alive(record.pid):
+    if record is None or not _is_ours(record):
         return None
     return record
 
@@ -246,7 +262,7 @@ def stop_platform(env: Mapping[str, str], grace: float = 20.0) -> PlatformRecord
     record = read_record(folder)
     if record is None:
         return None
-    running = _alive(record.pid)
+    running = _is_ours(record)
     if running:
         _stop_group(record.pid, record.pgid, grace=grace)
     with contextlib.suppress(FileNotFoundError):

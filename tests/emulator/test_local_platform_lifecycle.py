@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opendeploy_plan.engine.local_platform import PlatformRecord, live_url, read_record
+from opendeploy_plan.engine.local_platform import (
+    PlatformRecord,
+    live_url,
+    read_record,
+    stop_platform,
+)
 
 GUEST_MANIFEST = """\
 version: 1
@@ -61,9 +65,7 @@ def home(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "home"
     folder.mkdir()
     yield folder
-    record = read_record(folder / ".opendeploy" / "local")
-    if record is not None and alive(record.pid):
-        os.killpg(record.pgid, signal.SIGKILL)
+    stop_platform({"HOME": str(folder)}, grace=5)  # checks the pid is still the platform
 
 
 def start(home: Path) -> PlatformRecord:
