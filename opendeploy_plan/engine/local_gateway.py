@@ -15,9 +15,10 @@ never imports the emulator.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from httpx_ws.transport import ASGIWebSocketTransport
@@ -40,6 +41,9 @@ from opendeploy_plan.gateway import (
     write_auth_file,
 )
 
+if TYPE_CHECKING:
+    from opendeploy_plan.engine.report import DeployReport
+
 __all__ = [
     "LOCAL_TIMINGS",
     "SIMULATED_NOTE",
@@ -47,6 +51,7 @@ __all__ = [
     "in_process_gateway",
     "local_links",
     "local_page_link",
+    "localize_report",
     "mint_local_account",
 ]
 
@@ -181,3 +186,26 @@ def local_links(gateway_url: str, env: Mapping[str, str]) -> LocalLinks | None:
 def local_page_link(url: str, env: Mapping[str, str]) -> str:
     """A dashboard or bind link of the local gateway, as it answers on this machine."""
     return LocalLinks(running_platform(env)).page(url)
+
+
+def localize_report(report: DeployReport, env: Mapping[str, str]) -> DeployReport:
+    """A deploy report of the local gateway with links that answer here (live URLs on the
+    router, dashboard and bind pages on the platform), or marked as simulated when no platform
+    runs. Reports of any other gateway are returned as they are."""
+    links = local_links(report.gateway, env)
+    if links is None:
+        return report
+    services = [
+        dataclasses.replace(s, url=links.app(s.url.removeprefix("https://")))
+        if s.url.startswith("https://")
+        else s
+        for s in report.services
+    ]
+    if links.record is None:
+        return dataclasses.replace(report, services=services, local_note=SIMULATED_NOTE)
+    return dataclasses.replace(
+        report,
+        gateway=links.record.api_url,
+        services=services,
+        bind_url=links.page(report.bind_url) if report.bind_url else "",
+    )

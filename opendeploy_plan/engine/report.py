@@ -151,25 +151,17 @@ async def read_final_report(
     """
     import os
 
-    from opendeploy_plan.engine.local_gateway import SIMULATED_NOTE, local_links
+    from opendeploy_plan.engine.local_gateway import localize_report
     from opendeploy_plan.state.refresh import refresh
 
     assert prepared.resolution is not None and prepared.resolution.desired is not None
     desired = prepared.resolution.desired
     observed = await refresh(client, desired.project, desired.environment)
-    # The local gateway's links answer on this machine, or are marked as simulated.
-    links = local_links(client.base_url, os.environ)
-    gateway = client.base_url
-    if links is not None and links.record is not None:
-        gateway, bind_url = links.record.api_url, links.page(bind_url)
     services = []
     for name in sorted(desired.services):
         live = observed.services.get(name)
         latest = live.latest_deployment() if live else None
-        url = ""
-        if live and live.domain:
-            domain = live.domain.domain
-            url = links.app(domain) if links is not None else f"https://{domain}"
+        url = f"https://{live.domain.domain}" if live and live.domain else ""
         services.append(
             ServiceOutcome(
                 name=name,
@@ -178,14 +170,15 @@ async def read_final_report(
                 url=url,
             )
         )
-    return DeployReport(
+    report = DeployReport(
         project_name=desired.project,
         project_id=observed.project.id if observed.project else "",
         environment=desired.environment,
-        gateway=gateway,
+        gateway=client.base_url,
         services=services,
         bind_url=bind_url,
         log_file=log_file,
         failed_actions=failed_actions(result),
-        local_note=SIMULATED_NOTE if links is not None and links.record is None else "",
     )
+    # The local gateway's links answer on this machine, or are marked as simulated.
+    return localize_report(report, os.environ)

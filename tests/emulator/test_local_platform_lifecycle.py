@@ -191,3 +191,25 @@ def test_live_urls_of_the_router() -> None:
     assert live_url("web.dev.opendeploy.run", record) == "http://web.dev.localhost:8788"
     assert live_url("shop.example.com", record) == "http://shop.example.com:8788"
     assert record.root_url == "http://127.0.0.1:8787"
+
+
+def test_reports_of_the_in_process_gateway_mark_their_links(tmp_path: Path) -> None:
+    from opendeploy_plan.engine.local_gateway import SIMULATED_NOTE, localize_report
+    from opendeploy_plan.engine.report import DeployReport, ServiceOutcome
+    from opendeploy_plan.gateway import LOCAL_BASE_URL
+
+    report = DeployReport(
+        project_name="shop",
+        project_id="p1",
+        environment="production",
+        gateway=LOCAL_BASE_URL,
+        services=[ServiceOutcome("web", "success", "d1", "https://web.opendeploy.run")],
+        bind_url="http://odplan.local/guest/g1?h=s1",
+    )
+    shown = localize_report(report, {"HOME": str(tmp_path)})  # no platform runs there
+    assert shown.services[0].url == "https://web.opendeploy.run (simulated locally, not served)"
+    assert shown.project_url.endswith(SIMULATED_NOTE)
+    assert "url=https%3A%2F%2Fweb.opendeploy.run" in shown.bind_url_with_app()
+    assert shown.bind_url_with_app().endswith(SIMULATED_NOTE)
+    remote = DeployReport("shop", "p1", "production", "https://dashboard.example/api")
+    assert localize_report(remote, {"HOME": str(tmp_path)}) is remote
