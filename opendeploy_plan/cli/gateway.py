@@ -228,6 +228,7 @@ def serve(
                         runtime="local" if _is_local(emulator.runner) else "simulate",
                         db_path=db_path,
                         started_at=time.time(),
+                        admin_token=getattr(app.state, "admin_token", None),
                     ),
                 )
             click.echo("Press Ctrl-C to stop.", err=True)
@@ -321,13 +322,12 @@ def stop() -> None:
 def status(as_json: bool) -> None:
     """Say whether a local platform serves ~/.opendeploy/local/, and where."""
     import json
-    from dataclasses import asdict
 
     from opendeploy_plan.engine.local_platform import running_platform
 
     record = running_platform(os.environ)
     if as_json:
-        shown = asdict(record) if record is not None else {}
+        shown = record.shown() if record is not None else {}
         click.echo(json.dumps({"running": record is not None, **shown}))
         return
     if record is None:

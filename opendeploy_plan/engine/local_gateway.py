@@ -128,7 +128,8 @@ class _ToPlatform(httpx.AsyncBaseTransport):
 
 def _mint_on_platform(record: PlatformRecord) -> str:
     """A dashboard token from the running platform's admin API (loopback only)."""
-    answer = httpx.post(f"{record.root_url}/_emulator/tokens", json={}, timeout=10)
+    headers = {"Authorization": f"Bearer {record.admin_token}"} if record.admin_token else {}
+    answer = httpx.post(f"{record.root_url}/_emulator/tokens", json={}, headers=headers, timeout=10)
     if answer.status_code != 200:
         raise RuntimeError(
             f"the local platform refused to mint an account token ({answer.status_code})"

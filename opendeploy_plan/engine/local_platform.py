@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +78,17 @@ class PlatformRecord:
     runtime: str
     db_path: str
     started_at: float
+    # The admin API's bearer token when the gateway has one (the record is 0600, like
+    # auth.json): `odplan gateway account` mints through it. Never printed.
+    admin_token: str | None = field(default=None, repr=False)
 
     @property
     def root_url(self) -> str:
         return platform.dashboard_host(self.api_url)
+
+    def shown(self) -> dict[str, Any]:
+        """The record without its secret, for `odplan gateway status --json`."""
+        return {k: v for k, v in asdict(self).items() if k != "admin_token"}
 
 
 def default_db(env: Mapping[str, str]) -> Path:
@@ -115,6 +122,7 @@ def read_record(folder: Path) -> PlatformRecord | None:
             runtime=str(raw.get("runtime") or "simulate"),
             db_path=str(raw.get("db_path") or ""),
             started_at=float(raw.get("started_at") or 0),
+            admin_token=raw.get("admin_token") or None,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -129,6 +129,14 @@ def test_gateway_local_talks_to_the_running_platform_in_one_state_folder(home: P
 
     whoami = odplan(home, "whoami", "--gateway", "local", "--json")
     assert json.loads(whoami.stdout)["state"] == "guest pending"
+
+    # Acting as an account through the running platform (its admin API, by the record).
+    account = odplan(home, "gateway", "account")
+    assert account.returncode == 0, account.stdout + account.stderr
+    whoami = odplan(home, "whoami", "--gateway", "local", "--json")
+    assert json.loads(whoami.stdout)["state"] == "dashboard"
+    status = json.loads(odplan(home, "gateway", "status", "--json").stdout)
+    assert "admin_token" not in status, "status never prints a secret"
     assert odplan(home, "gateway", "stop").returncode == 0
 
 
