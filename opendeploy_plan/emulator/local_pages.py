@@ -12,6 +12,7 @@ Both answer only to a loopback Host (the pages are for this machine) and say the
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +24,6 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from opendeploy_plan.emulator.errors import PlatformError
-from opendeploy_plan.gateway import is_loopback
 
 __all__ = ["with_local_pages"]
 
@@ -43,10 +43,21 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     )
 
 
+def _is_loopback(host: str) -> bool:
+    """`localhost`, `*.localhost` or a loopback address (the emulator does not import the
+    client's gateway package, which has the same test)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _loopback_only(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
     async def guarded(request: Request) -> Response:
         host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
-        if not is_loopback(host):
+        if not _is_loopback(host.lower()):
             return _page("Not found", "<p>The local dashboard answers on loopback only.</p>", 404)
         result: Response = await handler(request)
         return result
