@@ -101,8 +101,9 @@ def _record_path(folder: Path) -> Path:
 
 
 def write_record(folder: Path, record: PlatformRecord) -> None:
-    """Say that this process serves the state in `folder` (0600, replaced atomically)."""
-    ensure_private_dir(folder)
+    """Say that this process serves the state in `folder` (0600, replaced atomically). The
+    folder's own mode is left alone: a `--db` folder may hold a runtime folder that the
+    unprivileged build user must traverse."""
     target = _record_path(folder)
     partial = target.with_suffix(".tmp")
     partial.write_text(json.dumps(asdict(record), indent=2) + "\n", encoding="utf-8")
