@@ -293,6 +293,7 @@ def start(port: int, router_port: int, runtime: str, runtime_dir: str | None) ->
 
     `--gateway local` then talks to it, and its live URLs answer until `odplan gateway stop`.
     """
+    from opendeploy_plan.cli.views.platform import show_platform
     from opendeploy_plan.engine.local_platform import PlatformError, start_platform
 
     args = ["--port", str(port), "--router-port", str(router_port), "--runtime", runtime]
@@ -302,7 +303,7 @@ def start(port: int, router_port: int, runtime: str, runtime_dir: str | None) ->
         record = start_platform(os.environ, serve_args=[*args, "--background"])
     except PlatformError as error:
         raise click.ClickException(f"{error}\n{error.hint}".rstrip()) from None
-    _show_platform(record)
+    show_platform(record)
 
 
 @gateway.command()
@@ -321,32 +322,10 @@ def stop() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 def status(as_json: bool) -> None:
     """Say whether a local platform serves ~/.opendeploy/local/, and where."""
-    import json
-
+    from opendeploy_plan.cli.views.platform import show_platform_status
     from opendeploy_plan.engine.local_platform import running_platform
 
-    record = running_platform(os.environ)
-    if as_json:
-        shown = record.shown() if record is not None else {}
-        click.echo(json.dumps({"running": record is not None, **shown}))
-        return
-    if record is None:
-        click.echo("The local platform is not running (start it with `odplan gateway start`).")
-        return
-    _show_platform(record)
-
-
-def _show_platform(record: object) -> None:
-    from opendeploy_plan.engine.local_platform import STOP_COMMAND, PlatformRecord
-
-    assert isinstance(record, PlatformRecord)
-    click.echo(f"Local platform running (pid {record.pid}), runtime: {record.runtime}")
-    click.echo(f"  API:       {record.api_url}")
-    if record.router_port is not None:
-        click.echo(f"  Apps:      http://<subdomain>.localhost:{record.router_port}")
-    click.echo(f"  State:     {Path(record.db_path).parent}")
-    click.echo("  Use it:    odplan apply --gateway local")
-    click.echo(f"  Stop it:   {STOP_COMMAND}")
+    show_platform_status(running_platform(os.environ), as_json=as_json)
 
 
 @gateway.command()
