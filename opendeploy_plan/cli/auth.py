@@ -170,7 +170,7 @@ def _login_guest(
     click.echo(f"Saved a guest credential ({credential.redacted}) to {settings.auth_path}.")
     click.echo(f"Gateway: {settings.url}")
     if credential.bind_url:
-        click.echo(f"Bind URL: {credential.bind_url}")
+        click.echo(f"Bind URL: {_shown(credential.bind_url, settings.local, env)}")
         click.echo("Open it and sign in to link this credential to your account.")
 
 
@@ -222,19 +222,20 @@ def whoami(as_json: bool, gateway_choice: GatewayChoice) -> None:
     env = os.environ
     with gateway_errors():
         settings = gateway_choice.settings(env)
-        if settings.credential is None and not settings.local:
+        if settings.credential is None:  # locally too: a fresh local gateway has none yet
             raise NoCredential(f"no credential for {settings.url} (looked in {settings.auth_path})")
         audit = gateway_choice.audit_log(env)
 
         async def probe() -> tuple[Any, CredentialStatus | None, GatewayError | None]:
             async with connect(settings, env=env, warn=warn) as client:
-                # Locally, connect() may have minted a fresh token: read back what it saved.
+                # Locally, connect() drops a credential the local gateway no longer knows.
                 credential = (
                     resolve_settings("local", env=env).credential
                     if settings.local
                     else settings.credential
                 )
-                assert credential is not None
+                if credential is None:
+                    raise NoCredential(f"no credential for {settings.url}")
                 try:
                     return credential, await probe_credential(client, credential), None
                 except GatewayError as error:
@@ -252,7 +253,9 @@ def whoami(as_json: bool, gateway_choice: GatewayChoice) -> None:
         "kind": credential.kind,
         "state": state,
         "guest_id": credential.guest_id,
-        "bind_url": credential.bind_url if state == "guest pending" else None,
+        "bind_url": _shown(credential.bind_url, settings.local, env)
+        if state == "guest pending"
+        else None,
         "email": status.profile.email if status and status.profile else None,
         "plan": status.profile.plan if status and status.profile else None,
     }
@@ -305,3 +308,12 @@ def logout(yes: bool, gateway_choice: GatewayChoice) -> None:
     gateway_choice.audit_log(env).info("auth.logout", status="ok")
     click.echo(f"Removed {label} from {path}.")
     click.echo("The token still works on the gateway until you revoke it in the dashboard.")
+
+
+def _shown(link: str | None, local: bool, env: Mapping[str, str]) -> str | None:
+    """A local gateway's link as it answers on this machine (or marked as simulated)."""
+    if not link or not local:
+        return link
+    from opendeploy_plan.engine.local_gateway import local_page_link
+
+    return local_page_link(link, env)

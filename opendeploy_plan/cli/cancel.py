@@ -60,6 +60,7 @@ async def _cancel(
     from opendeploy_plan.cli.views.common import show_note
     from opendeploy_plan.cli.views.operation import progress_printer
     from opendeploy_plan.engine.guest import unbound_bind_url
+    from opendeploy_plan.engine.local_gateway import localize_report
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import NothingToCancel, find_in_flight
     from opendeploy_plan.ops.deployments import cancel as do_cancel
@@ -92,4 +93,5 @@ async def _cancel(
             f"deployment {running.id} ended {outcome.deployment.status} before the cancel "
             "took effect"
         )
-    return outcome, outcome.report(settings.url, bind_url, str(audit.path))
+    report = outcome.report(settings.url, bind_url, str(audit.path))
+    return outcome, localize_report(report, os.environ)  # local links answer here

@@ -124,7 +124,12 @@ async def _plan(
         return 1
     view.plan(result)
     if guest:
-        show_guest_note(settings.credential.bind_url if settings.credential else None)
+        bind_url = settings.credential.bind_url if settings.credential else None
+        if bind_url and settings.local:  # as it answers here, or marked as simulated
+            from opendeploy_plan.engine.local_gateway import local_page_link
+
+            bind_url = local_page_link(bind_url, os.environ)
+        show_guest_note(bind_url)
     if out is not None and result.errors:
         show_note(f"The plan has errors; it was not saved to {out}.")
     elif out is not None:

@@ -51,6 +51,7 @@ async def _redeploy(
     from opendeploy_plan.cli.views.common import show_note
     from opendeploy_plan.cli.views.operation import progress_printer
     from opendeploy_plan.engine.guest import unbound_bind_url
+    from opendeploy_plan.engine.local_gateway import localize_report
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import redeploy as do_redeploy
 
@@ -64,4 +65,5 @@ async def _redeploy(
             client, project, service, audit, on_update=progress_printer(service.name)
         )
         bind_url = await unbound_bind_url(client, settings.credential)
-    return outcome, outcome.report(settings.url, bind_url, str(audit.path))
+    report = outcome.report(settings.url, bind_url, str(audit.path))
+    return outcome, localize_report(report, os.environ)  # local links answer here

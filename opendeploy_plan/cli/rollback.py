@@ -63,6 +63,7 @@ async def _rollback(
     from opendeploy_plan.cli.views.common import show_note
     from opendeploy_plan.cli.views.operation import progress_printer
     from opendeploy_plan.engine.guest import unbound_bind_url
+    from opendeploy_plan.engine.local_gateway import localize_report
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import rollback as do_rollback
 
@@ -77,4 +78,5 @@ async def _rollback(
         bind_url = await unbound_bind_url(client, settings.credential)
     if outcome.target is not None:
         show_note(f"Rolled {service.name} back to deployment {outcome.target.id}.")
-    return outcome, outcome.report(settings.url, bind_url, str(audit.path))
+    report = outcome.report(settings.url, bind_url, str(audit.path))
+    return outcome, localize_report(report, os.environ)  # local links answer here

@@ -22,9 +22,11 @@ def status(project_flags: ProjectFlags, gateway_choice: GatewayChoice, as_json: 
     read.
     """
     import os
+    from dataclasses import replace
 
     from opendeploy_plan.cli.views.common import show_diagnostics, show_warning
     from opendeploy_plan.cli.views.status import status_view
+    from opendeploy_plan.engine.local_gateway import local_links
     from opendeploy_plan.engine.prepare import Prepared
     from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.project_status import ProjectStatus, read_project_status
@@ -43,7 +45,7 @@ def status(project_flags: ProjectFlags, gateway_choice: GatewayChoice, as_json: 
     async def read() -> ProjectStatus:
         settings = gateway_choice.settings()
         async with connect(settings, env=os.environ) as client:
-            return await read_project_status(
+            found = await read_project_status(
                 client,
                 prepared=prepared,
                 project_ref=project_flags.project,
@@ -51,6 +53,16 @@ def status(project_flags: ProjectFlags, gateway_choice: GatewayChoice, as_json: 
                 credential=settings.credential,
                 on_planned=planned,
             )
+            # The local gateway's URLs as they answer here (or marked as simulated).
+            links = local_links(client.base_url, os.environ)
+            if links is not None:
+                found.services[:] = [
+                    replace(row, url=links.app(row.url.removeprefix("https://")))
+                    if row.url
+                    else row
+                    for row in found.services
+                ]
+            return found
 
     view.status(run(read()))
     sys.exit(0)

@@ -61,6 +61,8 @@ class DeployReport:
     # Set when success is not "every service's deployment succeeded" (a cancel succeeds when
     # the deployment ends cancelled; a no-op apply changed nothing and still succeeded).
     ok: bool | None = None
+    # Locally: the note that marks links nothing serves (the in-process, simulated gateway).
+    local_note: str = ""
 
     @property
     def is_bound(self) -> bool:
@@ -78,15 +80,17 @@ class DeployReport:
 
     @property
     def project_url(self) -> str:
-        return f"{dashboard_host(self.gateway)}/projects/{self.project_id}"
+        url = f"{dashboard_host(self.gateway)}/projects/{self.project_id}"
+        return f"{url} {self.local_note}" if self.local_note else url
 
     def bind_url_with_app(self) -> str:
         """The binding URL with `url=<first live URL>` appended, as the skill prints it."""
-        first = next((s.url for s in self.services if s.url), "")
+        first = next((s.url.split(" ")[0] for s in self.services if s.url), "")
         if not self.bind_url or not first:
             return self.bind_url
         separator = "&" if "?" in self.bind_url else "?"
-        return f"{self.bind_url}{separator}url={quote(first, safe='')}"
+        url = f"{self.bind_url}{separator}url={quote(first, safe='')}"
+        return f"{url} {self.local_note}" if self.local_note else url
 
     @property
     def title(self) -> str:
@@ -204,6 +208,9 @@ async def read_final_report(
     `bind_url` is the unbound guest's binding URL ("" otherwise). Raises `GatewayError` when
     the read fails; `bare_report` is the fallback.
     """
+    import os
+
+    from opendeploy_plan.engine.local_gateway import localize_report
     from opendeploy_plan.state.refresh import refresh
 
     assert prepared.resolution is not None and prepared.resolution.desired is not None
@@ -222,7 +229,7 @@ async def read_final_report(
                 url=url,
             )
         )
-    return DeployReport(
+    report = DeployReport(
         project_name=desired.project,
         project_id=observed.project.id if observed.project else "",
         environment=desired.environment,
@@ -232,3 +239,5 @@ async def read_final_report(
         log_file=log_file,
         failed_actions=failed_actions(result),
     )
+    # The local gateway's links answer on this machine, or are marked as simulated.
+    return localize_report(report, os.environ)

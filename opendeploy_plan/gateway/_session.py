@@ -52,6 +52,13 @@ from opendeploy_plan.gateway._retry import RetryNotice, RetryPolicy
 
 CONSENT_QUESTION = "opendeploy needs a credential to deploy. Create one now?"
 
+# A fresh local gateway is a first deploy: no credential until a guest one is agreed to.
+LOCAL_FIRST_DEPLOY_HINT = (
+    "`odplan apply --gateway local` offers a guest credential (as the platform's first deploy "
+    "does), or create one now with `odplan login --guest --gateway local`; "
+    "`odplan gateway account` makes the local gateway treat you as an account instead."
+)
+
 
 def consent_body(gateway: str, auth_path: Path) -> str:
     """What the user approves, after auth.md's verbatim consent text."""
@@ -102,9 +109,10 @@ async def connect(
 ) -> AsyncIterator[GatewayClient]:
     """A client for `settings` (its credential unless `credential` or `anonymous` says else).
 
-    In local mode the settings' `local_gateway` is started in-process (files under
-    `~/.opendeploy/local/`) and, unless `mint_local_token` is false, a dashboard token is
-    minted and saved to `~/.opendeploy/local/auth.json` when none is saved.
+    In local mode the settings' `local_gateway` is started (files under `~/.opendeploy/local/`)
+    and, unless `mint_local_token` is false, the saved local credential is checked: one the
+    local gateway no longer knows is removed, with a warning. Nothing is minted: a fresh local
+    gateway is a first deploy (a guest credential behind consent, `ensure_credential`).
     """
     env = os.environ if env is None else env
     warn = warn or (lambda _message: None)
@@ -116,14 +124,24 @@ async def connect(
                     "--gateway local needs the in-process gateway, and this caller gave none",
                     hint="Run `odplan` itself, or pass a URL with --gateway.",
                 )
+            check = not anonymous and mint_local_token
+            missing = NoCredential(
+                f"no credential for the local gateway (looked in {settings.auth_path})",
+                hint=LOCAL_FIRST_DEPLOY_HINT,
+            )
+            if check and chosen is None:
+                raise missing
             directory = local_dir(env)
             ensure_private_dir(directory)
             endpoint = await stack.enter_async_context(
                 settings.local_gateway(directory, local_overrides)
             )
             transport = endpoint.transport
-            if not anonymous and mint_local_token:
+            if check:
                 chosen = await _local_credential(endpoint, chosen, env, warn)
+                if chosen is None:
+                    await stack.aclose()  # raised outside the gateway's own task group
+                    raise missing
         client = GatewayClient(
             settings.url,
             chosen.api_key if chosen else None,
@@ -199,23 +217,27 @@ async def _local_credential(
     saved: Credential | None,
     env: Mapping[str, str],
     warn: Warn,
-) -> Credential:
-    """The local token: the saved one if the local gateway still accepts it, else a new one."""
-    if saved is not None:
-        probe = GatewayClient(
-            LOCAL_BASE_URL, saved.api_key, transport=endpoint.transport, retry=_NO_RETRY
+) -> Credential | None:
+    """The saved local credential if the local gateway still accepts it, else None (a stale
+    one is removed: the next apply offers a new guest credential, as a first deploy does)."""
+    if saved is None:
+        return None
+    probe = GatewayClient(
+        LOCAL_BASE_URL, saved.api_key, transport=endpoint.transport, retry=_NO_RETRY
+    )
+    try:
+        await probe.regions()
+        return saved
+    except Unauthorized:
+        path = local_auth_file_path(env)
+        path.unlink(missing_ok=True)
+        warn(
+            f"the local gateway no longer knows the credential saved in {path}; removed it "
+            "(`odplan apply --gateway local` offers a new guest credential)"
         )
-        try:
-            await probe.regions()
-            return saved
-        except Unauthorized:
-            warn("the local gateway no longer knows the saved local token; minting a new one")
-        finally:
-            await probe.aclose()
-    token = endpoint.mint_token()
-    path = local_auth_file_path(env)
-    write_auth_file(path, api_key=token, gateway=LOCAL_BASE_URL)
-    return Credential(api_key=token, gateway=LOCAL_BASE_URL, source="local", path=path)
+        return None
+    finally:
+        await probe.aclose()
 
 
 _NO_RETRY = RetryPolicy(max_retries=0)
@@ -345,18 +367,13 @@ async def ensure_credential(
 ) -> Credential:
     """The credential to use: the resolved one, or a new guest credential behind consent.
 
-    Raises `ConsentRequired` (and writes nothing) when consent is not given. In local mode a
-    local dashboard token is minted instead, without asking.
+    Raises `ConsentRequired` (and writes nothing) when consent is not given. The local
+    gateway behaves as the platform's first deploy: a guest credential, behind the same
+    consent, saved to `~/.opendeploy/local/auth.json` (`odplan gateway account` saves an
+    account token there instead).
     """
     if settings.credential is not None:
         return settings.credential
-    if settings.local:
-        async with connect(settings, transport=transport, env=env) as _client:
-            pass
-        minted = resolve_settings("local", env=env).credential
-        if minted is None:  # pragma: no cover - connect() always saves one
-            raise NoCredential("the local gateway did not mint a token")
-        return minted
     if not consent.granted(CONSENT_QUESTION):
         if audit:
             audit.error("auth.register", reason="consent_missing")

@@ -52,6 +52,9 @@ def test_init_then_plan_on_the_local_gateway(app: str, tmp_path: Path) -> None:
     for name in set(re.findall(r"secrets\.([A-Z_][A-Z0-9_]*)", written)):
         env[name] = f"value-of-{name}"
 
+    # A fresh local gateway is a first deploy (a guest); api-worker needs an account's caps.
+    account = odplan("gateway", "account", cwd=folder, env=env)
+    assert account.returncode == 0, account.stdout + account.stderr
     plan = odplan("plan", "--gateway", "local", "--detailed-exitcode", cwd=folder, env=env)
     assert plan.returncode == 2, plan.stdout + plan.stderr  # a new project: changes
     assert "+ project" in plan.stdout

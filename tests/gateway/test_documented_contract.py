@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -358,10 +359,11 @@ async def test_update_source_omits_unknown_analysis_values() -> None:
 
 
 def test_the_local_gateway_serves_the_build_log_in_process(tmp_path: Path) -> None:
-    from opendeploy_plan.engine.local_gateway import in_process_gateway
+    from opendeploy_plan.engine.local_gateway import in_process_gateway, mint_local_account
     from opendeploy_plan.gateway import open_client
 
     async def run() -> list[str]:
+        await mint_local_account(os.environ)  # act as an account (a fresh one is a guest)
         async with open_client("local", local_gateway=in_process_gateway) as api:
             region = await api.active_region()
             project = await api.create_project("local-logs", region_id=region.id)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from opendeploy_plan.cli import main
-from opendeploy_plan.engine.local_gateway import in_process_gateway
+from opendeploy_plan.engine.local_gateway import in_process_gateway, mint_local_account
 from opendeploy_plan.gateway import open_client
 from tests.gateway.helpers import make_zip
 
@@ -74,6 +74,7 @@ async def project_names() -> list[str]:
 
 
 def test_local_gateway_runs_in_process_with_its_own_state(home: Path, tmp_path: Path) -> None:
+    asyncio.run(mint_local_account(os.environ))  # opt in: act as an account
     _, statuses = asyncio.run(deploy_locally(make_zip(tmp_path)))
     assert statuses[-1] == "success"
     assert statuses[0] != "success", "a local build takes short but nonzero time"
@@ -91,11 +92,12 @@ def test_local_gateway_runs_in_process_with_its_own_state(home: Path, tmp_path: 
     assert_real_auth_untouched(home)
 
 
-def test_whoami_local_shows_the_local_token(home: Path) -> None:
-    stale = home / ".opendeploy" / "local" / "auth.json"
-    stale.parent.mkdir(parents=True, mode=0o700)
-    stale.write_text(json.dumps({"version": 1, "api_key": "od_k" + "S" * 43}))
-    stale.chmod(0o600)
+def test_whoami_local_shows_the_account_token_after_opting_in(home: Path) -> None:
+    fresh = CliRunner().invoke(main, ["whoami", "--gateway", "local", "--json"])
+    assert fresh.exit_code == 1
+    assert "no credential for the local gateway" in fresh.stderr or "no credential" in fresh.stderr
+    opted = CliRunner().invoke(main, ["gateway", "account"])
+    assert opted.exit_code == 0, opted.output
     result = CliRunner().invoke(main, ["whoami", "--gateway", "local", "--json"])
     assert result.exit_code == 0, result.stderr
     info = json.loads(result.stdout)
@@ -104,13 +106,17 @@ def test_whoami_local_shows_the_local_token(home: Path) -> None:
     assert_real_auth_untouched(home)
 
 
-def test_a_stale_local_token_is_replaced(home: Path) -> None:
+def test_a_stale_local_token_is_removed_not_replaced(home: Path) -> None:
+    from opendeploy_plan.gateway import NoCredential
+
     stale = home / ".opendeploy" / "local" / "auth.json"
     stale.parent.mkdir(parents=True, mode=0o700)
     stale.write_text(json.dumps({"version": 1, "api_key": "od_k" + "S" * 43}))
     stale.chmod(0o600)
-    assert asyncio.run(project_names()) == []
-    assert json.loads(stale.read_text())["api_key"] != "od_k" + "S" * 43
+    with pytest.raises(NoCredential) as raised:
+        asyncio.run(project_names())
+    assert "login --guest --gateway local" in raised.value.hint
+    assert not stale.exists(), "a credential the local gateway does not know is dropped"
     assert_real_auth_untouched(home)
 
 
