@@ -211,11 +211,18 @@ async def read_final_report(
     import os
 
     from opendeploy_plan.engine.local_gateway import localize_report
-    from opendeploy_plan.state.refresh import refresh
+    from opendeploy_plan.state.hints import refresh_with_hints
 
     assert prepared.resolution is not None and prepared.resolution.desired is not None
     desired = prepared.resolution.desired
-    observed = await refresh(client, desired.project, desired.environment)
+    # Through the hint file like every reader, so no database shows as `dependency.<id>`.
+    observed = await refresh_with_hints(
+        client,
+        prepared.load.manifest_dir,
+        desired.project,
+        desired.environment,
+        wanted=tuple(desired.dependencies),
+    )
     services = []
     for name in sorted(desired.services):
         live = observed.services.get(name)
