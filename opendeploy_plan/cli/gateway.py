@@ -17,7 +17,6 @@ from types import FrameType
 
 import click
 
-from opendeploy_plan.fsutil import ensure_private_dir
 from opendeploy_plan.gateway import is_loopback
 
 DEFAULT_DB = "~/.opendeploy/local/gateway.sqlite3"
@@ -162,8 +161,7 @@ def serve(
 
     if db_path != ":memory:":
         try:
-            # A new state folder is 0700 (it holds the database); an existing one is the user's.
-            ensure_private_dir(Path(db_path).expanduser().parent, tighten_existing=False)
+            Path(db_path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise click.ClickException(
                 f"cannot create the folder for --db {db_path}: {exc}"

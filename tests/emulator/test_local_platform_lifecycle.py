@@ -176,8 +176,12 @@ def test_a_fresh_local_gateway_is_a_first_deploy(home: Path, tmp_path: Path) -> 
         "api_key"
     ].startswith("od_k")
     uncapped = odplan(home, "plan", "--gateway", "local", cwd=app)
-    assert uncapped.returncode == 0, uncapped.stdout + uncapped.stderr
     assert "guest cap" not in uncapped.stdout + uncapped.stderr
+    # The account is another tenant than the guest (binding, not this, moves the guest's
+    # projects): its plan creates the project anew, and the plan-time check says the guest's
+    # project still holds the subdomain.
+    assert uncapped.returncode == 1, uncapped.stdout + uncapped.stderr
+    assert "already taken" in uncapped.stdout + uncapped.stderr
 
 
 def test_a_stopped_local_runtime_state_is_refused_clearly(home: Path) -> None:

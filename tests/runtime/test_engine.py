@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -100,6 +101,11 @@ def test_zero_failed_requests_during_a_redeploy(
     worker = threading.Thread(target=hammer)
     worker.start()
     try:
+        # The old release must be seen answering before the switch (a loaded machine may start
+        # the thread late).
+        deadline = time.monotonic() + 20
+        while not answers and not failures and time.monotonic() < deadline:
+            time.sleep(0.01)
         edit(source / "app.py", "python v1", "python v2")
         second = deploy(runtime, source, "z-2", subdomain="steady")
         assert second.status == "success", messages(second)
