@@ -161,9 +161,16 @@ class Odplan:
     def census(self, project: str, environment: str = "production") -> Census:
         async def go() -> Census:
             async with self.client() as client:
-                return await take_census(client, project, environment)
+                return await take_census(client, project, environment, self._dependency_names())
 
         return asyncio.run(go())
+
+    def _dependency_names(self) -> dict[str, str]:
+        """`{id: name}` from the emulator's own rows: the documented profile's status rows are
+        `{id, status}`, and a census must not trust odplan's hint file to name them."""
+        with self.gateway.emulator.store.transaction() as tx:
+            rows = tx.all("SELECT id, data FROM dependencies")
+        return {row["id"]: json.loads(row["data"]).get("display_name", "") for row in rows}
 
 
 def describe(result: subprocess.CompletedProcess[str]) -> str:
@@ -214,7 +221,10 @@ class Census:
 
 
 async def take_census(
-    client: GatewayClient, project: str, environment: str = "production"
+    client: GatewayClient,
+    project: str,
+    environment: str = "production",
+    dependency_names: dict[str, str] | None = None,
 ) -> Census:
     """The project's rows in `environment` (rows that name no environment count in all)."""
 
@@ -251,7 +261,10 @@ async def take_census(
     return Census(
         len(projects),
         Counter(s.name for s in services),
-        Counter(d.display_name or d.name for d in dependencies),
+        Counter(
+            d.display_name or d.name or (dependency_names or {}).get(d.id, d.id)
+            for d in dependencies
+        ),
         rows,
     )
 
