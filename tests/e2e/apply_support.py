@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from opendeploy_plan.gateway import WAIT_SCALE_ENV, GatewayClient
 from opendeploy_plan.plan.stamp import parse_stamp
 from tests.conftest import FAST_PHASES, LiveGateway, running_gateway
@@ -44,20 +42,11 @@ RealGateway = LiveGateway
 # 14). The core flows run against both (the `profile` fixture of tests/e2e/conftest.py).
 PROFILES = ("default", "documented")
 
-# Found by running the fault and crash trials against the documented profile (reported to the
-# lead; not fixed here): its dependency rows are `{id, status}` only, so a dependency create
-# whose answer never arrived (a 5xx, a lost response, a kill -9) cannot be matched to its key on
-# the next run: apply creates it again (duplicates) or hands one database's env to the other's
-# users. Both profiles still run; the documented one is expected to fail until that is fixed.
-UNMATCHED_DEPENDENCY = pytest.mark.xfail(
-    reason="documented profile: a dependency whose create answer was lost is not matched "
-    "to its key (duplicate or swapped env)",
-    strict=False,
-)
-BOTH_PROFILES_DEPENDENCY_XFAIL = [
-    "default",
-    pytest.param("documented", marks=UNMATCHED_DEPENDENCY),
-]
+# The fault and crash trials once failed on the documented profile (a dependency create whose
+# answer was lost could not be matched to its key: duplicates or a swapped env). Fixed by the
+# write-ahead create intents (docs/apply.md, "A database create whose answer is lost"); the
+# name stays for the importers, both profiles now must pass.
+BOTH_PROFILES_DEPENDENCY_XFAIL = list(PROFILES)
 
 
 @contextmanager
