@@ -88,10 +88,11 @@ def record_create_intent(
 
 def record_dependency_hint(
     manifest_dir: Path, project: str, environment: str, key: str, dependency_id: str
-) -> None:
-    """Remember that `dependency_id` is `key` (best effort: an unwritable folder only costs the
-    hint, refresh then attributes by elimination or stops). Replaces the key's intent."""
-    _store(manifest_dir, project, environment, key, dependency_id)
+) -> bool:
+    """Remember that `dependency_id` is `key`, replacing the key's intent. False when it cannot
+    be written (an unwritable folder only costs the hint when no intent was written either:
+    refresh then attributes by elimination or stops)."""
+    return _store(manifest_dir, project, environment, key, dependency_id)
 
 
 def clear_create_intent(manifest_dir: Path, project: str, environment: str, key: str) -> None:

@@ -46,9 +46,16 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         ctx.dependency_ids[key] = created.id
         # The documented status rows are `{id, status}`: only the create answer (or the intent
         # written before it) says which key the id is.
-        record_dependency_hint(
-            ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment, key, created.id
-        )
+        place = (ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment)
+        if not record_dependency_hint(*place, key, created.id) and key in read_pending_creates(
+            *place
+        ):
+            # The intent is on disk but the id is not: the next run would take this database
+            # for a lost create nobody uses and delete it. Stop before any service gets it.
+            raise DependencyFailed(
+                f"dependency.{key} was created ({created.id}) but {HINT_FILE} cannot be written",
+                f"Make {HINT_FILE} writable and run `odplan apply` again.",
+            )
     if created.env_vars:
         ctx.dependency_env[key] = secret_map(created.env_vars)
     want = ctx.desired.dependencies[key]
