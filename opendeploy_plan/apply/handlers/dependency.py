@@ -1,5 +1,9 @@
 """`dependency.<key>`: a database. Create (after looking for one of the same name), delete, or
-replace; then wait until it runs and keep its credentials for the services that use it."""
+replace; then wait until it runs and keep its credentials for the services that use it.
+
+Creates run one at a time, each recorded before it is sent (`state.hints`): when the gateway's
+rows carry no name, the row a lost answer left is the one that was not listed before; its
+credentials cannot be read, so it is deleted and created again before anyone uses it."""
 
 from __future__ import annotations
 
