@@ -13,7 +13,7 @@ from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.manifest import LoadResult, load_manifest, manifest_digest
 from opendeploy_plan.plan import DesiredState, Plan, PlanOptions, make_plan
 from opendeploy_plan.plan.destroy import make_destroy_plan
-from opendeploy_plan.state.hints import read_dependency_hints
+from opendeploy_plan.state.hints import read_dependency_hints, read_pending_creates
 from opendeploy_plan.state.model import ObservedState
 from opendeploy_plan.state.refresh import refresh
 
@@ -92,6 +92,9 @@ async def prepare(
             prepared.load.manifest_dir, desired.project, desired.environment
         ),
         wanted_dependencies=tuple(desired.dependencies),
+        pending_dependencies=tuple(
+            read_pending_creates(prepared.load.manifest_dir, desired.project, desired.environment)
+        ),
     )
     planner: Callable[[DesiredState, ObservedState, PlanOptions], Plan] = (
         make_destroy_plan if destroy else make_plan

@@ -5,6 +5,12 @@ The documented `GET /v1/dependencies/status/:project_id` rows are `{id, status}`
 do not say which manifest key a row is. The create answer does, once, so apply writes
 `{project: {environment: {key: id}}}` here. The gateway stays the source of truth: a hinted id
 that is no longer listed is ignored, and the file holds ids only (never a credential).
+
+A create whose answer never arrives (a 5xx, a lost response, a kill -9) would leave a row
+nobody can name. So apply writes its intent first, fsync'd, in the key's place:
+`{key: {"creating": type, "since": time}}` (write-ahead, no secret). The answer replaces it
+with the id. A row that appears with no name and no hint while exactly one intent is pending is
+that intent's database; apply runs dependency creates one at a time so that at most one is.
 """
 
 from __future__ import annotations
@@ -12,19 +18,39 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opendeploy_plan.gateway import GatewayClient
     from opendeploy_plan.state.model import ObservedState
 
-__all__ = ["HINT_FILE", "read_dependency_hints", "record_dependency_hint", "refresh_with_hints"]
+__all__ = [
+    "HINT_FILE",
+    "PendingCreate",
+    "clear_create_intent",
+    "read_dependency_hints",
+    "read_pending_creates",
+    "record_create_intent",
+    "record_dependency_hint",
+    "refresh_with_hints",
+]
 
 HINT_FILE = Path(".opendeploy") / "dependencies.json"
 
 
-def _load(manifest_dir: Path) -> dict[str, dict[str, dict[str, str]]]:
+@dataclass(frozen=True)
+class PendingCreate:
+    """A dependency create that was sent (or about to be) and whose answer was never recorded."""
+
+    key: str
+    type: str
+    since: str
+
+
+def _load(manifest_dir: Path) -> dict[str, Any]:
     try:
         data = json.loads((manifest_dir / HINT_FILE).read_text())
     except (OSError, ValueError):
@@ -32,29 +58,89 @@ def _load(manifest_dir: Path) -> dict[str, dict[str, dict[str, str]]]:
     return data if isinstance(data, dict) else {}
 
 
+def _keys(manifest_dir: Path, project: str, environment: str) -> dict[str, Any]:
+    environments = _load(manifest_dir).get(project, {})
+    keys = environments.get(environment, {}) if isinstance(environments, dict) else {}
+    return keys if isinstance(keys, dict) else {}
+
+
 def read_dependency_hints(manifest_dir: Path, project: str, environment: str) -> dict[str, str]:
     """`{dependency id: manifest key}` recorded for `project` in `environment`."""
-    keys = _load(manifest_dir).get(project, {}).get(environment, {})
-    if not isinstance(keys, dict):
-        return {}
-    return {str(dep_id): str(key) for key, dep_id in keys.items()}
+    keys = _keys(manifest_dir, project, environment)
+    return {dep_id: str(key) for key, dep_id in keys.items() if isinstance(dep_id, str)}
+
+
+def read_pending_creates(
+    manifest_dir: Path, project: str, environment: str
+) -> dict[str, PendingCreate]:
+    """`{manifest key: intent}` for the creates whose answer was never recorded."""
+    pending: dict[str, PendingCreate] = {}
+    for key, value in _keys(manifest_dir, project, environment).items():
+        if isinstance(value, dict) and isinstance(value.get("creating"), str):
+            pending[str(key)] = PendingCreate(str(key), value["creating"], str(value.get("since")))
+    return pending
+
+
+def record_create_intent(
+    manifest_dir: Path, project: str, environment: str, key: str, dependency_type: str
+) -> bool:
+    """Write (and fsync) "creating `key` (`dependency_type`) now" before the create is sent.
+    False when it cannot be written: the caller then knows a lost answer cannot be named."""
+    since = datetime.now(UTC).isoformat(timespec="seconds")
+    return _store(
+        manifest_dir, project, environment, key, {"creating": dependency_type, "since": since}
+    )
 
 
 def record_dependency_hint(
     manifest_dir: Path, project: str, environment: str, key: str, dependency_id: str
-) -> None:
-    """Remember that `dependency_id` is `key` (best effort: an unwritable folder only costs the
-    hint, refresh then attributes by elimination or stops)."""
+) -> bool:
+    """Remember that `dependency_id` is `key`, replacing the key's intent. False when it cannot
+    be written (an unwritable folder only costs the hint when no intent was written either:
+    refresh then attributes by elimination or stops)."""
+    return _store(manifest_dir, project, environment, key, dependency_id)
+
+
+def clear_create_intent(manifest_dir: Path, project: str, environment: str, key: str) -> None:
+    """Drop `key`'s intent: the create was refused (it made nothing)."""
+    if key not in read_pending_creates(manifest_dir, project, environment):
+        return
+    _store(manifest_dir, project, environment, key, None)
+
+
+def _store(
+    manifest_dir: Path, project: str, environment: str, key: str, value: str | dict[str, str] | None
+) -> bool:
     data = _load(manifest_dir)
-    data.setdefault(project, {}).setdefault(environment, {})[key] = dependency_id
+    environments = data.get(project)
+    if not isinstance(environments, dict):
+        environments = data[project] = {}
+    keys = environments.get(environment)
+    if not isinstance(keys, dict):
+        keys = environments[environment] = {}
+    if value is None:
+        keys.pop(key, None)
+    else:
+        keys[key] = value
     path = manifest_dir / HINT_FILE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        with temporary.open("w") as handle:
+            handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+            handle.flush()
+            # Write-ahead: the intent must be on disk before the create leaves, or a kill -9
+            # right after the send would leave a row nobody can name.
+            os.fsync(handle.fileno())
         os.replace(temporary, path)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
     except OSError:
-        pass
+        return False
+    return True
 
 
 async def refresh_with_hints(
@@ -68,7 +154,8 @@ async def refresh_with_hints(
     """Refresh `project` with its databases named by their manifest keys: every reader that
     shows a database (plan, status, destroy, the final report) goes through here, so none shows
     `dependency.<id>` where the hint file knows the name. `wanted` (the manifest's keys) lets
-    one unnamed row be named by elimination; leave it empty where no manifest is read."""
+    one unnamed row be named by elimination, and a create whose answer was lost (its intent
+    still pending) claims the one unknown row; leave `wanted` empty where no manifest is read."""
     from opendeploy_plan.state.refresh import refresh  # refresh imports this module
 
     return await refresh(
@@ -77,4 +164,5 @@ async def refresh_with_hints(
         environment,
         dependency_hints=read_dependency_hints(manifest_dir, project, environment),
         wanted_dependencies=tuple(wanted),
+        pending_dependencies=tuple(read_pending_creates(manifest_dir, project, environment)),
     )

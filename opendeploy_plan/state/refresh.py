@@ -34,10 +34,12 @@ __all__ = [
     "UnattributedDependencies",
     "dependency_key",
     "in_environment",
+    "is_named",
     "newest_deployments",
     "normal_source_path",
     "refresh",
     "secret_map",
+    "unattributed",
     "unreturned_fields",
 ]
 
@@ -71,12 +73,15 @@ async def refresh(
     *,
     dependency_hints: Mapping[str, str] | None = None,
     wanted_dependencies: Collection[str] = (),
+    pending_dependencies: Collection[str] = (),
 ) -> ObservedState:
     """The live state of the project called `project_name`, seen from `environment`.
 
     `dependency_hints` (`{id: key}`, from `state.hints`) names the rows that carry no name (the
     documented status rows are `{id, status}`); `wanted_dependencies` (the manifest's keys)
-    lets one unnamed row be adopted by elimination."""
+    lets one unnamed row be adopted by elimination; `pending_dependencies` (the keys whose
+    create answer was never recorded, `state.hints.read_pending_creates`) names the one unnamed
+    row such a create left."""
     project = await client.find_project_by_name(project_name)
     if project is None:
         return ObservedState.empty()
@@ -89,6 +94,8 @@ async def refresh(
         environment,
         dependency_hints or {},
         wanted_dependencies,
+        pending_dependencies,
+        project_id=project.id,
     )
     details = await asyncio.gather(
         *(_service_detail(client, project.id, s, environment) for s in chosen.values())
@@ -167,7 +174,8 @@ def _databases(
     return databases, duplicates, strays
 
 
-def _named(dependency: Dependency) -> bool:
+def is_named(dependency: Dependency) -> bool:
+    """Does the row itself say which key it is (the documented status rows do not)?"""
     return bool(dependency.display_name or dependency.name or dependency.dependency_id)
 
 
@@ -176,31 +184,58 @@ def _attribute(
     environment: str,
     hints: Mapping[str, str],
     wanted: Collection[str],
+    pending: Collection[str] = (),
+    *,
+    project_id: str = "<project_id>",
 ) -> list[Dependency]:
-    """Give each unnamed row of `environment` its manifest key: from the hint file, else by
-    elimination when exactly one row and one wanted key are left. Two or more unnamed rows
-    for two or more keys cannot be told apart: stop rather than plan a duplicate database."""
+    """Give each unnamed row of `environment` its manifest key: from the hint file; else, when a
+    create's answer was lost (its intent still pending), the one unnamed row is that create's;
+    else by elimination when exactly one row and one wanted key are left. Anything else cannot
+    be told apart: stop rather than plan a duplicate database or hand one database's variables
+    to another's users.
+
+    A lost create's row whose variables the gateway does not show is left out: no service got
+    its credentials (the hint is written before any service is given them), and they cannot be
+    read, so apply deletes it and creates the database again (`apply.handlers.dependency`)."""
     named = [
-        d.model_copy(update={"display_name": hints[d.id]}) if not _named(d) and d.id in hints else d
+        d.model_copy(update={"display_name": hints[d.id]})
+        if not is_named(d) and d.id in hints
+        else d
         for d in rows
     ]
-    unnamed = [d for d in named if not _named(d) and in_environment(d.environment, environment)]
-    if not unnamed or not wanted:
+    unnamed = [d for d in named if not is_named(d) and in_environment(d.environment, environment)]
+    if not unnamed:
         return named
-    taken = {dependency_key(d) for d in named if _named(d)}
+    taken = {dependency_key(d) for d in named if is_named(d)}
+    intents = sorted(set(pending) - taken)
+    if intents and len(unnamed) == 1 and len(intents) == 1:
+        lost = unnamed[0]
+        if not lost.env_vars:
+            return [d for d in named if d is not lost]
+        adopted = lost.model_copy(update={"display_name": intents[0]})
+        return [adopted if d is lost else d for d in named]
     left = sorted(set(wanted) - taken)
-    if len(unnamed) == 1 and len(left) == 1:
-        adopted = unnamed[0].model_copy(update={"display_name": left[0]})
-        return [adopted if d is unnamed[0] else d for d in named]
-    if not left:
-        return named
-    raise UnattributedDependencies(
-        f"the gateway lists {len(unnamed)} database(s) without a name "
-        f"({', '.join(d.id for d in unnamed)}) and the manifest wants {', '.join(left)}: "
-        "odplan cannot tell which is which",
-        f"Restore {HINT_FILE} (it maps each manifest key to a dependency id, e.g. "
-        '{"<project>": {"<environment>": {"db": "<id>"}}}), or run `odplan import`; odplan '
-        "will not create a second database in their place.",
+    if not intents:
+        if not wanted:
+            return named
+        if len(unnamed) == 1 and len(left) == 1:
+            adopted = unnamed[0].model_copy(update={"display_name": left[0]})
+            return [adopted if d is unnamed[0] else d for d in named]
+        if not left:
+            return named
+    raise unattributed(project_id, [d.id for d in unnamed], sorted(set(left) | set(intents)))
+
+
+def unattributed(project_id: str, ids: Collection[str], keys: Collection[str]) -> OdplanError:
+    """The stop when live databases cannot be told apart: which ids, and how to settle it."""
+    return UnattributedDependencies(
+        f"the gateway lists {len(ids)} database(s) without a name "
+        f"({', '.join(ids)}) and the manifest wants {', '.join(keys) or 'none of them'}: "
+        "odplan cannot tell which is which (nothing was changed)",
+        f"Write the hint by hand in {HINT_FILE} (it maps each manifest key to a dependency id, "
+        'e.g. {"<project>": {"<environment>": {"db": "<id>"}}}), or run `odplan import`; or '
+        f"delete the database(s) that are not yours with `DELETE /v1/dependencies/{project_id}"
+        "/<id>`. odplan will not create a second database in their place.",
     )
 
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from opendeploy_plan.gateway import WAIT_SCALE_ENV, GatewayClient
 from opendeploy_plan.plan.stamp import parse_stamp
 from tests.conftest import FAST_PHASES, LiveGateway, running_gateway
@@ -44,20 +42,11 @@ RealGateway = LiveGateway
 # 14). The core flows run against both (the `profile` fixture of tests/e2e/conftest.py).
 PROFILES = ("default", "documented")
 
-# Found by running the fault and crash trials against the documented profile (reported to the
-# lead; not fixed here): its dependency rows are `{id, status}` only, so a dependency create
-# whose answer never arrived (a 5xx, a lost response, a kill -9) cannot be matched to its key on
-# the next run: apply creates it again (duplicates) or hands one database's env to the other's
-# users. Both profiles still run; the documented one is expected to fail until that is fixed.
-UNMATCHED_DEPENDENCY = pytest.mark.xfail(
-    reason="documented profile: a dependency whose create answer was lost is not matched "
-    "to its key (duplicate or swapped env)",
-    strict=False,
-)
-BOTH_PROFILES_DEPENDENCY_XFAIL = [
-    "default",
-    pytest.param("documented", marks=UNMATCHED_DEPENDENCY),
-]
+# The fault and crash trials once failed on the documented profile (a dependency create whose
+# answer was lost could not be matched to its key: duplicates or a swapped env). Fixed by the
+# write-ahead create intents (docs/apply.md, "A database create whose answer is lost"); the
+# name stays for the importers, both profiles now must pass.
+BOTH_PROFILES_DEPENDENCY_XFAIL = list(PROFILES)
 
 
 @contextmanager
@@ -161,9 +150,16 @@ class Odplan:
     def census(self, project: str, environment: str = "production") -> Census:
         async def go() -> Census:
             async with self.client() as client:
-                return await take_census(client, project, environment)
+                return await take_census(client, project, environment, self._dependency_names())
 
         return asyncio.run(go())
+
+    def _dependency_names(self) -> dict[str, str]:
+        """`{id: name}` from the emulator's own rows: the documented profile's status rows are
+        `{id, status}`, and a census must not trust odplan's hint file to name them."""
+        with self.gateway.emulator.store.transaction() as tx:
+            rows = tx.all("SELECT id, data FROM dependencies")
+        return {row["id"]: json.loads(row["data"]).get("display_name", "") for row in rows}
 
 
 def describe(result: subprocess.CompletedProcess[str]) -> str:
@@ -214,7 +210,10 @@ class Census:
 
 
 async def take_census(
-    client: GatewayClient, project: str, environment: str = "production"
+    client: GatewayClient,
+    project: str,
+    environment: str = "production",
+    dependency_names: dict[str, str] | None = None,
 ) -> Census:
     """The project's rows in `environment` (rows that name no environment count in all)."""
 
@@ -251,7 +250,10 @@ async def take_census(
     return Census(
         len(projects),
         Counter(s.name for s in services),
-        Counter(d.display_name or d.name for d in dependencies),
+        Counter(
+            d.display_name or d.name or (dependency_names or {}).get(d.id, d.id)
+            for d in dependencies
+        ),
         rows,
     )
 

@@ -1,21 +1,35 @@
 """`dependency.<key>`: a database. Create (after looking for one of the same name), delete, or
-replace; then wait until it runs and keep its credentials for the services that use it."""
+replace; then wait until it runs and keep its credentials for the services that use it.
+
+Creates run one at a time, each recorded before it is sent (`state.hints`): when the gateway's
+rows carry no name, the row a lost answer left is the one that was not listed before; its
+credentials cannot be read, so it is deleted and created again before anyone uses it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import weakref
 
 from opendeploy_plan.apply.context import ApplyContext
 from opendeploy_plan.apply.errors import DependencyFailed, ReadBackMismatch
 from opendeploy_plan.apply.polling import PollPolicy, PollTimeout, poll_until
 from opendeploy_plan.apply.race import settle_dependency_race
 from opendeploy_plan.apply.readback import expect, expect_gone
-from opendeploy_plan.apply.reconcile import create_or_find
-from opendeploy_plan.gateway import Dependency, NotFound
+from opendeploy_plan.apply.reconcile import CREATE_ATTEMPTS, create_or_find
+from opendeploy_plan.errors import OdplanError
+from opendeploy_plan.gateway import Conflict, Dependency, GatewayError, NotFound, OutcomeUnknown
 from opendeploy_plan.plan import ActionKind, PlannedAction
 from opendeploy_plan.plan import addresses as addr
-from opendeploy_plan.state.hints import record_dependency_hint
-from opendeploy_plan.state.refresh import dependency_key, secret_map
+from opendeploy_plan.state.hints import (
+    HINT_FILE,
+    clear_create_intent,
+    read_dependency_hints,
+    read_pending_creates,
+    record_create_intent,
+    record_dependency_hint,
+)
+from opendeploy_plan.state.refresh import dependency_key, is_named, secret_map, unattributed
 
 __all__ = ["READY_TIMEOUT", "apply", "wait_ready"]
 
@@ -29,46 +43,26 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         await _delete(ctx, action, key, project_id)
         if action.kind is ActionKind.DELETE:
             return
-    want = ctx.desired.dependencies[key]
-
-    made: list[Dependency] = []
-
-    async def create() -> Dependency:
-        made.append(
-            await ctx.client.create_dependency(
-                project_id,
-                want.type,
-                environment=ctx.desired.environment,
-                template_id=want.template,
-                display_name=key,
-                database_name=want.database_name,
-                username=want.username,
+    # One dependency create at a time: when the rows carry no name, a row that appears after a
+    # lost answer is ours only if no other create was in flight (`state.hints`).
+    async with _create_lock():
+        created = await _create(ctx, action, key, project_id)
+        ctx.dependency_ids[key] = created.id
+        # The documented status rows are `{id, status}`: only the create answer (or the intent
+        # written before it) says which key the id is.
+        place = (ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment)
+        if not record_dependency_hint(*place, key, created.id) and key in read_pending_creates(
+            *place
+        ):
+            # The intent is on disk but the id is not: the next run would take this database
+            # for a lost create nobody uses and delete it. Stop before any service gets it.
+            raise DependencyFailed(
+                f"dependency.{key} was created ({created.id}) but {HINT_FILE} cannot be written",
+                f"Make {HINT_FILE} writable and run `odplan apply` again.",
             )
-        )
-        return made[-1]
-
-    async def find() -> Dependency | None:
-        # By name *in this environment*: staging and production each have their own `db`.
-        rows = (await ctx.client.dependency_status(project_id)).dependencies
-        return next(
-            (d for d in rows if dependency_key(d) == key and ctx.in_environment(d.environment)),
-            None,
-        )
-
-    # Databases are not unique by name on the platform: look first, so an apply running at the
-    # same time (or one whose plan is a little old) does not add a second one.
-    created = await create_or_find(create, find, look_first=action.kind is ActionKind.CREATE)
-    if made and created.id == made[-1].id:
-        # Another apply may have created one at the same time: settle it now, before any
-        # service is pointed at ours.
-        created = await settle_dependency_race(ctx, action, key, created)
-    ctx.dependency_ids[key] = created.id
-    # The documented status rows are `{id, status}`: only this answer says which key the id is.
-    record_dependency_hint(
-        ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment, key, created.id
-    )
     if created.env_vars:
         ctx.dependency_env[key] = secret_map(created.env_vars)
+    want = ctx.desired.dependencies[key]
     ctx.log(
         "setup.dependency_create",
         project_id=project_id,
@@ -131,6 +125,143 @@ async def wait_ready(ctx: ApplyContext, action: PlannedAction, key: str) -> Depe
             "twice in a row, the platform has an infrastructure problem.",
         )
     return row
+
+
+def _create_lock() -> asyncio.Lock:
+    """The run's dependency-create lock (one per event loop: one apply runs in one loop)."""
+    loop = asyncio.get_running_loop()
+    lock = _CREATE_LOCKS.get(loop)
+    if lock is None:
+        lock = _CREATE_LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
+_CREATE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _create(
+    ctx: ApplyContext, action: PlannedAction, key: str, project_id: str
+) -> Dependency:
+    """Create `key`'s database, or adopt the one a lost answer made. Never a second one."""
+    want = ctx.desired.dependencies[key]
+    place = (ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment)
+    listed = await _rows(ctx, project_id)
+    if action.kind is ActionKind.CREATE:
+        # Databases are not unique by name on the platform: look first, so an apply running at
+        # the same time (or one whose plan is a little old) does not add a second one.
+        found = next((d for d in listed if dependency_key(d) == key), None)
+        if found is not None:
+            return found
+    await _drop_lost_create(ctx, action, key, project_id, listed)
+    # The ids listed before the create: a lost answer's row is the one that was not there.
+    known = {d.id for d in listed}
+    made: list[Dependency] = []
+
+    async def create() -> Dependency:
+        if not record_create_intent(*place, key, want.type):
+            ctx.progress(action, f"cannot write {HINT_FILE}: a lost answer cannot be named")
+        try:
+            made.append(
+                await ctx.client.create_dependency(
+                    project_id,
+                    want.type,
+                    environment=ctx.desired.environment,
+                    template_id=want.template,
+                    display_name=key,
+                    database_name=want.database_name,
+                    username=want.username,
+                )
+            )
+        except (OutcomeUnknown, Conflict):
+            raise
+        except GatewayError:
+            clear_create_intent(*place, key)  # refused: it made nothing
+            raise
+        return made[-1]
+
+    async def find() -> Dependency | None:
+        rows = await _rows(ctx, project_id)
+        named = next((d for d in rows if dependency_key(d) == key), None)
+        if named is not None:
+            return named
+        # No name to go by: a row that was not there before the create is ours (creates run
+        # one at a time); two new ones cannot be told apart.
+        new = [d for d in rows if d.id not in known and not is_named(d)]
+        if len(new) > 1:
+            raise _stop(unattributed(project_id, [d.id for d in new], [key]))
+        return new[0] if new else None
+
+    for _ in range(CREATE_ATTEMPTS):
+        created = await create_or_find(create, find, look_first=False)
+        if made and created.id == made[-1].id:
+            # Another apply may have created one at the same time: settle it now, before any
+            # service is pointed at ours.
+            return await settle_dependency_race(ctx, action, key, created)
+        if created.env_vars or is_named(created):
+            return created
+        # Adopted after a lost answer, and its variables cannot be read (the documented rows
+        # carry none): nobody has them yet, so delete it and create it again.
+        await _delete_unread(ctx, action, key, project_id, created.id)
+        known.add(created.id)
+    raise DependencyFailed(
+        f"dependency.{key}: every create's answer was lost ({CREATE_ATTEMPTS} tries)",
+        "Check the network to the gateway and run `odplan apply` again.",
+    )
+
+
+async def _rows(ctx: ApplyContext, project_id: str) -> list[Dependency]:
+    """This environment's dependency rows, with their hinted keys (none for unknown ids)."""
+    rows = (await ctx.client.dependency_status(project_id)).dependencies
+    hints = read_dependency_hints(
+        ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment
+    )
+    return [
+        d.model_copy(update={"display_name": hints[d.id]})
+        if not is_named(d) and d.id in hints
+        else d
+        for d in rows
+        if ctx.in_environment(d.environment)
+    ]
+
+
+async def _drop_lost_create(
+    ctx: ApplyContext, action: PlannedAction, key: str, project_id: str, rows: list[Dependency]
+) -> None:
+    """A previous run's create of `key` whose answer never came (its intent is still pending)
+    left one unnamed row: refresh left it out because its variables cannot be read. Delete it
+    before creating again, so there is no second database."""
+    pending = read_pending_creates(
+        ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment
+    )
+    if key not in pending:
+        return
+    ours = set(ctx.dependency_ids.values())
+    unknown = [d for d in rows if not is_named(d) and d.id not in ours]
+    if len(unknown) > 1:
+        raise _stop(unattributed(project_id, [d.id for d in unknown], [key]))
+    if unknown and not unknown[0].env_vars:
+        await _delete_unread(ctx, action, key, project_id, unknown[0].id)
+
+
+async def _delete_unread(
+    ctx: ApplyContext, action: PlannedAction, key: str, project_id: str, dependency_id: str
+) -> None:
+    with contextlib.suppress(NotFound):
+        await ctx.client.delete_dependency(project_id, dependency_id)
+    ctx.progress(
+        action,
+        f"a create whose answer was lost left {dependency_id}; its credentials cannot be "
+        "read: deleted, creating again",
+    )
+    ctx.log(
+        "apply.dependency_lost_create", project_id=project_id, dependency=key, deleted=dependency_id
+    )
+
+
+def _stop(error: OdplanError) -> DependencyFailed:
+    return DependencyFailed(error.message, error.hint)
 
 
 def _key(action: PlannedAction) -> str:
