@@ -80,6 +80,9 @@ ROOMS: dict[str, Room] = {
             "tests/source/test_manifest_not_source.py",
             "tests/source/test_rules_git_oracle.py",
             "tests/source/test_env_files_never_uploaded.py",
+            # The walker's listing cache (_select._replay) and its link handling.
+            "tests/source/test_listing_cache.py",
+            "tests/source/test_credentials_and_names.py",
         ),
     ),
     "gateway": Room(
