@@ -42,12 +42,6 @@ RealGateway = LiveGateway
 # 14). The core flows run against both (the `profile` fixture of tests/e2e/conftest.py).
 PROFILES = ("default", "documented")
 
-# The fault and crash trials once failed on the documented profile (a dependency create whose
-# answer was lost could not be matched to its key: duplicates or a swapped env). Fixed by the
-# write-ahead create intents (docs/apply.md, "A database create whose answer is lost"); the
-# name stays for the importers, both profiles now must pass.
-BOTH_PROFILES_DEPENDENCY_XFAIL = list(PROFILES)
-
 
 @contextmanager
 def real_gateway(**overrides: Any) -> Iterator[RealGateway]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.apply_support import (
-    BOTH_PROFILES_DEPENDENCY_XFAIL,
+    PROFILES,
     Odplan,
     describe,
     real_gateway,
@@ -42,7 +42,7 @@ def _fresh(tmp_path: Path, name: str) -> tuple[Path, Path]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # 20 trials of 3 child processes each; a loaded CI box is slow
-@pytest.mark.parametrize("profile", BOTH_PROFILES_DEPENDENCY_XFAIL)
+@pytest.mark.parametrize("profile", PROFILES)
 def test_kill_9_at_random_moments_then_apply_again_converges_without_duplicates(
     profile: str, tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.apply_support import (
-    BOTH_PROFILES_DEPENDENCY_XFAIL,
+    PROFILES,
     Odplan,
     apply_until_clean,
     assert_no_canary,
@@ -26,7 +26,7 @@ MAX_RUNS = 8
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("profile", BOTH_PROFILES_DEPENDENCY_XFAIL)
+@pytest.mark.parametrize("profile", PROFILES)
 def test_repeated_applies_through_faults_converge_without_duplicates(
     profile: str, tmp_path: Path
 ) -> None:
@@ -67,7 +67,7 @@ CREATES = (
 )
 
 
-@pytest.mark.parametrize("profile", BOTH_PROFILES_DEPENDENCY_XFAIL)
+@pytest.mark.parametrize("profile", PROFILES)
 def test_every_create_whose_response_is_lost_is_found_not_repeated(
     profile: str, tmp_path: Path
 ) -> None:
