@@ -125,9 +125,12 @@ def _refresh_unmutated(work: Path, mutated: set[str]) -> None:
             shutil.copy2(source, target)
 
 
-def _prepare(name: str, room: Room) -> Path | None:
-    """The room's scratch copy with its mutmut config; None when it has nothing to mutate."""
+def _prepare(name: str, room: Room, only: list[str]) -> Path | None:
+    """The room's scratch copy with its mutmut config; None when it has nothing to mutate.
+    `only` (globs) narrows the files mutated, for work on one part of a room."""
     mutate = [m for m in _existing(room.mutate) if m.endswith(".py")]
+    if only:
+        mutate = [m for m in mutate if any(fnmatch.fnmatch(m, o) for o in only)]
     tests = _existing(room.tests)
     if not mutate or not tests:
         return None
@@ -265,6 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--no-diffs", action="store_true", help="list survivors without diffs")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="mutate only the room's files matching GLOB (repeatable; use its own "
+        "ODPLAN_MUTATION_DIR, since the scratch copy remembers what it mutated)",
+    )
     args = parser.parse_args(argv)
     if not MUTMUT.exists():
         print("mutmut is not installed: .venv/bin/pip install -e '.[mutation]'", file=sys.stderr)
@@ -276,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.rooms or list(ROOMS):
         room = ROOMS[name]
         print(f"== {name}")
-        work = _prepare(name, room)
+        work = _prepare(name, room, args.only)
         if work is None:
             print("    nothing to mutate or no tests: skipped")
             continue
