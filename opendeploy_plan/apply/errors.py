@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
 from opendeploy_plan.errors import OdplanError
+
+# What asked for a service delete: the way out differs (see ServiceDeleteUnsupported).
+DeleteCause = Literal["replace", "prune", "destroy"]
 
 
 class ApplyError(OdplanError):
@@ -30,23 +35,30 @@ class ReadBackMismatch(ApplyError):
 
 class ServiceDeleteUnsupported(ApplyError):
     """`DELETE /v1/services/:id` answered 404 while the service still exists: the gateway does
-    not expose the route (it is not in the platform's documents)."""
+    not expose the route (it is not in the platform's documents). `why` is what asked for the
+    delete: the way out differs for a replacement, a prune and a destroy."""
 
-    def __init__(self, service: str, *, replace: bool) -> None:
-        why = "replace" if replace else "delete"
+    _NEXT: ClassVar[dict[str, str]] = {
+        "replace": (
+            "Delete service {s} by hand in the dashboard, then run `odplan apply` again to "
+            "create it anew; or undo the manifest change that forces the replacement."
+        ),
+        "prune": (
+            "Delete service {s} by hand in the dashboard, or leave it out of the prune set "
+            "(run without `--prune`, or with `--exclude service.{s}`)."
+        ),
+        "destroy": (
+            "Delete service {s} by hand in the dashboard, then run `odplan destroy` again "
+            "for what is left."
+        ),
+    }
+
+    def __init__(self, service: str, *, why: DeleteCause) -> None:
+        verb = "replace" if why == "replace" else "delete"
         super().__init__(
-            f"cannot {why} service {service}: the gateway does not support deleting a service "
+            f"cannot {verb} service {service}: the gateway does not support deleting a service "
             "through the API (DELETE /v1/services/:id answered 404 page not found)",
-            (
-                f"Delete service {service} by hand in the dashboard, then run `odplan apply` "
-                "again to create it anew; or undo the manifest change that forces the "
-                "replacement."
-            )
-            if replace
-            else (
-                f"Delete service {service} by hand in the dashboard, or leave it out of the "
-                f"prune set (run without `--prune`, or with `--exclude service.{service}`)."
-            ),
+            self._NEXT[why].format(s=service),
         )
         self.service = service
 

@@ -175,6 +175,9 @@ def test_against_the_documented_gateway_destroy_fails_naming_what_to_do_by_hand(
         assert destroyed.returncode == 1, describe(destroyed)
         assert "does not support deleting a service through the API" in destroyed.stderr
         assert "by hand in the dashboard" in destroyed.stderr
+        # The way out is destroy's own: no `--prune` advice to a command that has no such flag.
+        assert "then run `odplan destroy` again" in destroyed.stderr, describe(destroyed)
+        assert "--prune" not in destroyed.stderr, describe(destroyed)
         assert "Traceback" not in destroyed.stderr
         assert "Destroy complete" not in destroyed.stderr
         after = live(gateway)

@@ -8,7 +8,12 @@ from typing import Any
 
 from opendeploy_plan import platform
 from opendeploy_plan.apply.context import ApplyContext
-from opendeploy_plan.apply.errors import ApplyError, ReadBackMismatch, ServiceDeleteUnsupported
+from opendeploy_plan.apply.errors import (
+    ApplyError,
+    DeleteCause,
+    ReadBackMismatch,
+    ServiceDeleteUnsupported,
+)
 from opendeploy_plan.apply.readback import (
     check_settings,
     expect_gone,
@@ -17,7 +22,13 @@ from opendeploy_plan.apply.readback import (
 )
 from opendeploy_plan.apply.reconcile import create_or_find
 from opendeploy_plan.gateway import NotFound, Service
-from opendeploy_plan.plan import ActionKind, DesiredService, PlannedAction, resolve_variables
+from opendeploy_plan.plan import (
+    ActionKind,
+    ActionReason,
+    DesiredService,
+    PlannedAction,
+    resolve_variables,
+)
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.state.refresh import unreturned_fields
 
@@ -94,6 +105,13 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
     )
 
 
+def _delete_cause(action: PlannedAction) -> DeleteCause:
+    """What asked for the delete, for the way out the error names."""
+    if action.kind is ActionKind.REPLACE:
+        return "replace"
+    return "destroy" if action.reason is ActionReason.DESTROY else "prune"
+
+
 async def _delete(ctx: ApplyContext, action: PlannedAction, name: str, project_id: str) -> None:
     existing = ctx.service_ids.get(name)
     if not existing:
@@ -104,9 +122,7 @@ async def _delete(ctx: ApplyContext, action: PlannedAction, name: str, project_i
         # `DELETE /v1/services/:id` is not in the documents: a 404 while the service is still
         # listed means the gateway has no such route, not that the service is already gone.
         if await ctx.find_service(project_id, name) is not None:
-            raise ServiceDeleteUnsupported(
-                name, replace=action.kind is ActionKind.REPLACE
-            ) from None
+            raise ServiceDeleteUnsupported(name, why=_delete_cause(action)) from None
     expect_gone(action.address, await ctx.find_service(project_id, name) is not None)
     ctx.service_ids.pop(name, None)
     ctx.log("operate.service_delete", project_id=project_id, service=name)
