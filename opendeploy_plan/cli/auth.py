@@ -168,7 +168,7 @@ def _login_guest(
 
     credential = asyncio.run(register())
     click.echo(f"Saved a guest credential ({credential.redacted}) to {settings.auth_path}.")
-    click.echo(f"Gateway: {settings.url}")
+    click.echo(f"Gateway: {_gateway_shown(settings, env)}")
     if credential.bind_url:
         click.echo(f"Bind URL: {_shown(credential.bind_url, settings.local, env)}")
         click.echo("Open it and sign in to link this credential to your account.")
@@ -196,12 +196,12 @@ def _login_token(settings: GatewaySettings, token: str, audit: AuditLog) -> None
     except Unauthorized as error:
         audit.error("auth.login", reason="rejected", gateway=settings.url)
         fail(
-            f"the gateway at {settings.url} rejected this token; nothing was saved",
+            f"{_gateway_name(settings)} rejected this token; nothing was saved",
             f"Check that the token belongs to this gateway ({error.reason}).",
         )
     write_auth_file(settings.auth_path, api_key=token, gateway=settings.url)
     audit.info("auth.login", status="ok", gateway=settings.url, kind=credential.kind)
-    click.echo(f"Saved {redact(token)} for {settings.url} to {settings.auth_path}.")
+    click.echo(f"Saved {redact(token)} for {_gateway_name(settings)} to {settings.auth_path}.")
 
 
 @click.command()
@@ -223,7 +223,9 @@ def whoami(as_json: bool, gateway_choice: GatewayChoice) -> None:
     with gateway_errors():
         settings = gateway_choice.settings(env)
         if settings.credential is None:  # locally too: a fresh local gateway has none yet
-            raise NoCredential(f"no credential for {settings.url} (looked in {settings.auth_path})")
+            raise NoCredential(
+                f"no credential for {_gateway_name(settings)} (looked in {settings.auth_path})"
+            )
         audit = gateway_choice.audit_log(env)
 
         async def probe() -> tuple[Any, CredentialStatus | None, GatewayError | None]:
@@ -235,7 +237,7 @@ def whoami(as_json: bool, gateway_choice: GatewayChoice) -> None:
                     else settings.credential
                 )
                 if credential is None:
-                    raise NoCredential(f"no credential for {settings.url}")
+                    raise NoCredential(f"no credential for {_gateway_name(settings)}")
                 try:
                     return credential, await probe_credential(client, credential), None
                 except GatewayError as error:
@@ -248,6 +250,7 @@ def whoami(as_json: bool, gateway_choice: GatewayChoice) -> None:
     info: dict[str, Any] = {
         "gateway": settings.url,
         "local": settings.local,
+        "address": _gateway_shown(settings, env),
         "source": source[credential.source],
         "key": credential.redacted,
         "kind": credential.kind,
@@ -308,6 +311,21 @@ def logout(yes: bool, gateway_choice: GatewayChoice) -> None:
     gateway_choice.audit_log(env).info("auth.logout", status="ok")
     click.echo(f"Removed {label} from {path}.")
     click.echo("The token still works on the gateway until you revoke it in the dashboard.")
+
+
+def _gateway_name(settings: GatewaySettings) -> str:
+    """The gateway in a sentence: a local credential is saved under a placeholder URL that
+    nothing serves, so it is never shown."""
+    return "the local gateway" if settings.local else f"the gateway at {settings.url}"
+
+
+def _gateway_shown(settings: GatewaySettings, env: Mapping[str, str]) -> str:
+    """The gateway as a person can reach it: a local one by where it really answers."""
+    if not settings.local:
+        return settings.url
+    from opendeploy_plan.engine.local_gateway import local_address
+
+    return local_address(env)
 
 
 def _shown(link: str | None, local: bool, env: Mapping[str, str]) -> str | None:

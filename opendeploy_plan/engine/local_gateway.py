@@ -49,6 +49,7 @@ __all__ = [
     "SIMULATED_NOTE",
     "LocalLinks",
     "in_process_gateway",
+    "local_address",
     "local_links",
     "local_page_link",
     "localize_report",
@@ -182,6 +183,16 @@ def local_links(gateway_url: str, env: Mapping[str, str]) -> LocalLinks | None:
     if gateway_url.rstrip("/") != LOCAL_BASE_URL:
         return None
     return LocalLinks(running_platform(env))
+
+
+def local_address(env: Mapping[str, str]) -> str:
+    """Where the local gateway answers, for a person to read: the background platform's API,
+    or the in-process gateway (never the placeholder base URL a local credential is saved
+    under, which nothing serves)."""
+    record = running_platform(env)
+    if record is None:
+        return "local, in-process (each command runs its own; `odplan gateway start` keeps one)"
+    return f"local, {record.api_url}"
 
 
 def local_page_link(url: str, env: Mapping[str, str]) -> str:

@@ -129,6 +129,12 @@ def test_gateway_local_talks_to_the_running_platform_in_one_state_folder(home: P
 
     whoami = odplan(home, "whoami", "--gateway", "local", "--json")
     assert json.loads(whoami.stdout)["state"] == "guest pending"
+    # What a person reads names where the gateway answers, never the placeholder it is saved
+    # under (nothing serves http://odplan.local).
+    assert f"Gateway: local, {record.api_url}" in login.stdout, login.stdout
+    shown = odplan(home, "whoami", "--gateway", "local")
+    assert f"local, {record.api_url}" in shown.stdout, shown.stdout
+    assert "odplan.local" not in login.stdout + shown.stdout + shown.stderr
 
     # Acting as an account through the running platform (its admin API, by the record).
     account = odplan(home, "gateway", "account")

@@ -27,7 +27,7 @@ class WhoamiView(Protocol):
 class WhoamiHuman:
     def credential(self, info: Mapping[str, Any]) -> None:
         rows = [
-            ("Gateway", info["gateway"] + (" (local)" if info["local"] else "")),
+            ("Gateway", info["address"]),
             ("Credential", f"{info['key']} from {info['source']}"),
             ("Kind", _STATE_TEXT.get(str(info["state"]), str(info["state"]))),
         ]
