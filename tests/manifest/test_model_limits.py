@@ -123,9 +123,7 @@ def test_the_largest_cpu_the_platform_can_store_is_accepted(tmp_path: Path) -> N
 
 
 def test_memory_must_be_more_than_zero_bytes(tmp_path: Path) -> None:
-    assert summaries(resources("memory", None, "0"), tmp_path) == [
-        "must be more than 0 (got '0')"
-    ]
+    assert summaries(resources("memory", None, "0"), tmp_path) == ["must be more than 0 (got '0')"]
     assert accepted(resources("memory", None, "1"), tmp_path)
 
 
