@@ -194,3 +194,35 @@ def test_git_urls_with_credentials_are_refused_without_echoing_them(
 ) -> None:
     found = problems(git(url), tmp_path)
     assert found == [(7, 12, "services.web.source.git", CREDENTIALS)]
+
+
+# --- env keys --------------------------------------------------------------------------------
+
+
+def test_an_env_key_starting_with_a_digit_is_refused_at_the_key(tmp_path: Path) -> None:
+    assert problems("    env:\n      1ST: x\n", tmp_path) == [
+        (
+            7,
+            7,
+            "services.web.env.1ST",
+            "'1ST' is not a valid variable name (letters, digits and '_', "
+            "not starting with a digit)",
+        )
+    ]
+
+
+def test_env_keys_stop_at_128_characters(tmp_path: Path) -> None:
+    assert accepted(f"    env:\n      {'K' * 128}: x\n", tmp_path)
+    assert summaries(f"    env:\n      {'K' * 129}: x\n", tmp_path) == [
+        "variable names may be at most 128 characters (got 129)"
+    ]
+
+
+# --- relative paths --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["C:/docker/Dockerfile", "c:Dockerfile"])
+def test_a_windows_drive_path_is_refused_as_absolute(path: str, tmp_path: Path) -> None:
+    assert summaries(f"    dockerfile: '{path}'\n", tmp_path) == [
+        f"must be a path relative to the manifest, not an absolute path (got {path!r})"
+    ]
