@@ -36,7 +36,7 @@ class Reporter(Protocol):
 
 def did_you_mean(word: str, choices: list[str]) -> str:
     """`"; did you mean 'port'?"` when a choice is close to `word`, else ``."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, choices)  # best first; cutoff 0.6
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -124,26 +124,27 @@ def _check_after(services: dict[str, object], report: Reporter) -> None:
 
 
 def _cycles(edges: dict[str, list[str]]) -> list[list[str]]:
-    """Each cycle once, rotated to start at its smallest name (self-loops excluded)."""
+    """Each cycle the depth-first walk closes, once, rotated to start at its smallest name
+    (self-loops excluded). Loops sharing an entry may show one at a time: the next appears
+    once the first is broken."""
     found: set[tuple[str, ...]] = set()
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    stack: list[str] = []
+    seen: set[str] = set()
+    stack: list[str] = []  # the current path
 
     def visit(node: str) -> None:
-        state[node] = 1
+        seen.add(node)
         stack.append(node)
         for target in edges.get(node, []):
-            if state.get(target) == 1:
+            if target in stack:
                 cycle = stack[stack.index(target) :]
                 start = cycle.index(min(cycle))
                 found.add(tuple(cycle[start:] + cycle[:start]))
-            elif target not in state:
+            elif target not in seen:
                 visit(target)
         stack.pop()
-        state[node] = 2
 
     for node in sorted(edges):
-        if node not in state:
+        if node not in seen:
             visit(node)
     return [list(cycle) for cycle in sorted(found)]
 
@@ -216,7 +217,7 @@ def _check_subdomains(services: dict[str, object], report: Reporter) -> None:
             )
             continue
         claimed[subdomain] = name
-        kind = service.get("type", "web")
+        kind = service.get("type")  # absent: a web service, which gets a domain
         if isinstance(kind, str) and kind not in _ROUTED_TYPES:
             report("warning", path, f"a {kind} service gets no domain; the subdomain is ignored")
         elif service.get("internal_only") is True:

@@ -187,7 +187,7 @@ def _git_url(value: str) -> str:
     if not _GIT_URL_RE.match(value):
         raise _problem(f"must be an https://, ssh:// or git@ URL (got {value!r})")
     if value.startswith(("http://", "https://", "ssh://")):
-        authority = value.split("://", 1)[1].split("/", 1)[0]
+        authority = value.partition("://")[2].partition("/")[0]
         userinfo = authority.rpartition("@")[0]
         if userinfo and (value.startswith("http") or ":" in userinfo):
             # Never echo the URL: it holds a credential.

@@ -63,7 +63,7 @@ class TemplateError(OdplanError, ValueError):
 
 
 def parse_template(text: str) -> list[TemplatePart]:
-    """Split a value into literal text and references, in order; adjacent literals are joined.
+    """Split a value into literal text and references, in order (never two literals in a row).
 
     `"postgres://${{ secrets.USER }}@host"` -> `["postgres://", SecretRef("USER"), "@host"]`.
     A value without expressions is `[text]` (or `[]` when empty). Raises TemplateError.
@@ -83,10 +83,10 @@ def parse_template(text: str) -> list[TemplatePart]:
         position = end + len(_CLOSE)
     if position < len(text):
         parts.append(text[position:])
-    return _join_literals(parts)
+    return parts
 
 
-def _parse_expression(expression: str, offset: int) -> TemplatePart:
+def _parse_expression(expression: str, offset: int) -> SecretRef | DependencyRef:
     if match := _SECRET_RE.match(expression):
         return SecretRef(match.group(1), allow_empty=match.group(2) is not None)
     if match := _DEPENDENCY_RE.match(expression):
@@ -106,21 +106,6 @@ def _parse_expression(expression: str, offset: int) -> TemplatePart:
         "${{ dependencies.<name>.<KEY> }} are allowed",
         offset,
     )
-
-
-def _join_literals(parts: list[TemplatePart]) -> list[TemplatePart]:
-    joined: list[TemplatePart] = []
-    for part in parts:
-        if isinstance(part, str) and joined and isinstance(joined[-1], str):
-            joined[-1] = joined[-1] + part
-        else:
-            joined.append(part)
-    return joined
-
-
-def references(text: str) -> list[SecretRef | DependencyRef]:
-    """The references in a value (empty for a literal). Raises TemplateError."""
-    return [part for part in parse_template(text) if not isinstance(part, str)]
 
 
 def has_expression(text: str) -> bool:
