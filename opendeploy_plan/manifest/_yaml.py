@@ -40,9 +40,6 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 class _Unreadable:
     """A scalar already reported as unreadable: later checks stay quiet about it."""
 
-    def __repr__(self) -> str:
-        return "unreadable"
-
     def __deepcopy__(self, memo: object) -> _Unreadable:
         return self  # one instance, so `is UNREADABLE` holds after overlays are merged
 
@@ -256,15 +253,31 @@ class _Converter:
             first_seen[key] = key_node
             key_mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = self.convert(value_node, (*path, key), key_mark)
-        for source in merged:
-            for key_node, value_node in source.value:
-                if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
-                    continue
-                key = key_node.value
-                if key not in result:
-                    key_mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                    result[key] = self.convert(value_node, (*path, key), key_mark)
+        for key_node, value_node in self.merged_pairs(merged, path, set()):
+            key = key_node.value
+            if key not in result:
+                key_mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                result[key] = self.convert(value_node, (*path, key), key_mark)
         return result
+
+    def merged_pairs(
+        self, sources: list[MappingNode], path: Path, active: set[int]
+    ) -> list[tuple[ScalarNode, Node]]:
+        """The entries merged sources bring in, in precedence order: each source's own keys,
+        then those it merges in itself (YAML merges the source as it reads, merges included).
+        A source that merges itself (through an alias) adds nothing more the second time."""
+        pairs: list[tuple[ScalarNode, Node]] = []
+        for source in sources:
+            if id(source) in active:
+                continue
+            nested: list[MappingNode] = []
+            for key_node, value_node in source.value:
+                if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE_TAG:
+                    nested.extend(self.merge_sources(value_node, path))
+                elif isinstance(key_node, ScalarNode):
+                    pairs.append((key_node, value_node))
+            pairs += self.merged_pairs(nested, path, active | {id(source)})
+        return pairs
 
     def merge_sources(self, node: Node, path: Path) -> list[MappingNode]:
         """The mappings a `<<:` merge key brings in, in precedence order."""

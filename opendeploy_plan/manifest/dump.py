@@ -41,10 +41,11 @@ def _has_unicode_line_break(text: str) -> bool:
 
 
 def _strings(value: object) -> list[str]:
+    """The text values in dumped data (keys are DNS labels, env names or field names: ASCII)."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [s for key, inner in value.items() for s in (*_strings(key), *_strings(inner))]
+        return [s for inner in value.values() for s in _strings(inner)]
     if isinstance(value, list):
         return [s for inner in value for s in _strings(inner)]
     return []

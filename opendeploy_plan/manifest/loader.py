@@ -22,7 +22,12 @@ from opendeploy_plan import platform
 from opendeploy_plan.diagnostics import Diagnostic, Severity, has_errors, sorted_unique
 from opendeploy_plan.manifest import _yaml
 from opendeploy_plan.manifest._yaml import Located, Path, display_path
-from opendeploy_plan.manifest.checks import check_overlay_names, check_relations, did_you_mean
+from opendeploy_plan.manifest.checks import (
+    Reporter,
+    check_overlay_names,
+    check_relations,
+    did_you_mean,
+)
 from opendeploy_plan.manifest.models import FORMAT_VERSION, Manifest
 
 DEFAULT_FILENAME: Final = "opendeploy.yaml"
@@ -181,6 +186,8 @@ class _Validation:
     def run(self) -> LoadResult:
         data = self.document.data
         positions = self.document.positions
+        if data is _yaml.UNREADABLE:
+            return self.result(None, "production")  # reported when the file was read
         if not isinstance(data, dict):
             self.add(
                 positions, "error", (), f"the top level must be a mapping (got {_describe(data)})"
@@ -191,32 +198,31 @@ class _Validation:
         base = {key: value for key, value in data.items() if key != "environments"}
         overlays = self.read_overlays(data.get("environments"), positions)
         for name, overlay in overlays.items():
-            check_overlay_names(
-                name,
-                overlay,
-                base,
-                lambda severity, path, summary, detail="", *, at_key=False: self.add(
-                    positions, severity, path, summary, detail, at_key=at_key
-                ),
-            )
-        selected = self.select_environment(base, positions)
-        manifest: Manifest | None = None
-        seen_in_selected: set[Diagnostic] = set()
-        for name in [selected, *sorted(set(overlays) - {selected})]:
-            merged, merged_positions = _apply_overlay(base, positions, name, overlays.get(name))
-            if merged.get("environment", name) in platform.ENVIRONMENTS:
-                merged["environment"] = name  # else the model reports the bad value
+            check_overlay_names(name, overlay, base, self.reporter(positions))
+        selected = self.select_environment(base)
+        before = len(self.diagnostics)
+        manifest, self.selected_positions = self.validate_environment(
+            base, positions, selected, overlays
+        )
+        seen_in_selected = set(self.diagnostics[before:])
+        for name in sorted(set(overlays) - {selected}):
             before = len(self.diagnostics)
-            candidate = self.validate(merged, merged_positions)
-            if name == selected:
-                manifest = candidate
-                self.selected_positions = merged_positions
-                seen_in_selected = set(self.diagnostics[before:])
-            else:
-                self.diagnostics[before:] = _only_in(
-                    name, self.diagnostics[before:], seen_in_selected
-                )
+            self.validate_environment(base, positions, name, overlays)
+            self.diagnostics[before:] = _only_in(name, self.diagnostics[before:], seen_in_selected)
         return self.result(manifest, selected)
+
+    def validate_environment(
+        self,
+        base: dict[str, object],
+        positions: dict[Path, Located],
+        name: str,
+        overlays: dict[str, dict[str, object]],
+    ) -> tuple[Manifest | None, dict[Path, Located]]:
+        """The manifest `name` would deploy (None if invalid), and where its values sit."""
+        merged, merged_positions = _apply_overlay(base, positions, name, overlays.get(name))
+        if merged.get("environment", name) in platform.ENVIRONMENTS:
+            merged["environment"] = name  # else the model reports the bad value
+        return self.validate(merged, merged_positions), merged_positions
 
     def result(self, manifest: Manifest | None, environment: str) -> LoadResult:
         diagnostics = sorted_unique(self.diagnostics)
@@ -235,24 +241,19 @@ class _Validation:
         *,
         at_key: bool = False,
     ) -> None:
-        """Report at the position of `path`, or of its nearest ancestor that has one."""
-        for depth in range(len(path), -1, -1):
-            located = positions.get(path[:depth])
-            if located is None:
-                continue
-            shown = (*located.source, *path[depth:])
-            exact = depth == len(path)
-            line, col = (
-                (located.key_line, located.key_col)
-                if at_key and exact
-                else (located.line, located.col)
-            )
-            self.diagnostics.append(
-                Diagnostic(self.file, line, col, severity, display_path(shown), summary, detail)
-            )
-            return
+        """Report at the position of `path`, or of its nearest ancestor that has one (the
+        document's root always has one)."""
+        depth = len(path)
+        while depth and path[:depth] not in positions:
+            depth -= 1
+        located = positions[path[:depth]]
+        shown = (*located.source, *path[depth:])
+        exact = depth == len(path)
+        line, col = (
+            (located.key_line, located.key_col) if at_key and exact else (located.line, located.col)
+        )
         self.diagnostics.append(
-            Diagnostic(self.file, 1, 1, severity, display_path(path), summary, detail)
+            Diagnostic(self.file, line, col, severity, display_path(shown), summary, detail)
         )
 
     def check_version(self, data: dict[str, object], positions: dict[Path, Located]) -> bool:
@@ -278,7 +279,7 @@ class _Validation:
         self, value: object, positions: dict[Path, Located]
     ) -> dict[str, dict[str, object]]:
         overlays: dict[str, dict[str, object]] = {}
-        if value is None:
+        if value is None or value is _yaml.UNREADABLE:
             return overlays
         if not isinstance(value, dict):
             self.add(
@@ -302,6 +303,8 @@ class _Validation:
                 continue
             if overlay is None:
                 overlay = {}
+            if overlay is _yaml.UNREADABLE:
+                continue
             if not isinstance(overlay, dict):
                 self.add(positions, "error", path, f"must be a mapping (got {_describe(overlay)})")
                 continue
@@ -321,7 +324,7 @@ class _Validation:
             overlays[name] = accepted
         return overlays
 
-    def select_environment(self, base: dict[str, object], positions: dict[Path, Located]) -> str:
+    def select_environment(self, base: dict[str, object]) -> str:
         requested = self.requested_environment
         if requested is not None:
             if requested in platform.ENVIRONMENTS:
@@ -337,7 +340,7 @@ class _Validation:
                     "use production or staging",
                 )
             )
-        declared = base.get("environment", "production")
+        declared = base.get("environment")
         return (
             declared
             if isinstance(declared, str) and declared in platform.ENVIRONMENTS
@@ -348,20 +351,23 @@ class _Validation:
         self, merged: dict[str, object], positions: dict[Path, Located]
     ) -> Manifest | None:
         _use_written_text(merged, positions)
-        manifest: Manifest | None = None
+        check_relations(merged, self.sources_dir, self.reporter(positions))
         try:
-            manifest = Manifest.model_validate(merged)
+            return Manifest.model_validate(merged)
         except ValidationError as exc:
-            for error in exc.errors(include_url=False):
+            for error in exc.errors():
                 self.add_pydantic_error(dict(error), positions)
+        return None
+
+    def reporter(self, positions: dict[Path, Located]) -> Reporter:
+        """What the checks report through: `add` at these positions."""
 
         def report(
             severity: Severity, path: Path, summary: str, detail: str = "", *, at_key: bool = False
         ) -> None:
             self.add(positions, severity, path, summary, detail, at_key=at_key)
 
-        check_relations(merged, self.sources_dir, report)
-        return manifest
+        return report
 
     def add_pydantic_error(self, error: dict[str, Any], positions: dict[Path, Located]) -> None:
         path = _logical_path(error["loc"])
@@ -375,7 +381,7 @@ class _Validation:
             self.add(positions, "error", path, "is required")
         elif kind == "extra_forbidden":
             key = str(path[-1])
-            hint = _KEY_HINTS.get(key, "")
+            hint = _KEY_HINTS.get(key)
             allowed = _allowed_keys(path[:-1]) + (["environments"] if len(path) == 1 else [])
             suggestion = did_you_mean(key, allowed)
             self.add(
@@ -437,14 +443,13 @@ _TYPE_NAMES: Final = {
 
 
 def _type_message(kind: str, error: dict[str, Any], value: object) -> str:
-    if kind == "odplan":
-        return str(error["msg"])
     if kind in _TYPE_NAMES:
         return f"must be {_TYPE_NAMES[kind]} (got {_describe(value)})"
     if kind == "literal_error":
-        choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        choices = re.findall(r"'([^']*)'", str(error["ctx"]["expected"]))
         suggestion = did_you_mean(value, choices) if isinstance(value, str) else ""
         return f"must be one of {', '.join(choices)} (got {_describe(value)}){suggestion}"
+    # Our own rules' messages (kind `odplan`) already start in lower case; pydantic's do not.
     message = str(error["msg"])
     return message[:1].lower() + message[1:]
 
@@ -480,8 +485,8 @@ def _allowed_keys(path: Path) -> list[str]:
                 field_info = candidate.model_fields.get(str(part))
                 if field_info is not None:
                     following.append(field_info.annotation)
-            elif get_origin(candidate) in (dict, list):
-                following.append(get_args(candidate)[-1])
+            elif get_origin(candidate) is dict:  # the models have no lists of models
+                following.append(get_args(candidate)[1])
         current = following
     keys: list[str] = []
     for candidate in _leaf_types(current):
@@ -546,11 +551,7 @@ def _apply_overlay(
     (scalars, lists) replaces, and `null` removes the key. Overlaid values keep the overlay's
     own positions, so diagnostics point into `environments.<name>`."""
     merged = copy.deepcopy(base)
-    merged_positions = {
-        path: located
-        for path, located in positions.items()
-        if not (path and path[0] == "environments")
-    }
+    merged_positions = dict(positions)
     if overlay is not None:
         _merge_into(merged, (), overlay, ("environments", name), positions, merged_positions)
     return merged, merged_positions

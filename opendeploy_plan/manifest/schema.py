@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any, Final
 
@@ -22,10 +21,8 @@ def manifest_json_schema() -> dict[str, Any]:
     schema = Manifest.model_json_schema()
     definitions: dict[str, Any] = schema["$defs"]
     for name in ("Project", "Dependency", "Service"):
-        partial = copy.deepcopy(definitions[name])
-        partial.pop("required", None)
-        partial["title"] = f"{name}Overlay"
-        definitions[f"{name}Overlay"] = partial
+        partial = {key: value for key, value in definitions[name].items() if key != "required"}
+        definitions[f"{name}Overlay"] = {**partial, "title": f"{name}Overlay"}
 
     def removable(reference: str) -> dict[str, Any]:
         return {"anyOf": [{"$ref": reference}, {"type": "null"}]}

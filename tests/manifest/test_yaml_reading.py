@@ -1,0 +1,186 @@
+"""Reading the YAML itself: encoding and size limits, merge keys, duplicates, positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from opendeploy_plan.diagnostics import Diagnostic
+from opendeploy_plan.manifest import LoadResult, load_manifest_bytes
+
+FILE = "opendeploy.yaml"
+BASE = "version: 1\nproject:\n  name: shop\n"
+MIB = 1024 * 1024
+
+
+def load(raw: bytes | str) -> LoadResult:
+    data = raw.encode() if isinstance(raw, str) else raw
+    return load_manifest_bytes(data, FILE, Path("/nowhere"), check_sources=False)
+
+
+def only(result: LoadResult) -> Diagnostic:
+    [diagnostic] = result.diagnostics
+    return diagnostic
+
+
+def test_a_byte_that_is_not_utf8_is_shown_with_its_line_and_column() -> None:
+    diagnostic = only(load(b"\nab\xff: 1\n"))
+    assert diagnostic == Diagnostic(
+        FILE, 2, 3, "error", "", "the file is not valid UTF-8 (byte 0xff)"
+    )
+    assert diagnostic.detail == "Save the manifest as UTF-8."
+    # Columns count characters, not bytes.
+    assert only(load("é\nx: 'ü".encode() + b"\xfe")).line == 2
+    assert only(load("é\nx: 'ü".encode() + b"\xfe")).col == 6
+
+
+def test_a_byte_order_mark_is_allowed() -> None:
+    assert load(b"\xef\xbb\xbf" + (BASE + "services:\n  web: {}\n").encode()).ok
+
+
+def test_a_manifest_may_be_1_mib_and_not_a_byte_more() -> None:
+    text = BASE + "services:\n  web: {}\n"
+    padded = text + "#" * (MIB - len(text) - 1) + "\n"
+    assert len(padded) == MIB
+    assert load(padded).ok
+    assert only(load(padded + "\n")) == Diagnostic(
+        FILE,
+        0,
+        0,
+        "error",
+        "",
+        f"the file is {MIB + 1} bytes; a manifest may be at most 1 MiB ({MIB} bytes)",
+    )
+
+
+def test_an_integer_of_100_digits_is_read_and_one_of_101_is_refused() -> None:
+    diagnostic = only(load(BASE + "services:\n  web:\n    port: " + "1" * 100 + "\n"))
+    assert diagnostic.summary == f"must be between 1 and 65535 (got {'1' * 100})"
+    diagnostic = only(load(BASE + "services:\n  web:\n    port: " + "1" * 101 + "\n"))
+    assert (diagnostic.line, diagnostic.col, diagnostic.path, diagnostic.summary) == (
+        6,
+        11,
+        "services.web.port",
+        "integer with 101 digits is out of range (at most 9223372036854775807)",
+    )
+    assert diagnostic.detail == "Quote it if it is text."
+
+
+def test_a_duplicate_key_is_reported_and_the_keys_after_it_are_still_read() -> None:
+    result = load(BASE + "services:\n  web:\n    port: 80\n    port: 81\n    replicas: 0\n")
+    assert result.diagnostics == [
+        Diagnostic(
+            FILE,
+            7,
+            5,
+            "error",
+            "services.web.port",
+            "duplicate key 'port' (first defined at line 6)",
+        ),
+        Diagnostic(FILE, 8, 15, "error", "services.web.replicas", "must be at least 1 (got 0)"),
+    ]
+    assert result.diagnostics[0].detail == (
+        "YAML keeps only the last of duplicate keys; remove one of them."
+    )
+
+
+def test_a_problem_without_advice_has_no_detail() -> None:
+    diagnostic = only(load(BASE + "services:\n  web:\n    after: !!omap []\n"))
+    assert (diagnostic.summary, diagnostic.detail) == (
+        "unsupported YAML tag tag:yaml.org,2002:omap",
+        "",
+    )
+
+
+def test_merge_keys_bring_in_what_the_merged_mapping_merges_itself() -> None:
+    result = load(
+        BASE
+        + "x-small: &small\n  replicas: 1\n  port: 80\n"
+        + "x-medium: &medium\n  <<: *small\n  replicas: 2\n  internal_only: true\n"
+        + "services:\n"
+        + "  web:\n    <<: *medium\n    port: 8080\n"
+        + "  api:\n    <<: [*medium, {port: 9000, auto_scaling: true}]\n"
+    )
+    # `x-…` keys are not part of the model: only their unknown-key errors remain.
+    assert [d.path for d in result.diagnostics] == ["x-small", "x-medium"]
+    document = _services(
+        BASE
+        + "services:\n"
+        + "  base: &base\n    replicas: 1\n    port: 80\n"
+        + "  mid: &mid\n    <<: *base\n    replicas: 2\n    internal_only: true\n"
+        + "  web:\n    <<: *mid\n    port: 8080\n"
+        + "  api:\n    <<: [*mid, {port: 9000, auto_scaling: true}]\n"
+    )
+    assert document["web"] == (2, 8080, True, False)
+    assert document["api"] == (2, 80, True, True)  # *mid (with *base) wins over the second
+
+
+def test_a_mapping_that_merges_itself_adds_nothing_more() -> None:
+    document = _services(BASE + "services:\n  web: &web\n    <<: *web\n    port: 8080\n")
+    assert document["web"] == (1, 8080, False, False)
+
+
+def test_a_merge_key_must_name_mappings() -> None:
+    for value, line, col in (("", 9, 8), ("[*m, 1]", 9, 9)):
+        result = load(
+            BASE
+            + "services:\n  base: &m\n    port: 80\n  web:\n"
+            + f"    replicas: 1\n    <<: {value}\n    internal_only: true\n"
+        )
+        assert result.diagnostics == [
+            Diagnostic(
+                FILE,
+                line,
+                col,
+                "error",
+                "services.web",
+                "a merge key (<<) must refer to a mapping or a list of mappings",
+            )
+        ], value
+
+
+def test_a_bad_merge_inside_a_merged_mapping_is_reported() -> None:
+    result = load(BASE + "services:\n  web:\n    <<: {<<: 5, port: 80}\n")
+    assert [(d.line, d.col, d.path, d.summary) for d in result.diagnostics] == [
+        (6, 14, "services.web", "a merge key (<<) must refer to a mapping or a list of mappings")
+    ]
+
+
+def test_keys_brought_in_by_a_merge_are_reported_where_they_are_written() -> None:
+    result = load(
+        BASE + "defaults: &defaults\n    colour: blue\n" + "services:\n  web:\n    <<: *defaults\n"
+    )
+    assert [(d.line, d.col, d.path) for d in result.diagnostics] == [
+        (4, 1, "defaults"),
+        (5, 5, "services.web.colour"),
+    ]
+
+
+def test_an_alias_that_contains_itself_stops_the_load() -> None:
+    result = load(BASE + "services: &s\n  web:\n    after: *s\n    port: 0\n")
+    assert result.diagnostics == [
+        Diagnostic(
+            FILE,
+            4,
+            11,
+            "error",
+            "services.web.after",
+            "an alias refers to itself (recursive anchor)",
+        )
+    ]
+
+
+def test_nesting_deeper_than_64_stops_the_load() -> None:
+    deep = "[" * 70 + "]" * 70
+    result = load(BASE + f"services:\n  web:\n    port: 0\n    after: {deep}\n")
+    assert [(d.path, d.summary) for d in result.diagnostics] == [
+        ("services", "nested more than 64 levels deep")
+    ]
+
+
+def _services(text: str) -> dict[str, tuple[int, int | None, bool, bool]]:
+    result = load(text)
+    assert result.manifest is not None, result.diagnostics
+    return {
+        name: (s.replicas, s.port, s.internal_only, s.auto_scaling)
+        for name, s in result.manifest.services.items()
+    }
