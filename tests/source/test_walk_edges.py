@@ -351,3 +351,18 @@ def test_a_folders_only_pattern_does_not_match_a_link(make_tree: MakeTree) -> No
         "out/y.js",
         "real_data/x.csv",
     ]
+
+
+def test_a_nested_work_tree_does_not_take_the_outer_ones_rules(tmp_path: Path) -> None:
+    """A source folder that is its own git work tree (a nested repository or a submodule, whose
+    `.git` is a file) is the top: `.gitignore` files above it belong to another repository."""
+    outer = write_tree(tmp_path / "outer", {".gitignore": "*.md\n", "x.md": ""})
+    (outer / ".git").mkdir()
+    inner = write_tree(outer / "inner", {"README.md": "", "a.py": ""})
+    (inner / ".git").mkdir()
+    assert selected(inner) == ["README.md", "a.py"]
+    shutil.rmtree(inner / ".git")
+    (inner / ".git").write_text("gitdir: ../.git/modules/inner\n")
+    assert selected(inner) == ["README.md", "a.py"]
+    (inner / ".git").unlink()
+    assert selected(inner) == ["a.py"]  # now inside the outer work tree
