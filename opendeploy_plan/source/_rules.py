@@ -65,14 +65,18 @@ DEFAULT_IGNORE_PATTERNS: Final = (
 GITIGNORE: Final = ".gitignore"
 ODPLANIGNORE: Final = ".odplanignore"
 
+# The classes git's wildmatch knows, with git's own ctype: `space` is space, tab, CR and LF only.
 _POSIX_CLASSES: Final = {
     "alnum": "a-zA-Z0-9",
     "alpha": "a-zA-Z",
     "blank": " \\t",
+    "cntrl": "\\x00-\\x1f\\x7f",
     "digit": "0-9",
+    "graph": "!-~",
     "lower": "a-z",
+    "print": " -~",
     "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
-    "space": " \\t\\n\\r\\f\\v",
+    "space": " \\t\\n\\r",
     "upper": "A-Z",
     "xdigit": "0-9A-Fa-f",
 }
@@ -80,6 +84,10 @@ _POSIX_CLASSES: Final = {
 
 class _BadPattern(ValueError):
     """A pattern git would never match (e.g. an unterminated `[`): skipped, as git does."""
+
+
+# `[:name:]` inside a bracket: the name runs to the first `]`, which must follow a `:`.
+_POSIX_CLASS: Final = re.compile(r"\[:([^\]]*):\]")
 
 
 @dataclass(frozen=True)
@@ -96,36 +104,43 @@ class IgnorePattern:
 
 
 def _bracket(glob: str, start: int) -> tuple[str, int]:
-    """Translate the bracket expression starting at `glob[start] == '['`; return (regex, end)."""
+    """Translate the bracket expression starting at `glob[start] == '['`; return (regex, end).
+
+    As git's wildmatch reads it: a `]` first is a member, `\\` escapes, `x-y` is a range from
+    the member before (a reversed range holds nothing), `[:name:]` is a POSIX class (an unknown
+    name makes the whole pattern match nothing), and no bracket ever matches `/`."""
     i = start + 1
-    negate = i < len(glob) and glob[i] in "!^"
-    if negate:
-        i += 1
-    parts: list[str] = []
-    first = True
+    negate = glob[i : i + 1] in ("!", "^")
+    i += negate
+    members: list[str] = []  # one regex piece per member; never empty once one is read
+    previous = ""  # the last single-character member, which a following `-` ranges from
     while i < len(glob):
         char = glob[i]
-        if char == "]" and not first:
-            body = "".join(parts)
-            return (f"[^/{body}]" if negate else f"[{body}]"), i + 1
-        first = False
-        if char == "[" and glob.startswith("[:", i):
-            close = glob.find(":]", i + 2)
-            if close != -1 and glob[i + 2 : close] in _POSIX_CLASSES:
-                parts.append(_POSIX_CLASSES[glob[i + 2 : close]])
-                i = close + 2
-                continue
-        escaped = char == "\\" and i + 1 < len(glob)
-        if escaped:
+        if char == "]" and members:
+            body = "".join(members)
+            return (f"[^/{body}]" if negate else f"(?!/)[{body}]"), i + 1
+        if char == "\\":
             i += 1
-            char = glob[i]
-        # An escaped "-" is a literal dash, never a range (git's wildmatch).
-        if char == "-" and not escaped and parts and i + 1 < len(glob) and glob[i + 1] != "]":
-            parts.append("-")
-        else:
-            parts.append(re.escape(char) if char not in "-" else "\\-")
+            char = glob[i : i + 1]  # nothing after it: the bracket is unterminated
+        elif char == "-" and previous and glob[i + 1 : i + 2] != "]":
+            i += 1 + (glob[i + 1 : i + 2] == "\\")
+            last = glob[i : i + 1]
+            # "/" is no member of any bracket: a stand-in for a reversed (empty) range.
+            members[-1] = f"{re.escape(previous)}-{re.escape(last)}" if previous <= last else "/"
+            previous = ""
+            i += 1
+            continue
+        elif (named := _POSIX_CLASS.match(glob, i)) is not None:
+            if named[1] not in _POSIX_CLASSES:
+                raise _BadPattern
+            members.append(_POSIX_CLASSES[named[1]])
+            previous = ""
+            i = named.end()
+            continue
+        members.append(re.escape(char))
+        previous = char
         i += 1
-    raise _BadPattern(glob)
+    raise _BadPattern
 
 
 def _segment_regex(segment: str) -> str:
@@ -146,7 +161,7 @@ def _segment_regex(segment: str) -> str:
             continue
         elif char == "\\":
             if i + 1 == len(segment):
-                raise _BadPattern(segment)  # a trailing backslash: git never matches it
+                raise _BadPattern  # a trailing backslash: git never matches it
             i += 1
             out.append(re.escape(segment[i]))
         else:
@@ -171,19 +186,23 @@ def _strip_trailing_spaces(line: str) -> str:
 
 
 def compile_pattern(line: str) -> IgnorePattern | None:
-    """Compile one gitignore line, or None for blanks, comments and patterns git never matches."""
-    text = _strip_trailing_spaces(line.rstrip("\r\n"))
+    """Compile one gitignore line (without its line break), or None for blanks, comments and
+    patterns git never matches."""
+    text = _strip_trailing_spaces(line)
     if not text or text.startswith("#"):
         return None
     negated = text.startswith("!")
     if negated:
         text = text[1:]
     dir_only = text.endswith("/")
-    text = text.rstrip("/") if dir_only else text
+    if dir_only:
+        text = text[:-1]  # one slash, as git: `a//` is `a/` for directories, matching nothing
     if not text:
         return None
     anchored = "/" in text
-    segments = text.lstrip("/").split("/") if text.startswith("/") else text.split("/")
+    if text.startswith("/"):
+        text = text[1:]  # likewise one: `//a` matches nothing
+    segments = text.split("/")
     out: list[str] = []
     try:
         for index, segment in enumerate(segments):
@@ -198,7 +217,7 @@ def compile_pattern(line: str) -> IgnorePattern | None:
         return None
     name_regex = "".join(out)
     regex = name_regex if anchored else "(?:.+/)?" + name_regex
-    return IgnorePattern(line.rstrip("\r\n"), regex, negated, dir_only, anchored, name_regex)
+    return IgnorePattern(line, regex, negated, dir_only, anchored, name_regex)
 
 
 class IgnoreRules:
@@ -218,23 +237,25 @@ class IgnoreRules:
         self._for_dirs = self._combine(range(len(self.patterns)))
         self._for_files = self._combine(i for i, p in enumerate(self.patterns) if not p.dir_only)
 
-    def _combine(self, indexes: Iterable[int]) -> re.Pattern[str] | None:
+    def _combine(self, indexes: Iterable[int]) -> re.Pattern[str]:
         alternatives = [
             f"(?P<p{i}>{p.name_regex if self.names_only else p.regex})"
             for i in sorted(indexes)[::-1]
             for p in (self.patterns[i],)
         ]
-        return re.compile("|".join(alternatives), re.DOTALL) if alternatives else None
+        # No alternative: the empty regex, which matches no path (paths are never empty).
+        return re.compile("|".join(alternatives), re.DOTALL)
 
     @classmethod
     def parse(cls, text: str) -> IgnoreRules:
-        compiled = (compile_pattern(line) for line in text.splitlines())
+        """An ignore file's rules. Lines end at `\\n` only, and one `\\r` before it is dropped,
+        as git reads them (a form feed or U+2028 is part of a pattern, not a line break)."""
+        lines = (line.removesuffix("\r") for line in text.split("\n"))
+        compiled = (compile_pattern(line) for line in lines)
         return cls([pattern for pattern in compiled if pattern is not None])
 
     def verdict(self, path: str, is_dir: bool) -> bool | None:
         regex = self._for_dirs if is_dir else self._for_files
-        if regex is None:
-            return None
         if self.names_only:
             path = path.rpartition("/")[2]
         match = regex.fullmatch(path)
@@ -246,23 +267,12 @@ class IgnoreRules:
 @dataclass(frozen=True)
 class IgnoreLayer:
     """Rules of one ignore file, placed in the tree: a root-relative path `rel` is matched as
-    `prefix + rel[strip:]` (the path relative to the ignore file's own folder)."""
+    `prefix + rel[strip:]` (the path relative to the ignore file's own folder). The walk
+    evaluates layers itself (`_select._exclusion`): deepest `.odplanignore` first."""
 
     rules: IgnoreRules
     prefix: str
-    strip: int
-
-    def verdict(self, rel: str, is_dir: bool) -> bool | None:
-        return self.rules.verdict(self.prefix + rel[self.strip :], is_dir)
-
-
-def layered_verdict(layers: Sequence[IgnoreLayer], rel: str, is_dir: bool) -> bool | None:
-    """Git's precedence: the deepest ignore file with a matching pattern decides."""
-    for layer in reversed(layers):
-        verdict = layer.verdict(rel, is_dir)
-        if verdict is not None:
-            return verdict
-    return None
+    strip: int = 0
 
 
 _DEFAULT_DIR_NAMES: Final = frozenset(
@@ -280,6 +290,10 @@ def is_default_ignored(name: str, is_dir: bool) -> bool:
 
 
 _SECRET_RULES: Final = IgnoreRules.parse("\n".join(SECRET_FILE_PATTERNS))
+# The last matching pattern is the one named (as for ignore rules).
+_SECRET_REGEXES_LAST_FIRST: Final = tuple(
+    (re.compile(p.name_regex, re.DOTALL), p.source) for p in reversed(_SECRET_RULES.patterns)
+)
 
 
 def secret_pattern(name: str) -> str | None:
@@ -288,9 +302,9 @@ def secret_pattern(name: str) -> str | None:
     Case-insensitive because `ID_RSA` or `.ENV` on a case-insensitive disk is the same secret.
     """
     lowered = name.lower()
-    for pattern in reversed(_SECRET_RULES.patterns):
-        if re.fullmatch(pattern.name_regex, lowered, re.DOTALL):
-            return pattern.source
+    for regex, source in _SECRET_REGEXES_LAST_FIRST:
+        if regex.fullmatch(lowered):
+            return source
     return None
 
 

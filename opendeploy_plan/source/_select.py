@@ -152,9 +152,7 @@ def normalize_subpath(subpath: str) -> str:
     if text.startswith("/"):
         raise SourceOutsideRoot(f"source path {subpath!r} must be relative to the manifest folder")
     parts: list[str] = []
-    for part in PurePosixPath(text).parts:
-        if part in ("", "."):
-            continue
+    for part in PurePosixPath(text).parts:  # pathlib drops empty and `.` parts already
         if part == "..":
             if not parts:
                 raise SourceOutsideRoot(
@@ -172,7 +170,7 @@ def service_subpaths(root: Path, sources: Mapping[str, str]) -> dict[str, str]:
     result: dict[str, str] = {}
     for name, source in sources.items():
         sub = normalize_subpath(source)
-        folder = root / sub if sub else root
+        folder = root / sub  # root / "" is root
         if not folder.is_dir():
             raise SourceError(f"service {name!r}: source folder {source!r} does not exist")
         real_root = os.path.realpath(root)
@@ -240,7 +238,7 @@ def _ancestor_layers(root: Path) -> tuple[list[IgnoreLayer], str]:
             fingerprint = chain_rules(fingerprint, prefix, text)
             rules = IgnoreRules.parse(text)
             if rules.patterns:
-                layers.append(IgnoreLayer(rules, prefix, 0))
+                layers.append(IgnoreLayer(rules, prefix))
     return layers, fingerprint
 
 
@@ -473,7 +471,9 @@ def _resolve_links(walk: _Walk) -> list[str]:
     Links are resolved against the files the walk found (a snapshot), never against what an
     earlier link added: links inside a linked folder are not followed a second time, and the
     result does not depend on the order the file system listed the links in."""
-    found_files = dict(walk.files) if walk.links else walk.files
+    if not walk.links:
+        return []
+    found_files = dict(walk.files)
     secret_links: list[str] = []
     for rel, path in sorted(walk.links):
         real = os.path.realpath(path)
