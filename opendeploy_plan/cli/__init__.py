@@ -12,6 +12,8 @@ flags for the day-two commands).
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,30 @@ import click
 from opendeploy_plan import __version__
 
 __all__ = ["COMMANDS", "CommandEntry", "LazyGroup", "UsageError", "main"]
+
+
+def _defer_httpx_cli() -> None:
+    """Keep httpx's own command line (`httpx._main`) out of every `odplan` process.
+
+    httpx's `__init__` imports `httpx._main` whenever click and rich are installed (they are:
+    we use both), and that module pulls in rich.progress, rich.syntax, rich.table and pygments
+    for the `httpx` console script, which odplan never runs. A stand-in registered before httpx
+    is first imported gives httpx the `main` it re-exports; calling it loads the real module
+    then, so `httpx.main` still works."""
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+    stand_in = types.ModuleType("httpx._main", "Stand-in: the real module loads on first call.")
+
+    def main(*args: Any, **kwargs: Any) -> Any:
+        if sys.modules.get("httpx._main") is stand_in:
+            del sys.modules["httpx._main"]
+        return importlib.import_module("httpx._main").main(*args, **kwargs)
+
+    stand_in.main = main  # type: ignore[attr-defined]
+    sys.modules["httpx._main"] = stand_in
+
+
+_defer_httpx_cli()
 
 
 @dataclass(frozen=True)
