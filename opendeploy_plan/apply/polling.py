@@ -39,6 +39,13 @@ class PollPolicy:
         """Poll every `every` seconds, without backing off, for at most `timeout` seconds."""
         return cls(first_delay=every, max_delay=every, factor=1.0, timeout=timeout)
 
+    @classmethod
+    def ramp(cls, every: float, timeout: float, *, first: float = 0.1) -> PollPolicy:
+        """Poll after `first` seconds, then 1.5x longer each time up to every `every` seconds:
+        a resource that is ready at once (a local gateway) is seen within ~0.1 s, one that takes
+        minutes (the platform) is polled every `every` seconds after the first second."""
+        return cls(first_delay=min(first, every), max_delay=every, factor=1.5, timeout=timeout)
+
 
 class PollTimeout(OdplanError, TimeoutError, Generic[T]):
     """`done` never held within the policy's timeout; `last` is what the last poll saw."""

@@ -12,6 +12,9 @@ flags for the day-two commands).
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,35 @@ import click
 from opendeploy_plan import __version__
 
 __all__ = ["COMMANDS", "CommandEntry", "LazyGroup", "UsageError", "main"]
+
+
+def _defer_httpx_cli() -> None:
+    """Keep httpx's own command line (`httpx._main`) out of every `odplan` process.
+
+    httpx's `__init__` imports `httpx._main` whenever click and rich are installed (they are:
+    we use both), and that module pulls in rich.progress, rich.syntax, rich.table and pygments
+    for the `httpx` console script, which odplan never runs. A stand-in registered before httpx
+    is first imported gives httpx the `main` it re-exports; calling it loads the real module
+    then, so `httpx.main` still works."""
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+    stand_in = types.ModuleType("httpx._main", "Stand-in: the real module loads on first call.")
+
+    def main(*args: Any, **kwargs: Any) -> Any:
+        if sys.modules.get("httpx._main") is stand_in:
+            del sys.modules["httpx._main"]
+        return importlib.import_module("httpx._main").main(*args, **kwargs)
+
+    stand_in.main = main  # type: ignore[attr-defined]
+    sys.modules["httpx._main"] = stand_in
+
+
+_defer_httpx_cli()
+# Pydantic looks for plugins (`pydantic` entry points) when it builds its first validator, by
+# reading the metadata of every installed distribution: ~30-50 ms of CPU per `odplan` run, for
+# plugins (tracing, linting) that have no business inside odplan's own validation. An explicit
+# setting of the user's wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,23 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
     from opendeploy_plan.auditlog import AuditLog
-    from opendeploy_plan.gateway import Consent, GatewaySettings, RetryNotice
+    from opendeploy_plan.gateway import Consent, GatewaySettings, LocalEndpoint, RetryNotice
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _in_process_gateway(
+    data_dir: Path, overrides: Mapping[str, Any] | None
+) -> AbstractAsyncContextManager[LocalEndpoint]:
+    """`engine.local_gateway.in_process_gateway`, imported only when `--gateway local` starts
+    one: the emulator and the WebSocket stack stay off the start of every other command."""
+    from opendeploy_plan.engine.local_gateway import in_process_gateway
+
+    return in_process_gateway(data_dir, overrides)
+
 
 EXIT_FAILURE = 1
 
@@ -81,7 +94,6 @@ class GatewayChoice:
         """Resolve gateway and credential (raises `GatewayMismatch`, `AuthFileUnsupported`, …);
         with `announce`, name the gateway on stderr: the first line of every command that
         talks to one."""
-        from opendeploy_plan.engine.local_gateway import in_process_gateway
         from opendeploy_plan.gateway import resolve_settings
 
         env = os.environ if env is None else env
@@ -90,7 +102,7 @@ class GatewayChoice:
             env=env,
             auth_file=self.auth_file,
             warn=warn,
-            local_gateway=in_process_gateway,
+            local_gateway=_in_process_gateway,
         )
         if announce:
             name = "local" if settings.local else settings.url

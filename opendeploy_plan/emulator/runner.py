@@ -10,6 +10,9 @@ small `DeploymentRunner` protocol:
 - `observe(record, now)` reports status, progress and completion at a clock instant;
 - `log_lines(record, now)` reports the build/deploy log lines visible at that instant
   (`None`: the deployment failed before any log existed);
+- `service_log_lines(service_id, now)` reports a service's runtime output (what its serving
+  release printed), or `None` when nothing of it runs for real (then the resource model shows
+  the simulation's line per successful deployment);
 - `cancel(record, now)` is told when a user cancels (the row's `cancelled_at` is already set);
 - `stop(deployment_id)` is told when the deployment's service or project is deleted.
 
@@ -89,6 +92,8 @@ class DeploymentRunner(Protocol):
     def observe(self, record: DeploymentRecord, now: float) -> Observation: ...
 
     def log_lines(self, record: DeploymentRecord, now: float) -> list[LogEntry] | None: ...
+
+    def service_log_lines(self, service_id: str, now: float) -> list[LogEntry] | None: ...
 
     def cancel(self, record: DeploymentRecord, now: float) -> None: ...
 
@@ -184,6 +189,10 @@ class SimulatedRunner:
 
     def log_lines(self, record: DeploymentRecord, now: float) -> list[LogEntry] | None:
         return simulated_log_lines(record, now)
+
+    def service_log_lines(self, service_id: str, now: float) -> list[LogEntry] | None:
+        """Nothing runs: the resource model shows the simulated runtime line."""
+        return None
 
     def cancel(self, record: DeploymentRecord, now: float) -> None:
         """Nothing to do: the row's `cancelled_at` cuts the timeline when it is observed."""

@@ -247,6 +247,20 @@ class LocalRunner:
             _entry(line.timestamp, line.level, line.phase, line.message) for line in stream.lines()
         ]
 
+    def service_log_lines(self, service_id: str, now: float) -> list[LogEntry] | None:
+        """The output of the release serving `service_id` on this machine (its process's
+        stdout and stderr, secrets masked), `[]` when the service was deployed here but nothing
+        of it serves now, None when it never ran here (a simulated fallback)."""
+        serving = self.runtime.current(service_id)
+        if serving is None:
+            ran_here = any(d.request.service_key == service_id for d in self.runtime.deployments())
+            return [] if ran_here else self.simulated.service_log_lines(service_id, now)
+        return [
+            _entry(line.timestamp, line.level, line.phase, line.message)
+            for line in serving.log.lines()
+            if line.phase == "runtime"
+        ]
+
     def cancel(self, record: DeploymentRecord, now: float) -> None:
         self.runtime.cancel(record.id)
 

@@ -299,6 +299,12 @@ def service_logs(ctx: Context, who: Principal, project_id: str, service_id: str)
     with ctx.store.transaction() as tx:
         svc = service_in_project(tx, who, project_id, service_id)
         spec = json.loads(svc["spec"])
+        # A release really running on this machine (the local runtime) shows what its process
+        # printed; otherwise the simulation's one line per successful deployment.
+        real = ctx.runner.service_log_lines(service_id, now)
+        if real is not None:
+            logs = [line for _, line in sorted(real, key=lambda entry: entry[0])]
+            return {"service_id": service_id, "logs": logs, "total": len(logs)}
         lines: list[dict[str, str]] = []
         for dep in tx.all(
             "SELECT * FROM deployments WHERE service_id=? ORDER BY created_at", (service_id,)

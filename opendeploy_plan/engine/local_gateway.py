@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from httpx_ws.transport import ASGIWebSocketTransport
 
 from opendeploy_plan import platform
 from opendeploy_plan.engine.local_platform import (
@@ -80,6 +79,9 @@ async def in_process_gateway(
     """The platform serving `data_dir` when one runs; else the emulator with its SQLite file
     in `data_dir`, its lifespan entered by hand (since `ASGITransport` does not run it) and
     left when the caller is done."""
+    # Here, not at the top: `localize_report` (every apply's report) imports this module.
+    from httpx_ws.transport import ASGIWebSocketTransport
+
     from opendeploy_plan.emulator import EmulatorConfig, create_app
 
     record = serving(data_dir)

@@ -39,7 +39,7 @@ class GatewayModel(BaseModel):
     Invariant: the repr never shows an env map or a secret-looking field, known or extra.
     """
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():

@@ -16,19 +16,13 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import wsproto.events
-from httpx_ws import (
-    AsyncWebSocketSession,
-    WebSocketDisconnect,
-    WebSocketNetworkError,
-    WebSocketUpgradeError,
-    aconnect_ws,
-)
 
 from opendeploy_plan.gateway._errors import GatewayError, ResponseLost, Unauthorized, scrub
 from opendeploy_plan.gateway._models import BuildLogLine
 
 if TYPE_CHECKING:
+    from httpx_ws import AsyncWebSocketSession
+
     from opendeploy_plan.gateway._engine import RequestEngine
 
 END_KINDS = frozenset(
@@ -92,6 +86,17 @@ async def websocket_texts(engine: RequestEngine, path: str) -> AsyncGenerator[st
     group open for the session's life, and a generator must not yield from inside one (leaving
     early would throw into it).
     """
+    # The WebSocket stack is imported here, not with the module: only a build-log stream
+    # needs it, and every `odplan` command that talks to a gateway imports this module.
+    import wsproto.events
+    from httpx_ws import (
+        AsyncWebSocketSession,
+        WebSocketDisconnect,
+        WebSocketNetworkError,
+        WebSocketUpgradeError,
+        aconnect_ws,
+    )
+
     headers = {"Authorization": f"Bearer {engine.api_key}"} if engine.api_key else {}
     messages: asyncio.Queue[str | None] = asyncio.Queue()
     failures: list[GatewayError] = []

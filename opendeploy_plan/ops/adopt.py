@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from opendeploy_plan import platform
-from opendeploy_plan.analyze.envvars import is_secret_name
 from opendeploy_plan.errors import OdplanError
 from opendeploy_plan.gateway import Dependency, Project, Service, ServiceDomain
 from opendeploy_plan.manifest import Manifest, TemplateError, parse_template
@@ -370,6 +369,10 @@ def secret_reason(name: str, value: str) -> str | None:
 
     Biased towards secret: a literal ends up in a committed file, a needless secret only
     costs an `export`."""
+    # Imported here: the analyzer is large, and `ops.live` (on every plan's start) imports
+    # this module for its dataclasses only.
+    from opendeploy_plan.analyze.envvars import is_secret_name
+
     if is_secret_name(name):
         return "name"
     if _looks_like_credential(value):

@@ -9,11 +9,10 @@ is a line of the plan, counted in its summary and read back), then the project. 
 
 from __future__ import annotations
 
-import networkx as nx
-
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.desired import DesiredState
 from opendeploy_plan.plan.fingerprint import combine, fingerprint_parts
+from opendeploy_plan.plan.graph import ActionGraph
 from opendeploy_plan.plan.model import (
     ActionKind,
     ActionReason,
@@ -29,7 +28,7 @@ from opendeploy_plan.state.model import ObservedState
 
 def make_destroy_plan(desired: DesiredState, observed: ObservedState, options: PlanOptions) -> Plan:
     """Delete the manifest's live services; with `options.allow_data_loss`, then the project."""
-    graph: nx.DiGraph = nx.DiGraph()
+    graph = ActionGraph()
     actions: list[PlannedAction] = []
     notes: list[PlanNote] = []
     project = observed.project

@@ -15,8 +15,7 @@ from opendeploy_plan.diagnostics import Diagnostic
 from opendeploy_plan.plan.fingerprint import fingerprint_parts, parts_changed
 
 if TYPE_CHECKING:
-    import networkx as nx
-
+    from opendeploy_plan.plan.graph import ActionGraph
     from opendeploy_plan.state.model import ObservedState
 
 
@@ -233,7 +232,7 @@ class Plan:
     project: str
     environment: str
     actions: tuple[PlannedAction, ...]
-    graph: nx.DiGraph
+    graph: ActionGraph
     options: PlanOptions
     fingerprint: str
     fingerprint_parts: Mapping[str, str]

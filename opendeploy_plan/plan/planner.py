@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace as with_changes
 
-import networkx as nx
-
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan import graph as plan_graph
 from opendeploy_plan.plan.desired import DesiredState
@@ -127,7 +125,7 @@ def make_plan(
     if options.refresh_only:
         drift = _drift(actions)
         actions = ()
-        graph = nx.DiGraph()
+        graph = plan_graph.ActionGraph()
     parts = fingerprint_parts(observed, options.salt)
     return Plan(
         project=desired.project,

@@ -62,6 +62,9 @@ class InstantRunner:
         line = {"timestamp": "t", "level": "info", "phase": "building", "message": "built"}
         return [(record.created_at, line)]
 
+    def service_log_lines(self, service_id: str, now: float) -> list[LogEntry] | None:
+        return None
+
     def cancel(self, record: DeploymentRecord, now: float) -> None:
         self.cancelled.append(record.id)
 

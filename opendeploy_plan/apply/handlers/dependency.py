@@ -111,7 +111,7 @@ async def wait_ready(ctx: ApplyContext, action: PlannedAction, key: str) -> Depe
         row = await poll_until(
             fetch,
             lambda row: row.status in ("running", "failed"),
-            policy=PollPolicy.fixed(ctx.dependency_poll_seconds, READY_TIMEOUT),
+            policy=PollPolicy.ramp(ctx.dependency_poll_seconds, READY_TIMEOUT),
             key=lambda row: row.status,
             on_update=lambda row: ctx.progress(action, f"dependency {row.status}"),
         )
