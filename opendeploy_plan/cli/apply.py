@@ -13,12 +13,12 @@ import click
 
 from opendeploy_plan.cli.options import (
     GatewayChoice,
+    connected,
     consent_from_flags,
     fail,
     gateway_errors,
     gateway_options,
     guest_explanation,
-    say_retry,
     stdin_is_interactive,
     warn,
     yes_option,
@@ -123,7 +123,7 @@ async def _apply(
         saved_plan_options,
         unlock_saved_plan,
     )
-    from opendeploy_plan.gateway import GatewayError, connect, ensure_credential
+    from opendeploy_plan.gateway import GatewayError, ensure_credential
     from opendeploy_plan.render import use_color
 
     view = apply_view(
@@ -140,7 +140,7 @@ async def _apply(
     if saved is not None:
         saved = unlock_saved_plan(saved, settings.credential, os.environ)
         check_saved_identity(saved, prepared, settings.url)
-    async with connect(settings, env=os.environ, on_retry=say_retry, warn=warn) as client:
+    async with connected(settings, warn=warn) as client:
         guest = await is_unbound_guest(client, settings.credential)
         options = (
             saved_plan_options(saved, guest=guest)

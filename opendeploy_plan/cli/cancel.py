@@ -10,6 +10,7 @@ import click
 from opendeploy_plan.cli.operate import ProjectFlags, project_options, run, service_argument
 from opendeploy_plan.cli.options import (
     GatewayChoice,
+    connected,
     fail,
     gateway_options,
     stdin_is_interactive,
@@ -61,13 +62,12 @@ async def _cancel(
     from opendeploy_plan.cli.views.operation import progress_printer
     from opendeploy_plan.engine.guest import unbound_bind_url
     from opendeploy_plan.engine.local_gateway import localize_report
-    from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import NothingToCancel, find_in_flight
     from opendeploy_plan.ops.deployments import cancel as do_cancel
 
     settings = choice.settings()
     audit = choice.audit_log()
-    async with connect(settings, env=os.environ) as client:
+    async with connected(settings) as client:
         project = await flags.find(client, prepared)
         service = await flags.find_service(client, project, name, prepared)
         try:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from opendeploy_plan.cli.operate import ProjectFlags, project_options, run, service_argument
-from opendeploy_plan.cli.options import GatewayChoice, gateway_options
+from opendeploy_plan.cli.options import GatewayChoice, connected, gateway_options
 
 if TYPE_CHECKING:
     from opendeploy_plan.engine.prepare import Prepared
@@ -44,13 +44,10 @@ def deployments(
 async def _read(
     name: str | None, flags: ProjectFlags, prepared: Prepared | None, choice: GatewayChoice
 ) -> tuple[str, list[DeploymentRow]]:
-    import os
-
-    from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.history import deployment_rows
     from opendeploy_plan.ops.live import service_deployments
 
-    async with connect(choice.settings(), env=os.environ) as client:
+    async with connected(choice.settings()) as client:
         project = await flags.find(client, prepared)
         service = await flags.find_service(client, project, name, prepared)
         found = await service_deployments(client, project.id, service.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ import click
 
 from opendeploy_plan.cli.options import (
     GatewayChoice,
+    connected,
     fail,
     gateway_errors,
     gateway_options,
@@ -69,13 +69,12 @@ async def _destroy(
     from opendeploy_plan.cli.views.apply import apply_view
     from opendeploy_plan.cli.views.common import show_note
     from opendeploy_plan.engine.execute import execute_plan
-    from opendeploy_plan.gateway import connect
     from opendeploy_plan.render import use_color
 
     view = apply_view(as_json=as_json, color=not no_color and use_color(sys.stderr))
     settings = choice.settings()
     audit = choice.audit_log()
-    async with connect(settings, env=os.environ) as client:
+    async with connected(settings) as client:
         options = flags.options(guest=False)
         await plan_once(client, prepared, options, destroy=True, shows_plan=True)
         plan = prepared.plan

@@ -8,13 +8,12 @@ Markdown ```mermaid block.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from opendeploy_plan.cli.options import GatewayChoice, gateway_errors, gateway_options
+from opendeploy_plan.cli.options import GatewayChoice, connected, gateway_errors, gateway_options
 from opendeploy_plan.cli.planning import (
     PlanningFlags,
     load_or_exit,
@@ -52,11 +51,10 @@ async def _graph(
     prepared: Prepared, flags: PlanningFlags, choice: GatewayChoice, output_format: str
 ) -> int:
     from opendeploy_plan.engine.guest import is_unbound_guest
-    from opendeploy_plan.gateway import connect
     from opendeploy_plan.render import render_dot, render_mermaid
 
     settings = choice.settings()
-    async with connect(settings, env=os.environ) as client:
+    async with connected(settings) as client:
         guest = await is_unbound_guest(client, settings.credential)
         await plan_once(client, prepared, flags.options(guest=guest), reuse_listings=True)
     result = prepared.plan

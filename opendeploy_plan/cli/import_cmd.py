@@ -7,7 +7,6 @@ each (names only, never a value).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from opendeploy_plan.cli.operate import run
-from opendeploy_plan.cli.options import GatewayChoice, fail, gateway_options
+from opendeploy_plan.cli.options import GatewayChoice, connected, fail, gateway_options
 
 if TYPE_CHECKING:
     from opendeploy_plan.ops.adopt import Adoption, LiveProject
@@ -118,11 +117,10 @@ def import_project(
 async def _read(
     ref: str | None, environment: str | None, choice: GatewayChoice, out: Path
 ) -> tuple[str, Adoption, str]:
-    from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.live import find_project, only_project, read_live_project
 
     settings = choice.settings()
-    async with connect(settings, env=os.environ) as client:
+    async with connected(settings) as client:
         project = await (find_project(client, ref) if ref else only_project(client))
         live = await read_live_project(client, project, environment)
     text, adoption = _render(live, out)

@@ -16,7 +16,7 @@ from opendeploy_plan.cli.operate import (
     run,
     service_argument,
 )
-from opendeploy_plan.cli.options import GatewayChoice, gateway_options
+from opendeploy_plan.cli.options import GatewayChoice, connected, gateway_options
 
 if TYPE_CHECKING:
     from opendeploy_plan.engine.prepare import Prepared
@@ -76,9 +76,6 @@ async def _logs(
     prepared: Prepared | None,
     choice: GatewayChoice,
 ) -> None:
-    import os
-
-    from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.live import OpsError, service_deployments
     from opendeploy_plan.ops.logs import follow_deployment, follow_runtime, format_row, select
 
@@ -87,7 +84,7 @@ async def _logs(
     def emit(line: str) -> None:
         click.echo(line)
 
-    async with connect(settings, env=os.environ) as client:
+    async with connected(settings) as client:
         project = await flags.find(client, prepared)
         service = await flags.find_service(client, project, name, prepared)
         if not build:

@@ -29,7 +29,13 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from opendeploy_plan.auditlog import AuditLog
-    from opendeploy_plan.gateway import Consent, GatewaySettings, LocalEndpoint, RetryNotice
+    from opendeploy_plan.gateway import (
+        Consent,
+        GatewayClient,
+        GatewaySettings,
+        LocalEndpoint,
+        RetryNotice,
+    )
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -219,6 +225,16 @@ def guest_explanation(auth_path: Path) -> str:
         "is collected; apply prints the link that binds it. The token is saved to\n"
         f"{auth_path} (mode 0600). To use an account instead: `odplan login --token …`."
     )
+
+
+def connected(
+    settings: GatewaySettings, **options: Any
+) -> AbstractAsyncContextManager[GatewayClient]:
+    """`gateway.connect` as every command calls it: with this process's environment, and each
+    retry said on stderr as it happens (`options` are connect's other keywords)."""
+    from opendeploy_plan.gateway import connect
+
+    return connect(settings, env=os.environ, on_retry=say_retry, **options)
 
 
 def say_retry(notice: RetryNotice) -> None:

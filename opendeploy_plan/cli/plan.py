@@ -13,10 +13,10 @@ import click
 
 from opendeploy_plan.cli.options import (
     GatewayChoice,
+    connected,
     fail,
     gateway_errors,
     gateway_options,
-    say_retry,
 )
 from opendeploy_plan.cli.planning import (
     PlanningFlags,
@@ -96,7 +96,6 @@ async def _plan(
     from opendeploy_plan.engine.guest import is_unbound_guest
     from opendeploy_plan.engine.saved import new_plan_key
     from opendeploy_plan.fsutil import write_atomic
-    from opendeploy_plan.gateway import connect
     from opendeploy_plan.plan import save_plan
     from opendeploy_plan.render import use_color
 
@@ -106,7 +105,7 @@ async def _plan(
     audit = choice.audit_log()
     # A saved plan's hashes are keyed by a secret the file does not hold (engine.saved).
     plan_key = new_plan_key(settings.credential, os.environ) if out is not None else None
-    async with connect(settings, env=os.environ, on_retry=say_retry) as client:
+    async with connected(settings) as client:
         guest = await is_unbound_guest(client, settings.credential)
         options = flags.options(guest=guest)
         if plan_key is not None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from opendeploy_plan.cli.operate import ProjectFlags, project_options, run, service_argument
-from opendeploy_plan.cli.options import GatewayChoice, gateway_options
+from opendeploy_plan.cli.options import GatewayChoice, connected, gateway_options
 
 if TYPE_CHECKING:
     from opendeploy_plan.engine.prepare import Prepared
@@ -64,12 +64,11 @@ async def _rollback(
     from opendeploy_plan.cli.views.operation import progress_printer
     from opendeploy_plan.engine.guest import unbound_bind_url
     from opendeploy_plan.engine.local_gateway import localize_report
-    from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.deployments import rollback as do_rollback
 
     settings = choice.settings()
     audit = choice.audit_log()
-    async with connect(settings, env=os.environ) as client:
+    async with connected(settings) as client:
         project = await flags.find(client, prepared)
         service = await flags.find_service(client, project, name, prepared)
         outcome = await do_rollback(

@@ -7,7 +7,7 @@ import sys
 import click
 
 from opendeploy_plan.cli.operate import ProjectFlags, project_options, run
-from opendeploy_plan.cli.options import GatewayChoice, gateway_options
+from opendeploy_plan.cli.options import GatewayChoice, connected, gateway_options
 
 
 @click.command()
@@ -25,14 +25,16 @@ def status(project_flags: ProjectFlags, gateway_choice: GatewayChoice, as_json: 
     from dataclasses import replace
 
     from opendeploy_plan.cli.views.common import show_diagnostics, show_warning
+    from opendeploy_plan.cli.views.progress import progress_mode, refreshing
     from opendeploy_plan.cli.views.status import status_view
     from opendeploy_plan.engine.local_gateway import local_links
     from opendeploy_plan.engine.prepare import Prepared
-    from opendeploy_plan.gateway import connect
     from opendeploy_plan.ops.project_status import ProjectStatus, read_project_status
 
     view = status_view(as_json=as_json)
     prepared = project_flags.load()
+
+    made: list[Prepared] = []  # the plan behind the MANIFEST column, said after the spinner
 
     def planned(done: Prepared) -> None:
         show_diagnostics(done.diagnostics)
@@ -44,15 +46,18 @@ def status(project_flags: ProjectFlags, gateway_choice: GatewayChoice, as_json: 
 
     async def read() -> ProjectStatus:
         settings = gateway_choice.settings()
-        async with connect(settings, env=os.environ) as client:
-            found = await read_project_status(
-                client,
-                prepared=prepared,
-                project_ref=project_flags.project,
-                environment=project_flags.environment_for(None),
-                credential=settings.credential,
-                on_planned=planned,
-            )
+        async with connected(settings) as client:
+            with refreshing(progress_mode()):
+                found = await read_project_status(
+                    client,
+                    prepared=prepared,
+                    project_ref=project_flags.project,
+                    environment=project_flags.environment_for(None),
+                    credential=settings.credential,
+                    on_planned=made.append,
+                )
+            for done in made:
+                planned(done)
             # The local gateway's URLs as they answer here (or marked as simulated).
             links = local_links(client.base_url, os.environ)
             if links is not None:

@@ -144,6 +144,32 @@ def test_retries_are_said_as_they_happen(site: Odplan) -> None:
     assert "failed (HTTP 503); retrying 1/2 in " in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [("graph",), ("status",), ("deployments",), ("logs",), ("destroy", "--auto-approve")],
+)
+def test_every_command_says_its_retries(site: Odplan, command: tuple[str, ...]) -> None:
+    """Not only plan and apply: each command that reads the gateway says a retry as it
+    happens, so a slow answer is never a silent pause."""
+    assert site.apply().returncode == 0
+    site.gateway.add_fault(kind="error", method="GET", route="/api/v1/projects*", count=1)
+
+    result = site.run(*command)
+
+    assert result.returncode == 0, describe(result)
+    assert "failed (HTTP 503); retrying 1/2 in " in result.stderr, describe(result)
+
+
+def test_status_says_it_refreshes_before_its_table(site: Odplan) -> None:
+    assert site.apply().returncode == 0
+
+    result = site.run("status")
+
+    assert result.returncode == 0, describe(result)
+    assert "Refreshing state…" in result.stderr, describe(result)
+    assert "Refreshing state…" not in result.stdout  # the table stays clean for a pipe
+
+
 # --- item 3: the report's headline ----------------------------------------------------------------
 
 
