@@ -11,6 +11,8 @@ flags for the day-two commands).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import os
 import sys
@@ -52,6 +54,14 @@ _defer_httpx_cli()
 # plugins (tracing, linting) that have no business inside odplan's own validation. An explicit
 # setting of the user's wins.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+# The garbage collector, tuned for a process that imports ~500 modules and then exits within
+# seconds (issue 13's benchmark: every apply is a new process). A young generation of 10,000
+# objects instead of 700 turns ~120 collections while importing into ~10 (~30 ms of CPU); and
+# at exit everything left is frozen, so the interpreter does not walk and free every module's
+# objects one by one (~100 ms of CPU) before the OS takes the memory back anyway. Files and
+# sockets are closed by their `with` blocks and stdio is flushed by the interpreter either way.
+gc.set_threshold(10_000, 10, 10)
+atexit.register(gc.freeze)
 
 
 @dataclass(frozen=True)

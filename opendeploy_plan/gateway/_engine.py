@@ -48,6 +48,7 @@ from opendeploy_plan.gateway._retry import (
     decide_retry,
 )
 from opendeploy_plan.gateway._sse import bounded_lines, parse_sse
+from opendeploy_plan.gateway._transport import ByScheme
 from opendeploy_plan.textsafe import safe_text
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -158,7 +159,7 @@ class RequestEngine:
         self.http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             headers=headers,
-            transport=transport,
+            transport=transport or ByScheme(),
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,

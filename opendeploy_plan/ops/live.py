@@ -7,6 +7,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from opendeploy_plan import platform
 from opendeploy_plan.errors import OdplanError
@@ -18,8 +19,10 @@ from opendeploy_plan.gateway import (
     Project,
     Service,
 )
-from opendeploy_plan.ops.adopt import LiveProject, LiveService
 from opendeploy_plan.timestamps import timestamp_order
+
+if TYPE_CHECKING:
+    from opendeploy_plan.ops.adopt import LiveProject, LiveService
 
 
 class OpsError(GatewayError, OdplanError):
@@ -146,6 +149,9 @@ async def read_live_project(
     client: GatewayClient, project: Project, environment: str | None
 ) -> LiveProject:
     """Everything import needs, read concurrently (bounded by the client's in-flight cap)."""
+    # Imported here: `adopt` is import's room, and this module is on every command's start.
+    from opendeploy_plan.ops.adopt import LiveProject, LiveService
+
     services, dependency_status, regions = await asyncio.gather(
         client.list_services(project.id),
         client.dependency_status(project.id),

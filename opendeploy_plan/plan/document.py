@@ -34,7 +34,9 @@ from opendeploy_plan.state.model import ObservedState
 FORMAT_VERSION: Final = 1
 SAVED_PLAN_KIND: Final = "odplan-saved-plan"
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+# Built on first use (`defer_build`): only `--json`, `-out` and a saved plan need these models,
+# and building them cost every `odplan plan`/`apply` ~15 ms of CPU at import.
+_STRICT = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class SavedPlanError(OdplanError, ValueError):

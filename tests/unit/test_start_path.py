@@ -40,6 +40,7 @@ NEVER_ON_THE_START_PATH = (
     "cryptography",
     "sqlite3",
     "opendeploy_plan.analyze",
+    "opendeploy_plan.ops.adopt",
     "opendeploy_plan.emulator",
     "opendeploy_plan.runtime",
 )
