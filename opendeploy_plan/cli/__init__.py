@@ -48,20 +48,31 @@ def _defer_httpx_cli() -> None:
     sys.modules["httpx._main"] = stand_in
 
 
-_defer_httpx_cli()
-# Pydantic looks for plugins (`pydantic` entry points) when it builds its first validator, by
-# reading the metadata of every installed distribution: ~30-50 ms of CPU per `odplan` run, for
-# plugins (tracing, linting) that have no business inside odplan's own validation. An explicit
-# setting of the user's wins.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-# The garbage collector, tuned for a process that imports ~500 modules and then exits within
-# seconds (issue 13's benchmark: every apply is a new process). A young generation of 10,000
-# objects instead of 700 turns ~120 collections while importing into ~10 (~30 ms of CPU); and
-# at exit everything left is frozen, so the interpreter does not walk and free every module's
-# objects one by one (~100 ms of CPU) before the OS takes the memory back anyway. Files and
-# sockets are closed by their `with` blocks and stdio is flushed by the interpreter either way.
-gc.set_threshold(10_000, 10, 10)
-atexit.register(gc.freeze)
+_tuned = False
+
+
+def _tune_process() -> None:
+    """Settings for a short-lived `odplan` process, made when a command line runs (never on a
+    mere import of this package: a test or a tool importing it keeps its own process as it is)."""
+    global _tuned
+    if _tuned:
+        return
+    _tuned = True
+    _defer_httpx_cli()
+    # Pydantic looks for plugins (`pydantic` entry points) when it builds its first validator,
+    # by reading the metadata of every installed distribution: ~30-50 ms of CPU per `odplan`
+    # run, for plugins (tracing, linting) that have no business inside odplan's own
+    # validation. An explicit setting of the user's wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # The garbage collector, tuned for a process that imports ~500 modules and then exits
+    # within seconds (issue 13's benchmark: every apply is a new process). A young generation
+    # of 10,000 objects instead of 700 turns ~120 collections while importing into ~10 (~30 ms
+    # of CPU); and at exit everything left is frozen, so the interpreter does not walk and free
+    # every module's objects one by one (~100 ms of CPU) before the OS takes the memory back
+    # anyway. Files and sockets are closed by their `with` blocks and stdio is flushed by the
+    # interpreter either way.
+    gc.set_threshold(10_000, 10, 10)
+    atexit.register(gc.freeze)
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,10 @@ def _exit_one(error: click.UsageError) -> UsageError:
 
 class LazyGroup(click.Group):
     """A click group that imports a command's module only when that command is invoked."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _tune_process()
+        return super().main(*args, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(COMMANDS))

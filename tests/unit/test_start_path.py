@@ -100,6 +100,7 @@ def test_httpx_command_line_still_works_after_odplan_deferred_it() -> None:
     probe = (
         "import sys\n"
         "import opendeploy_plan.cli\n"
+        "opendeploy_plan.cli.main(['--version'], standalone_mode=False)\n"
         "import httpx\n"
         "assert 'rich.syntax' not in sys.modules and 'pygments' not in sys.modules\n"
         "httpx.main(['--help'])\n"
@@ -107,6 +108,25 @@ def test_httpx_command_line_still_works_after_odplan_deferred_it() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "--method" in done.stdout  # httpx's own usage text: the real module ran
+
+
+def test_importing_the_cli_leaves_the_process_as_it_is() -> None:
+    """The process tuning (gc, pydantic plugins, httpx's CLI) is made by a command line that
+    runs, not by an import: a tool or a test that imports odplan keeps its own settings."""
+    probe = (
+        "import gc, os, sys\n"
+        "before = gc.get_threshold()\n"
+        "import opendeploy_plan.cli\n"
+        "assert gc.get_threshold() == before, gc.get_threshold()\n"
+        "assert 'PYDANTIC_DISABLE_PLUGINS' not in os.environ\n"
+        "assert 'httpx._main' not in sys.modules\n"
+        "opendeploy_plan.cli.main(['--version'], standalone_mode=False)\n"
+        "assert gc.get_threshold()[0] == 10_000, gc.get_threshold()\n"
+        "assert os.environ['PYDANTIC_DISABLE_PLUGINS'] == '__all__'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 @pytest.mark.timeout(600)
