@@ -286,6 +286,10 @@ class RequestEngine:
                 try:
                     async with asyncio.timeout(deadline):
                         response = await self.send_following_redirects(call)
+                except GatewayTransportError:
+                    # Already classified (a GatewayTimeout is a TimeoutError too): a connect
+                    # timeout sent nothing and must stay safe to retry, not become "sent".
+                    raise
                 except TimeoutError:
                     raise GatewayTimeout(
                         f"{call.method} {self.base_url}/{call.path}: no complete answer within "

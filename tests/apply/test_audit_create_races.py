@@ -17,7 +17,7 @@ import pytest
 
 from opendeploy_plan.gateway import GatewayClient
 from tests.apply.rig import Rig, rig
-from tests.apply.test_handler_promises import applied, assert_one_of_each, failed, manifest
+from tests.apply.test_handler_promises import ID, applied, assert_one_of_each, failed, manifest
 
 
 @pytest.fixture
@@ -59,4 +59,22 @@ def test_a_service_found_after_a_lost_answer_with_other_env_is_left_alone(gw: Ri
     assert "odplan left it as it is" in out
     assert "different value for LOG_LEVEL" in out
     assert "debug" not in out  # a value is never printed, only its key
+    assert gw.live().services == {"web": 1}
+
+
+def test_a_service_another_run_deleted_meanwhile_is_gone_not_unsupported(gw: Rig) -> None:
+    """A 404 on `DELETE /v1/services/:id` while the service is no longer listed means it is
+    gone already (another run deleted it): the replace goes on. Only a 404 while it is still
+    listed means the gateway lacks the route."""
+    applied(gw)
+
+    async def another_run_deletes_it(match: Any) -> None:
+        transport = httpx.ASGITransport(app=gw.tamper.app)
+        async with GatewayClient("http://gateway/api", gw.token, transport=transport) as client:
+            await client.delete_service(match["service"])
+
+    gw.tamper.before("DELETE", f"/api/v1/services/(?P<service>{ID})", another_run_deletes_it)
+    out = applied(gw, "--replace", "service.web")
+    assert gw.tamper.fired() and all(gw.tamper.fired().values())
+    assert "does not serve" not in out and "cannot delete" not in out.lower()
     assert gw.live().services == {"web": 1}

@@ -1,0 +1,44 @@
+"""Plan-time checks against the gateway (mutation audit, issue 19; ops/preflight.py), through
+`odplan plan` over real HTTP: the one-project cap is a guest's only (an account may hold many
+projects), and a check-subdomain route that keeps failing is a note, not a plan error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.apply.rig import Rig, rig
+from tests.apply.test_handler_promises import manifest
+
+
+@pytest.fixture
+def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    with rig(tmp_path, monkeypatch, manifest()) as the_rig:
+        yield the_rig
+
+
+def test_an_account_holding_another_project_may_plan_a_new_one(gw: Rig) -> None:
+    async def other_project() -> None:
+        async with gw.client() as client:
+            await client.create_project("other", region_id=(await client.active_region()).id)
+
+    asyncio.run(other_project())
+    result = gw.odplan("plan")
+    assert result.exit_code == 0, result.output
+    assert "already holds project" not in result.output
+
+
+def test_a_failing_subdomain_check_is_a_note_not_an_error(gw: Rig) -> None:
+    gw.add_fault(
+        kind="error",
+        method="GET",
+        route="/api/v1/service-domains/check-subdomain/{subdomain}",
+        status=503,
+    )
+    result = gw.odplan("plan")
+    assert result.exit_code == 0, result.output
+    assert "could not check whether subdomain(s) tiny-web are free" in result.output
