@@ -59,6 +59,7 @@ EDGE_PATTERNS = [
     "[[:]]",
     "x[[:cntrl:]]y",
     "[[:space:]]",
+    "[[:digit:]-z]",
     # no bracket matches the `/` between folders
     "q[[:punct:]]x/a",
     "q[+-0]x/a",
