@@ -213,8 +213,8 @@ def _read_text(path: str) -> str | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        with open(fd, encoding="utf-8", errors="surrogateescape", closefd=False) as handle:
-            return handle.read()
+        with open(fd, "rb", closefd=False) as handle:
+            return handle.read().decode("utf-8", "surrogateescape")  # whatever the locale
     except OSError:
         return None
     finally:

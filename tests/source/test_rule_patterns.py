@@ -43,6 +43,10 @@ EDGE_PATTERNS = [
     "[!-a]x",
     "[+\\-0]",
     "[+-\\0]",
+    "[a-\\c]",
+    "[a-a]",
+    "[!a-a]",
+    "x[b-b]",
     # a reversed range holds nothing (it used to crash the walk with a regex error)
     "[z-a]",
     "[!z-a]",
@@ -55,6 +59,7 @@ EDGE_PATTERNS = [
     "[[:]]",
     "x[[:cntrl:]]y",
     "[[:space:]]",
+    "[[:digit:]-z]",
     # no bracket matches the `/` between folders
     "q[[:punct:]]x/a",
     "q[+-0]x/a",

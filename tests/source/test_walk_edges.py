@@ -366,3 +366,15 @@ def test_a_nested_work_tree_does_not_take_the_outer_ones_rules(tmp_path: Path) -
     assert selected(inner) == ["README.md", "a.py"]
     (inner / ".git").unlink()
     assert selected(inner) == ["a.py"]  # now inside the outer work tree
+
+
+def test_a_link_to_its_own_folder_is_a_loop_when_names_have_spaces(make_tree: MakeTree) -> None:
+    root = make_tree({"a/my dir/f.txt": ""})
+    (root / "a" / "my dir" / "self").symlink_to(".")
+    (root / "a" / "my dir" / "up").symlink_to("..")
+    selection = select_files(root)
+    assert _paths(selection) == ["a/my dir/f.txt"]
+    assert [(w.path, w.code) for w in selection.warnings] == [
+        ("a/my dir/self", "symlink-loop"),
+        ("a/my dir/up", "symlink-loop"),
+    ]
