@@ -131,7 +131,10 @@ def compose(text: str) -> tuple[Node | None, Problem | None]:
         message = " ".join(part for part in (exc.context, exc.problem) if part)
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         return None, Problem(line, col, (), f"YAML syntax error: {message or exc}")
-    except yaml.YAMLError as exc:
+    except yaml.reader.ReaderError as exc:  # a control character; libyaml counts UTF-8 bytes
+        line, col = _line_col_of_byte(text.encode("utf-8"), exc.position)
+        return None, Problem(line, col, (), f"YAML syntax error: {exc.reason}")
+    except yaml.YAMLError as exc:  # pragma: no cover - compose raises only the two above
         return None, Problem(0, 0, (), f"YAML syntax error: {exc}")
     except RecursionError:
         return None, Problem(0, 0, (), f"the YAML is nested too deeply (limit {MAX_DEPTH})")
@@ -154,19 +157,25 @@ class _Converter:
         mark = node.start_mark
         self.problems.append(Problem(mark.line + 1, mark.column + 1, path, message, detail, fatal))
 
-    def convert(self, node: Node, path: Path, key_mark: tuple[int, int] | None) -> object:
+    def spend(self, node: Node, path: Path) -> bool:
+        """Count one more node read; past MAX_NODES, False (and one fatal problem)."""
         self.visited += 1
-        if self.visited > MAX_NODES:
-            if not self.exhausted:
-                self.exhausted = True
-                self.fail(
-                    node,
-                    path[:1],  # the deep path of the exploding copy means nothing to a reader
-                    f"the document expands to more than {MAX_NODES} values",
-                    "Anchors and aliases (&name / *name) multiply when expanded; "
-                    "this looks like an alias bomb.",
-                    fatal=True,
-                )
+        if self.visited <= MAX_NODES:
+            return True
+        if not self.exhausted:
+            self.exhausted = True
+            self.fail(
+                node,
+                path[:1],  # the deep path of the exploding copy means nothing to a reader
+                f"the document expands to more than {MAX_NODES} values",
+                "Anchors and aliases (&name / *name) multiply when expanded; "
+                "this looks like an alias bomb.",
+                fatal=True,
+            )
+        return False
+
+    def convert(self, node: Node, path: Path, key_mark: tuple[int, int] | None) -> object:
+        if not self.spend(node, path):
             return None
         if len(path) > MAX_DEPTH:
             self.fail(node, path[:1], f"nested more than {MAX_DEPTH} levels deep", fatal=True)
@@ -261,22 +270,25 @@ class _Converter:
         return result
 
     def merged_pairs(
-        self, sources: list[MappingNode], path: Path, active: set[int]
+        self, sources: list[MappingNode], path: Path, seen: set[int]
     ) -> list[tuple[ScalarNode, Node]]:
         """The entries merged sources bring in, in precedence order: each source's own keys,
         then those it merges in itself (YAML merges the source as it reads, merges included).
-        A source that merges itself (through an alias) adds nothing more the second time."""
+        A source met again (merged twice, or merging itself) brings nothing new."""
         pairs: list[tuple[ScalarNode, Node]] = []
         for source in sources:
-            if id(source) in active:
+            if id(source) in seen:
                 continue
+            seen.add(id(source))
+            if not self.spend(source, path):
+                break
             nested: list[MappingNode] = []
             for key_node, value_node in source.value:
                 if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE_TAG:
                     nested.extend(self.merge_sources(value_node, path))
                 elif isinstance(key_node, ScalarNode):
                     pairs.append((key_node, value_node))
-            pairs += self.merged_pairs(nested, path, active | {id(source)})
+            pairs += self.merged_pairs(nested, path, seen)
         return pairs
 
     def merge_sources(self, node: Node, path: Path) -> list[MappingNode]:

@@ -184,3 +184,64 @@ def _services(text: str) -> dict[str, tuple[int, int | None, bool, bool]]:
         name: (s.replicas, s.port, s.internal_only, s.auto_scaling)
         for name, s in result.manifest.services.items()
     }
+
+
+def test_an_empty_file_says_how_to_start() -> None:
+    for text in ("", "# only a comment\n"):
+        result = load(text)
+        assert result.diagnostics == [Diagnostic(FILE, 0, 0, "error", "", "the file is empty")]
+        assert result.diagnostics[0].detail == "Start with `version: 1` and a `project`."
+        assert result.manifest_dir == Path("/nowhere")
+
+
+def test_a_syntax_error_has_the_position_yaml_gives() -> None:
+    assert load("a: b\n c: d\n").diagnostics == [
+        Diagnostic(
+            FILE,
+            2,
+            3,
+            "error",
+            "",
+            "YAML syntax error: mapping values are not allowed in this context",
+        )
+    ]
+    assert load("a: [1, 2\n").diagnostics == [
+        Diagnostic(
+            FILE,
+            2,
+            1,
+            "error",
+            "",
+            "YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'",
+        )
+    ]
+
+
+def test_a_control_character_is_a_syntax_error_at_its_position() -> None:
+    assert load("é: x\nab: \x07\n").diagnostics == [
+        Diagnostic(FILE, 2, 5, "error", "", "YAML syntax error: control characters are not allowed")
+    ]
+
+
+def test_merges_count_towards_the_expansion_limit() -> None:
+    # Each mapping of the chain merges all those before it: quadratic work, stopped early.
+    chain = "".join(f"x{i}: &a{i}\n  <<: *a{i - 1}\n" for i in range(1, 3000))
+    [diagnostic] = load(BASE + "x0: &a0 {k: 1}\n" + chain).diagnostics
+    assert diagnostic.summary == "the document expands to more than 100000 values"
+
+
+def test_a_mapping_merged_twice_is_read_once() -> None:
+    # Without that, doubling at each step would take 2**60 steps.
+    doubling = "".join(
+        f"s{i}: &b{i}\n  <<: [*b{i - 1}, *b{i - 1}]\n  k{i}: 1\n" for i in range(1, 60)
+    )
+    result = load(BASE + "s0: &b0 {k: 1}\n" + doubling)
+    assert len(result.diagnostics) == 61  # 60 unknown keys and "no services"
+
+
+def test_merges_nested_deeper_than_python_can_follow_stop_the_load() -> None:
+    nested = "{<<: " * 995 + "{k: 1}" + "}" * 995
+    result = load(BASE + f"services:\n  web: {nested}\n")
+    assert result.diagnostics == [
+        Diagnostic(FILE, 1, 1, "error", "", "the YAML is nested too deeply (limit 64)")
+    ]
