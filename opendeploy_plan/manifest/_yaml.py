@@ -23,7 +23,6 @@ MAX_INTEGER_DIGITS: Final = 100
 
 _MAP_TAG: Final = "tag:yaml.org,2002:map"
 _SEQ_TAG: Final = "tag:yaml.org,2002:seq"
-_STR_TAG: Final = "tag:yaml.org,2002:str"
 _MERGE_TAG: Final = "tag:yaml.org,2002:merge"
 _INT_TAG: Final = "tag:yaml.org,2002:int"
 INT64_MAX: Final = 2**63 - 1
@@ -185,11 +184,7 @@ class _Converter:
         key_line, key_col = key_mark or (line, col)
         if isinstance(node, ScalarNode):
             value = self.scalar(node, path)
-            plain = (
-                node.value
-                if not node.style and node.tag != _STR_TAG and not isinstance(value, str)
-                else None
-            )
+            plain = node.value if not node.style and not isinstance(value, str) else None
             self.positions[path] = Located(line, col, key_line, key_col, path, plain)
             return value
         self.positions[path] = Located(line, col, key_line, key_col, path)

@@ -245,3 +245,29 @@ def test_merges_nested_deeper_than_python_can_follow_stop_the_load() -> None:
     assert result.diagnostics == [
         Diagnostic(FILE, 1, 1, "error", "", "the YAML is nested too deeply (limit 64)")
     ]
+
+
+def test_nesting_stops_past_64_levels_not_at_them() -> None:
+    def nested(levels: int) -> list[str]:
+        text = BASE + "services:\n  web:\n    after: " + "[" * levels + "]" * levels + "\n"
+        return [d.summary for d in load(text).diagnostics]
+
+    assert nested(62) == ["must be a string (got a list)"]  # the innermost list is at depth 64
+    assert nested(63) == ["nested more than 64 levels deep"]
+
+
+def test_an_env_value_keeps_the_text_written_unless_a_tag_asks_for_a_number() -> None:
+    def env(written: str) -> object:
+        result = load(BASE + f"services:\n  web:\n    env:\n      PORT: {written}\n")
+        if result.manifest is None:
+            return [d.summary for d in result.diagnostics]
+        return result.manifest.services["web"].env["PORT"]
+
+    assert env("8080") == "8080"
+    assert env("0x1F") == "0x1F"
+    assert env("1_000") == "1_000"
+    assert env("2024-01-01") == "2024-01-01"
+    assert env("true") == "true"
+    assert env('"8080"') == "8080"
+    assert env("!!str 8080") == "8080"
+    assert env('!!int "8080"') == ["must be a string (got integer 8080)"]
