@@ -93,9 +93,9 @@ def display_path(path: Path) -> str:
 
 
 def _line_col_of_byte(raw: bytes, offset: int) -> tuple[int, int]:
-    line = raw.count(b"\n", 0, offset) + 1
-    start = raw.rfind(b"\n", 0, offset) + 1
-    return line, len(raw[start:offset].decode("utf-8", errors="replace")) + 1
+    before = raw[:offset]
+    line_start = before.rfind(b"\n") + 1
+    return before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", "replace")) + 1
 
 
 def decode(raw: bytes) -> tuple[str | None, Problem | None]:
@@ -146,7 +146,6 @@ class _Converter:
         self.positions: dict[Path, Located] = {}
         self.problems: list[Problem] = []
         self.visited = 0
-        self.exhausted = False
         self._active: set[int] = set()
         self._constructor = SafeConstructor()
 
@@ -161,8 +160,7 @@ class _Converter:
         self.visited += 1
         if self.visited <= MAX_NODES:
             return True
-        if not self.exhausted:
-            self.exhausted = True
+        if self.visited == MAX_NODES + 1:  # said once, at the first value past the limit
             self.fail(
                 node,
                 path[:1],  # the deep path of the exploding copy means nothing to a reader
@@ -220,7 +218,7 @@ class _Converter:
             )
             return UNREADABLE
         try:
-            value: object = self._constructor.construct_object(node, deep=True)
+            value: object = self._constructor.construct_object(node)
         except ConstructorError as exc:
             self.fail(node, path, f"unsupported YAML value: {exc.problem}")
             return None

@@ -65,12 +65,11 @@ class LoadResult:
 
     def locate(self, dotted: str) -> tuple[int, int]:
         """`(line, col)` of `services.web.env.KEY` (or its nearest ancestor), else `(0, 0)`."""
-        path = tuple(dotted.split(".")) if dotted else ()
-        for depth in range(len(path), -1, -1):
-            located = self.positions.get(path[:depth])
-            if located is not None:
-                return located.line, located.col
-        return 0, 0
+        if not self.positions:
+            return 0, 0
+        path = tuple(dotted.split("."))
+        located = self.positions[path[: _known_depth(self.positions, path)]]
+        return located.line, located.col
 
     @property
     def ok(self) -> bool:
@@ -243,9 +242,7 @@ class _Validation:
     ) -> None:
         """Report at the position of `path`, or of its nearest ancestor that has one (the
         document's root always has one)."""
-        depth = len(path)
-        while depth and path[:depth] not in positions:
-            depth -= 1
+        depth = _known_depth(positions, path)
         located = positions[path[:depth]]
         shown = (*located.source, *path[depth:])
         exact = depth == len(path)
@@ -393,6 +390,14 @@ class _Validation:
             )
         else:
             self.add(positions, "error", path, _type_message(kind, error, value))
+
+
+def _known_depth(positions: dict[Path, Located], path: Path) -> int:
+    """How much of `path` leads to a value with a position (0: the document's root)."""
+    depth = len(path)
+    while depth and path[:depth] not in positions:
+        depth -= 1
+    return depth
 
 
 def _only_in(

@@ -167,6 +167,7 @@ def test_an_alias_that_contains_itself_stops_the_load() -> None:
             "an alias refers to itself (recursive anchor)",
         )
     ]
+    assert result.manifest_dir == Path("/nowhere")
 
 
 def test_nesting_deeper_than_64_stops_the_load() -> None:
@@ -227,7 +228,12 @@ def test_merges_count_towards_the_expansion_limit() -> None:
     # Each mapping of the chain merges all those before it: quadratic work, stopped early.
     chain = "".join(f"x{i}: &a{i}\n  <<: *a{i - 1}\n" for i in range(1, 3000))
     [diagnostic] = load(BASE + "x0: &a0 {k: 1}\n" + chain).diagnostics
-    assert diagnostic.summary == "the document expands to more than 100000 values"
+    assert diagnostic == Diagnostic(
+        FILE, 261, 7, "error", "x445", "the document expands to more than 100000 values"
+    )
+    assert diagnostic.detail == (
+        "Anchors and aliases (&name / *name) multiply when expanded; this looks like an alias bomb."
+    )
 
 
 def test_a_mapping_merged_twice_is_read_once() -> None:
@@ -271,3 +277,21 @@ def test_an_env_value_keeps_the_text_written_unless_a_tag_asks_for_a_number() ->
     assert env('"8080"') == "8080"
     assert env("!!str 8080") == "8080"
     assert env('!!int "8080"') == ["must be a string (got integer 8080)"]
+
+
+def test_a_value_python_cannot_build_says_to_quote_it() -> None:
+    diagnostic = only(load(BASE + "services:\n  web:\n    port: 2024-13-45\n"))
+    assert (diagnostic.line, diagnostic.col, diagnostic.summary, diagnostic.detail) == (
+        6,
+        11,
+        "unsupported YAML value: month must be in 1..12",
+        "Quote it if it is text.",
+    )
+
+
+def test_a_key_that_is_a_list_is_reported_and_the_next_keys_still_read() -> None:
+    result = load(BASE + "services:\n  web: {[a]: 1, port: 0}\n")
+    assert [(d.line, d.col, d.path, d.summary) for d in result.diagnostics] == [
+        (5, 9, "services.web", "mapping keys must be plain text, not lists or mappings"),
+        (5, 23, "services.web.port", "must be between 1 and 65535 (got 0)"),
+    ]
