@@ -199,15 +199,15 @@ class _Validation:
         for name, overlay in overlays.items():
             check_overlay_names(name, overlay, base, self.reporter(positions))
         selected = self.select_environment(base)
-        before = len(self.diagnostics)
         manifest, self.selected_positions = self.validate_environment(
             base, positions, selected, overlays
         )
-        seen_in_selected = set(self.diagnostics[before:])
+        # Another environment's check says only what is new: not what was said already.
+        said = set(self.diagnostics)
         for name in sorted(set(overlays) - {selected}):
             before = len(self.diagnostics)
             self.validate_environment(base, positions, name, overlays)
-            self.diagnostics[before:] = _only_in(name, self.diagnostics[before:], seen_in_selected)
+            self.diagnostics[before:] = _only_in(name, self.diagnostics[before:], said)
         return self.result(manifest, selected)
 
     def validate_environment(
@@ -400,15 +400,13 @@ def _known_depth(positions: dict[Path, Located], path: Path) -> int:
     return depth
 
 
-def _only_in(
-    environment: str, found: list[Diagnostic], seen_in_selected: set[Diagnostic]
-) -> list[Diagnostic]:
+def _only_in(environment: str, found: list[Diagnostic], said: set[Diagnostic]) -> list[Diagnostic]:
     """Diagnostics of another environment's check, minus repeats, saying which environment
     they belong to unless their path already does (`environments.staging.…`)."""
     own_prefix = f"environments.{environment}"
     labelled: list[Diagnostic] = []
     for diagnostic in found:
-        if diagnostic in seen_in_selected:
+        if diagnostic in said:
             continue
         if not diagnostic.path.startswith(own_prefix):
             diagnostic = replace(diagnostic, summary=f"{diagnostic.summary} (in {environment})")

@@ -297,3 +297,23 @@ def test_a_key_that_is_a_list_is_reported_and_the_next_keys_still_read() -> None
         (5, 9, "services.web", "mapping keys must be plain text, not lists or mappings"),
         (5, 23, "services.web.port", "must be between 1 and 65535 (got 0)"),
     ]
+
+
+def test_a_document_of_exactly_100000_values_is_read_whole() -> None:
+    def summaries(fillers: int) -> list[str]:
+        text = "project:\n  name: shop\nfiller: [" + "0," * fillers + "]\nversion: 1\n"
+        return [d.summary for d in load(text).diagnostics]
+
+    # root, project, name, the list, its items and version: fillers + 5 values.
+    assert summaries(99_995) == [
+        "no services: only the project and its dependencies would be created",
+        "unknown key",
+    ]
+    assert summaries(99_996) == ["the document expands to more than 100000 values"]
+
+
+def test_nothing_past_the_expansion_limit_is_read() -> None:
+    text = "project:\n  name: shop\nfiller: [" + "0," * 99_996 + "]\nlate: 2024-13-45\n"
+    assert [d.summary for d in load(text).diagnostics] == [
+        "the document expands to more than 100000 values"
+    ]
