@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from opendeploy_plan.diagnostics import Diagnostic
 from opendeploy_plan.manifest import LoadResult, load_manifest_bytes
 
@@ -114,6 +116,15 @@ def test_merge_keys_bring_in_what_the_merged_mapping_merges_itself() -> None:
     assert document["api"] == (2, 80, True, True)  # *mid (with *base) wins over the second
 
 
+def test_a_mapping_listed_twice_in_a_merge_does_not_hide_the_next_one() -> None:
+    document = _services(
+        BASE
+        + "services:\n  base: &b {port: 80}\n  more: &m {replicas: 2}\n"
+        + "  web:\n    <<: [*b, *b, *m]\n"
+    )
+    assert document["web"] == (2, 80, False, False)
+
+
 def test_a_mapping_that_merges_itself_adds_nothing_more() -> None:
     document = _services(BASE + "services:\n  web: &web\n    <<: *web\n    port: 8080\n")
     assert document["web"] == (1, 8080, False, False)
@@ -143,6 +154,8 @@ def test_a_bad_merge_inside_a_merged_mapping_is_reported() -> None:
     assert [(d.line, d.col, d.path, d.summary) for d in result.diagnostics] == [
         (6, 14, "services.web", "a merge key (<<) must refer to a mapping or a list of mappings")
     ]
+    deeper = load(BASE + "services:\n  web:\n    <<: {<<: {<<: 5}, port: 80}\n")
+    assert [(d.line, d.col, d.path) for d in deeper.diagnostics] == [(6, 19, "services.web")]
 
 
 def test_keys_brought_in_by_a_merge_are_reported_where_they_are_written() -> None:
@@ -224,14 +237,22 @@ def test_a_control_character_is_a_syntax_error_at_its_position() -> None:
     ]
 
 
-def test_merges_count_towards_the_expansion_limit() -> None:
+@pytest.mark.parametrize(
+    ("filler", "line", "col"),
+    [
+        (0, 276, 20),  # the limit is reached reading a merged value
+        (500, 176, 7),  # the limit is reached reading the list of merged mappings
+    ],
+)
+def test_merges_count_towards_the_expansion_limit(filler: int, line: int, col: int) -> None:
     # 130 mappings merging 400 one-key mappings each: 52,000 values, and 52,000 merges read.
     sources = "".join(f"a{i}: &a{i} {{k{i}: 1}}\n" for i in range(400))
     aliases = ", ".join(f"*a{i}" for i in range(400))
     users = "".join(f"u{j}:\n  <<: [{aliases}]\n" for j in range(130))
-    [diagnostic] = load(BASE + sources + users).diagnostics
+    padding = "f: [" + "0," * filler + "]\n" if filler else ""
+    [diagnostic] = load(BASE + padding + sources + users).diagnostics
     assert diagnostic == Diagnostic(
-        FILE, 276, 20, "error", "u123", "the document expands to more than 100000 values"
+        FILE, line, col, "error", "u123", "the document expands to more than 100000 values"
     )
     assert diagnostic.detail == (
         "Anchors and aliases (&name / *name) multiply when expanded; this looks like an alias bomb."
