@@ -7,7 +7,7 @@ it: that lets us see duplicate keys, refuse unknown tags, cap alias expansion an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, cast
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -198,14 +198,11 @@ class _Converter:
                     self.convert(item, (*path, index), None)
                     for index, item in enumerate(node.value)
                 ]
-            if isinstance(node, MappingNode):
-                if node.tag != _MAP_TAG:
-                    self.fail(node, path, f"unsupported YAML tag {node.tag}")
-                return self.mapping(node, path)
+            if node.tag != _MAP_TAG:  # the third and last kind of node: a mapping
+                self.fail(node, path, f"unsupported YAML tag {node.tag}")
+            return self.mapping(cast(MappingNode, node), path)
         finally:
             self._active.discard(id(node))
-        self.fail(node, path, "unsupported YAML node")  # pragma: no cover - PyYAML has 3 kinds
-        return None  # pragma: no cover
 
     def scalar(self, node: ScalarNode, path: Path) -> object:
         if node.tag == _INT_TAG and sum(ch.isdigit() for ch in node.value) > MAX_INTEGER_DIGITS:
