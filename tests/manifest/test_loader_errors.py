@@ -210,3 +210,12 @@ def test_an_unknown_key_in_an_overlay_says_what_an_overlay_may_set() -> None:
     assert {d.detail for d in result.diagnostics} == {
         "An overlay may set project, dependencies and services."
     }
+
+
+def test_bytes_already_read_have_their_source_folders_checked_by_default(tmp_path: Path) -> None:
+    text = BASE + "services:\n  web:\n    source: gone\n"
+    [error] = load_manifest_bytes(text.encode(), FILE, tmp_path).errors
+    assert (error.path, error.summary) == (
+        "services.web.source",
+        "folder 'gone' does not exist next to the manifest",
+    )
