@@ -7,7 +7,7 @@ it: that lets us see duplicate keys, refuse unknown tags, cap alias expansion an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, cast
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -23,7 +23,6 @@ MAX_INTEGER_DIGITS: Final = 100
 
 _MAP_TAG: Final = "tag:yaml.org,2002:map"
 _SEQ_TAG: Final = "tag:yaml.org,2002:seq"
-_STR_TAG: Final = "tag:yaml.org,2002:str"
 _MERGE_TAG: Final = "tag:yaml.org,2002:merge"
 _INT_TAG: Final = "tag:yaml.org,2002:int"
 INT64_MAX: Final = 2**63 - 1
@@ -94,9 +93,9 @@ def display_path(path: Path) -> str:
 
 
 def _line_col_of_byte(raw: bytes, offset: int) -> tuple[int, int]:
-    line = raw.count(b"\n", 0, offset) + 1
-    start = raw.rfind(b"\n", 0, offset) + 1
-    return line, len(raw[start:offset].decode("utf-8", errors="replace")) + 1
+    before = raw[:offset]
+    line_start = before.rfind(b"\n") + 1
+    return before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", "replace")) + 1
 
 
 def decode(raw: bytes) -> tuple[str | None, Problem | None]:
@@ -131,7 +130,10 @@ def compose(text: str) -> tuple[Node | None, Problem | None]:
         message = " ".join(part for part in (exc.context, exc.problem) if part)
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         return None, Problem(line, col, (), f"YAML syntax error: {message or exc}")
-    except yaml.YAMLError as exc:
+    except yaml.reader.ReaderError as exc:  # a control character; libyaml counts UTF-8 bytes
+        line, col = _line_col_of_byte(text.encode("utf-8"), exc.position)
+        return None, Problem(line, col, (), f"YAML syntax error: {exc.reason}")
+    except yaml.YAMLError as exc:  # pragma: no cover - compose raises only the two above
         return None, Problem(0, 0, (), f"YAML syntax error: {exc}")
     except RecursionError:
         return None, Problem(0, 0, (), f"the YAML is nested too deeply (limit {MAX_DEPTH})")
@@ -144,7 +146,6 @@ class _Converter:
         self.positions: dict[Path, Located] = {}
         self.problems: list[Problem] = []
         self.visited = 0
-        self.exhausted = False
         self._active: set[int] = set()
         self._constructor = SafeConstructor()
 
@@ -154,19 +155,24 @@ class _Converter:
         mark = node.start_mark
         self.problems.append(Problem(mark.line + 1, mark.column + 1, path, message, detail, fatal))
 
-    def convert(self, node: Node, path: Path, key_mark: tuple[int, int] | None) -> object:
+    def spend(self, node: Node, path: Path) -> bool:
+        """Count one more node read; past MAX_NODES, False (and one fatal problem)."""
         self.visited += 1
-        if self.visited > MAX_NODES:
-            if not self.exhausted:
-                self.exhausted = True
-                self.fail(
-                    node,
-                    path[:1],  # the deep path of the exploding copy means nothing to a reader
-                    f"the document expands to more than {MAX_NODES} values",
-                    "Anchors and aliases (&name / *name) multiply when expanded; "
-                    "this looks like an alias bomb.",
-                    fatal=True,
-                )
+        if self.visited <= MAX_NODES:
+            return True
+        if self.visited == MAX_NODES + 1:  # said once, at the first value past the limit
+            self.fail(
+                node,
+                path[:1],  # the deep path of the exploding copy means nothing to a reader
+                f"the document expands to more than {MAX_NODES} values",
+                "Anchors and aliases (&name / *name) multiply when expanded; "
+                "this looks like an alias bomb.",
+                fatal=True,
+            )
+        return False
+
+    def convert(self, node: Node, path: Path, key_mark: tuple[int, int] | None) -> object:
+        if not self.spend(node, path):
             return None
         if len(path) > MAX_DEPTH:
             self.fail(node, path[:1], f"nested more than {MAX_DEPTH} levels deep", fatal=True)
@@ -176,11 +182,7 @@ class _Converter:
         key_line, key_col = key_mark or (line, col)
         if isinstance(node, ScalarNode):
             value = self.scalar(node, path)
-            plain = (
-                node.value
-                if not node.style and node.tag != _STR_TAG and not isinstance(value, str)
-                else None
-            )
+            plain = node.value if not node.style and not isinstance(value, str) else None
             self.positions[path] = Located(line, col, key_line, key_col, path, plain)
             return value
         self.positions[path] = Located(line, col, key_line, key_col, path)
@@ -196,14 +198,11 @@ class _Converter:
                     self.convert(item, (*path, index), None)
                     for index, item in enumerate(node.value)
                 ]
-            if isinstance(node, MappingNode):
-                if node.tag != _MAP_TAG:
-                    self.fail(node, path, f"unsupported YAML tag {node.tag}")
-                return self.mapping(node, path)
+            if node.tag != _MAP_TAG:  # the third and last kind of node: a mapping
+                self.fail(node, path, f"unsupported YAML tag {node.tag}")
+            return self.mapping(cast(MappingNode, node), path)
         finally:
             self._active.discard(id(node))
-        self.fail(node, path, "unsupported YAML node")  # pragma: no cover - PyYAML has 3 kinds
-        return None  # pragma: no cover
 
     def scalar(self, node: ScalarNode, path: Path) -> object:
         if node.tag == _INT_TAG and sum(ch.isdigit() for ch in node.value) > MAX_INTEGER_DIGITS:
@@ -216,7 +215,7 @@ class _Converter:
             )
             return UNREADABLE
         try:
-            value: object = self._constructor.construct_object(node, deep=True)
+            value: object = self._constructor.construct_object(node)
         except ConstructorError as exc:
             self.fail(node, path, f"unsupported YAML value: {exc.problem}")
             return None
@@ -261,22 +260,25 @@ class _Converter:
         return result
 
     def merged_pairs(
-        self, sources: list[MappingNode], path: Path, active: set[int]
+        self, sources: list[MappingNode], path: Path, seen: set[int]
     ) -> list[tuple[ScalarNode, Node]]:
         """The entries merged sources bring in, in precedence order: each source's own keys,
         then those it merges in itself (YAML merges the source as it reads, merges included).
-        A source that merges itself (through an alias) adds nothing more the second time."""
+        A source met again (merged twice, or merging itself) brings nothing new."""
         pairs: list[tuple[ScalarNode, Node]] = []
         for source in sources:
-            if id(source) in active:
+            if id(source) in seen:
                 continue
+            seen.add(id(source))
+            if not self.spend(source, path):
+                break
             nested: list[MappingNode] = []
             for key_node, value_node in source.value:
                 if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE_TAG:
                     nested.extend(self.merge_sources(value_node, path))
                 elif isinstance(key_node, ScalarNode):
                     pairs.append((key_node, value_node))
-            pairs += self.merged_pairs(nested, path, active | {id(source)})
+            pairs += self.merged_pairs(nested, path, seen)
         return pairs
 
     def merge_sources(self, node: Node, path: Path) -> list[MappingNode]:

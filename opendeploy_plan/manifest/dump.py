@@ -23,7 +23,6 @@ def dump_manifest(manifest: Manifest, schema_url: str | None = None) -> str:
         ordered,
         sort_keys=False,
         allow_unicode=not any(_has_unicode_line_break(t) for t in _strings(ordered)),
-        default_flow_style=False,
         width=100,
     )
     if schema_url:

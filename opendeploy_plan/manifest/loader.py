@@ -65,12 +65,11 @@ class LoadResult:
 
     def locate(self, dotted: str) -> tuple[int, int]:
         """`(line, col)` of `services.web.env.KEY` (or its nearest ancestor), else `(0, 0)`."""
-        path = tuple(dotted.split(".")) if dotted else ()
-        for depth in range(len(path), -1, -1):
-            located = self.positions.get(path[:depth])
-            if located is not None:
-                return located.line, located.col
-        return 0, 0
+        if not self.positions:
+            return 0, 0
+        path = tuple(dotted.split("."))
+        located = self.positions[path[: _known_depth(self.positions, path)]]
+        return located.line, located.col
 
     @property
     def ok(self) -> bool:
@@ -200,15 +199,15 @@ class _Validation:
         for name, overlay in overlays.items():
             check_overlay_names(name, overlay, base, self.reporter(positions))
         selected = self.select_environment(base)
-        before = len(self.diagnostics)
         manifest, self.selected_positions = self.validate_environment(
             base, positions, selected, overlays
         )
-        seen_in_selected = set(self.diagnostics[before:])
+        # Another environment's check says only what is new: not what was said already.
+        said = set(self.diagnostics)
         for name in sorted(set(overlays) - {selected}):
             before = len(self.diagnostics)
             self.validate_environment(base, positions, name, overlays)
-            self.diagnostics[before:] = _only_in(name, self.diagnostics[before:], seen_in_selected)
+            self.diagnostics[before:] = _only_in(name, self.diagnostics[before:], said)
         return self.result(manifest, selected)
 
     def validate_environment(
@@ -243,9 +242,7 @@ class _Validation:
     ) -> None:
         """Report at the position of `path`, or of its nearest ancestor that has one (the
         document's root always has one)."""
-        depth = len(path)
-        while depth and path[:depth] not in positions:
-            depth -= 1
+        depth = _known_depth(positions, path)
         located = positions[path[:depth]]
         shown = (*located.source, *path[depth:])
         exact = depth == len(path)
@@ -395,15 +392,21 @@ class _Validation:
             self.add(positions, "error", path, _type_message(kind, error, value))
 
 
-def _only_in(
-    environment: str, found: list[Diagnostic], seen_in_selected: set[Diagnostic]
-) -> list[Diagnostic]:
+def _known_depth(positions: dict[Path, Located], path: Path) -> int:
+    """How much of `path` leads to a value with a position (0: the document's root)."""
+    depth = len(path)
+    while depth and path[:depth] not in positions:
+        depth -= 1
+    return depth
+
+
+def _only_in(environment: str, found: list[Diagnostic], said: set[Diagnostic]) -> list[Diagnostic]:
     """Diagnostics of another environment's check, minus repeats, saying which environment
     they belong to unless their path already does (`environments.staging.…`)."""
     own_prefix = f"environments.{environment}"
     labelled: list[Diagnostic] = []
     for diagnostic in found:
-        if diagnostic in seen_in_selected:
+        if diagnostic in said:
             continue
         if not diagnostic.path.startswith(own_prefix):
             diagnostic = replace(diagnostic, summary=f"{diagnostic.summary} (in {environment})")

@@ -167,6 +167,25 @@ def test_an_overlay_that_is_not_a_mapping_is_reported_and_the_next_one_still_rea
     ]
 
 
+def test_an_unreadable_overlay_is_reported_once_and_the_next_one_still_read() -> None:
+    result = load(
+        BASE
+        + "services:\n  web: {}\n"
+        + "environments:\n  staging: 2024-13-45\n"
+        + "  production:\n    services:\n      web:\n        port: 0\n"
+    )
+    assert [(d.line, d.col, d.path, d.summary) for d in result.diagnostics] == [
+        (7, 12, "environments.staging", "unsupported YAML value: month must be in 1..12"),
+        (
+            11,
+            15,
+            "environments.production.services.web.port",
+            "must be between 1 and 65535 (got 0)",
+        ),
+    ]
+    assert result.diagnostics[1].detail == ""
+
+
 def test_environments_that_is_not_a_mapping_is_reported() -> None:
     assert load(BASE + "services:\n  web: {}\nenvironments: staging\n").diagnostics == [
         Diagnostic(FILE, 6, 15, "error", "environments", "must be a mapping (got string 'staging')")
@@ -191,3 +210,12 @@ def test_an_unknown_key_in_an_overlay_says_what_an_overlay_may_set() -> None:
     assert {d.detail for d in result.diagnostics} == {
         "An overlay may set project, dependencies and services."
     }
+
+
+def test_bytes_already_read_have_their_source_folders_checked_by_default(tmp_path: Path) -> None:
+    text = BASE + "services:\n  web:\n    source: gone\n"
+    [error] = load_manifest_bytes(text.encode(), FILE, tmp_path).errors
+    assert (error.path, error.summary) == (
+        "services.web.source",
+        "folder 'gone' does not exist next to the manifest",
+    )

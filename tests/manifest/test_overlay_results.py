@@ -24,7 +24,11 @@ def summaries(result: LoadResult) -> list[tuple[int, int, str, str]]:
 
 
 def test_an_overlay_changes_only_its_own_environment() -> None:
-    text = WEB + "environments:\n  staging:\n    services:\n      web:\n        port: 0\n"
+    text = (
+        WEB
+        + "environments:\n  staging:\n    services:\n      web:\n        port: 0\n"
+        + "  production:\n    services:\n      web:\n        replicas: 2\n"
+    )
     expected = [
         (14, 15, "environments.staging.services.web.port", "must be between 1 and 65535 (got 0)")
     ]
