@@ -213,3 +213,35 @@ def test_select_and_format() -> None:
     assert select(rows, tail=0) == []
     assert format_row(rows[1]) == "2026-01-01T00:00:02Z warn  [build] two"
     assert format_row({"x": 1}) == '{"x": 1}'
+
+
+def test_a_database_with_an_action_planned_shows_changes_pending() -> None:
+    """`odplan status`'s DATABASE table: the sync of a database is read from the plan's action
+    for `dependency.KEY` (here a type change to replace it), not assumed in sync."""
+    from opendeploy_plan.ops.status import database_rows
+    from opendeploy_plan.plan import make_plan
+    from tests.plan.golden import CASES_DIR, load_case
+
+    case = load_case(CASES_DIR / "17_dependency_type_change_with_allow_data_loss.json")
+    plan = make_plan(case.desired, case.observed, case.options)
+    managed = {key: dep.type for key, dep in case.desired.dependencies.items()}
+
+    (row,) = database_rows(case.observed, plan, managed)
+    assert (row.name, row.sync) == ("db", "changes pending")
+    # Without a plan, or without a manifest, its sync is unknown; not in the manifest, unmanaged.
+    assert database_rows(case.observed, None, managed)[0].sync == "unknown"
+    assert database_rows(case.observed, plan, None)[0].sync == "unknown"
+    assert database_rows(case.observed, plan, {})[0].sync == "unmanaged"
+
+
+def test_a_database_without_an_action_is_in_sync_beside_one_with_an_action() -> None:
+    from opendeploy_plan.ops.status import database_rows
+    from opendeploy_plan.plan import make_plan
+    from tests.plan.golden import CASES_DIR, load_case
+
+    case = load_case(CASES_DIR / "40_unmanaged_dependency_pruned_with_allow_data_loss.json")
+    plan = make_plan(case.desired, case.observed, case.options)
+    managed = {"db": "postgres", "cache": "redis"}  # both managed: cache's delete is pending
+
+    rows = {row.name: row.sync for row in database_rows(case.observed, plan, managed)}
+    assert rows == {"cache": "changes pending", "db": "in sync"}
