@@ -49,7 +49,15 @@ class Room:
 ROOMS: dict[str, Room] = {
     "plan": Room(
         mutate=("opendeploy_plan/plan/*",),
-        tests=("tests/plan", "tests/unit/test_state_time.py", "tests/unit/test_refresh_rules.py"),
+        tests=(
+            "tests/plan",
+            "tests/unit/test_state_time.py",
+            "tests/unit/test_refresh_rules.py",
+            # What plan/ gives the other rooms: unread dependency env, stamps, history rows.
+            "tests/unit/test_unread_fields.py",
+            "tests/ops/test_pure.py",
+            "tests/ops/test_history.py",
+        ),
     ),
     "state": Room(
         mutate=("opendeploy_plan/state/model.py", "opendeploy_plan/state/refresh.py"),

@@ -73,3 +73,51 @@ def test_service_fields_the_gateway_did_not_return() -> None:
         {"id": "s", "name": "web", "dependencies": [], "build_variables": {}}
     )
     assert unreturned_fields(full) == frozenset()
+
+
+def _plain(env: dict[str, dict[str, SecretStr]]) -> dict[str, dict[str, str]]:
+    return {d: {k: v.get_secret_value() for k, v in values.items()} for d, values in env.items()}
+
+
+def test_with_types_each_injected_key_goes_to_the_dependency_whose_type_injects_it() -> None:
+    """The api uses db and cache, the worker db alone: the worker's keys are db's; the api's
+    REDIS_URL is the redis's, its POSTGRES_USER the postgres's; a key no type claims (and no
+    single-dependency service showed) goes nowhere."""
+    live = {
+        "api": {
+            "DATABASE_URL": SecretStr("postgres://api"),
+            "POSTGRES_USER": SecretStr("u"),
+            "REDIS_URL": SecretStr("redis://c"),
+            "SENTRY": SecretStr("s"),
+        },
+        "worker": {"DATABASE_URL": SecretStr("postgres://w")},
+    }
+    services = {"api": ({}, ["db", "cache"]), "worker": ({}, ["db"])}
+    types = {"db": "postgres", "cache": "redis"}
+    env = unread_dependency_env({}, ["db", "cache"], services, live, types=types)
+    assert _plain(env) == {
+        "db": {"DATABASE_URL": "postgres://api", "POSTGRES_USER": "u"},
+        "cache": {"REDIS_URL": "redis://c"},
+    }
+
+
+def test_without_types_unknown_keys_go_to_the_dependencies_no_service_explains() -> None:
+    live = {
+        "api": {"DATABASE_URL": SecretStr("postgres://api"), "REDIS_URL": SecretStr("redis://c")},
+        "worker": {"DATABASE_URL": SecretStr("postgres://w")},
+    }
+    services = {"api": ({}, ["db", "cache"]), "worker": ({}, ["db"])}
+    env = unread_dependency_env({}, ["db", "cache"], services, live)
+    # db's keys are known from the worker (db alone); what the api has beyond them is cache's.
+    assert _plain(env) == {
+        "db": {"DATABASE_URL": "postgres://api"},
+        "cache": {"REDIS_URL": "redis://c"},
+    }
+
+
+def test_read_dependencies_and_services_without_live_env_change_nothing() -> None:
+    read = {"db": {"DATABASE_URL": SecretStr("postgres://read")}}
+    live = {"api": {"DATABASE_URL": SecretStr("postgres://live")}}
+    services = {"api": ({}, ["db"]), "idle": ({}, ["queue"])}
+    env = unread_dependency_env(read, ["queue"], services, live)
+    assert _plain(env) == {"db": {"DATABASE_URL": "postgres://read"}, "queue": {}}
