@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from opendeploy_plan.source._rules import (
     secret_pattern,
 )
 from tests.source.conftest import write_tree
-from tests.source.test_rules_git_oracle import _git_verdicts
+from tests.source.test_rules_git_oracle import git_differences, make_repo
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -95,16 +94,7 @@ EDGE_NESTED = ["q/x/a", "n\nm/c", "p/c"]
 
 
 def _tree(root: Path, *, as_dirs: bool) -> list[str]:
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    paths = [n for n in EDGE_NAMES if n != "/"] + EDGE_NESTED
-    for rel in paths:
-        target = root / rel
-        if as_dirs:
-            target.mkdir(parents=True, exist_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text("x")
-    return paths
+    return make_repo(root, [n for n in EDGE_NAMES if n != "/"] + EDGE_NESTED, as_dirs=as_dirs)
 
 
 @needs_git
@@ -112,18 +102,7 @@ def _tree(root: Path, *, as_dirs: bool) -> list[str]:
 def test_edge_patterns_give_gits_verdict(tmp_path: Path, as_dirs: bool) -> None:
     root = tmp_path / "repo"
     paths = _tree(root, as_dirs=as_dirs)
-    differences = []
-    for pattern in EDGE_PATTERNS:
-        rules = IgnoreRules.parse(pattern)
-        expected = _git_verdicts(root, pattern, paths)
-        for rel in paths:
-            parents = rel.split("/")[:-1]
-            if any(rules.verdict("/".join(parents[: i + 1]), True) for i in range(len(parents))):
-                continue  # a parent is ignored: git never looks inside (the walker prunes it)
-            ours = rules.verdict(rel, as_dirs)
-            if ours != expected[rel]:
-                differences.append(f"{pattern!r} on {rel!r}: odplan {ours}, git {expected[rel]}")
-    assert differences == []
+    assert git_differences(root, EDGE_PATTERNS, paths, as_dirs=as_dirs) == []
 
 
 def test_a_bracket_never_matches_the_slash_between_folders() -> None:

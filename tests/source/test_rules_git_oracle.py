@@ -143,9 +143,9 @@ def _git_verdicts(root: Path, pattern: str, paths: list[str]) -> dict[str, bool 
     return verdicts
 
 
-def _tree(root: Path, *, as_dirs: bool) -> list[str]:
+def make_repo(root: Path, paths: list[str], *, as_dirs: bool) -> list[str]:
+    """A git work tree holding `paths` as files (or as folders), for `git check-ignore`."""
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    paths = NAMES + NESTED
     for rel in paths:
         target = root / rel
         if as_dirs:
@@ -156,22 +156,34 @@ def _tree(root: Path, *, as_dirs: bool) -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize("as_dirs", [False, True], ids=["files", "dirs"])
-def test_every_pattern_gives_gits_verdict(tmp_path: Path, as_dirs: bool) -> None:
-    root = tmp_path / "repo"
-    paths = _tree(root, as_dirs=as_dirs)
+def _tree(root: Path, *, as_dirs: bool) -> list[str]:
+    return make_repo(root, NAMES + NESTED, as_dirs=as_dirs)
+
+
+def git_differences(
+    root: Path, patterns: list[str], paths: list[str], *, as_dirs: bool
+) -> list[str]:
+    """Where odplan's verdict on a path differs from git's, pattern by pattern (paths under an
+    ignored folder are skipped: git never looks inside, and the walker prunes it)."""
     differences = []
-    for pattern in PATTERNS:
+    for pattern in patterns:
         rules = IgnoreRules.parse(pattern)
         expected = _git_verdicts(root, pattern, paths)
         for rel in paths:
             parents = rel.split("/")[:-1]
             if any(rules.verdict("/".join(parents[: i + 1]), True) for i in range(len(parents))):
-                continue  # a parent is ignored: git never looks inside (the walker prunes it)
+                continue
             ours = rules.verdict(rel, as_dirs)
             if ours != expected[rel]:
                 differences.append(f"{pattern!r} on {rel!r}: odplan {ours}, git {expected[rel]}")
-    assert differences == []
+    return differences
+
+
+@pytest.mark.parametrize("as_dirs", [False, True], ids=["files", "dirs"])
+def test_every_pattern_gives_gits_verdict(tmp_path: Path, as_dirs: bool) -> None:
+    root = tmp_path / "repo"
+    paths = _tree(root, as_dirs=as_dirs)
+    assert git_differences(root, PATTERNS, paths, as_dirs=as_dirs) == []
 
 
 def test_the_last_matching_line_wins_like_git(tmp_path: Path) -> None:
