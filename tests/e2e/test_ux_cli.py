@@ -160,6 +160,26 @@ def test_every_command_says_its_retries(site: Odplan, command: tuple[str, ...]) 
     assert "failed (HTTP 503); retrying 1/2 in " in result.stderr, describe(result)
 
 
+@pytest.mark.parametrize("command", ["graph", "status", "deployments", "logs"])
+def test_every_command_says_its_retries_on_the_documented_profile(
+    tmp_path: Path, command: str
+) -> None:
+    """The same against a gateway that answers only what the documents promise."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with real_gateway(profile="documented") as documented:
+        site = Odplan(documented, home, write_site(tmp_path / "app"))
+        assert site.apply().returncode == 0
+        documented.add_fault(kind="error", method="GET", route="/api/v1/projects*", count=1)
+
+        result = site.run(command)
+
+    assert result.returncode == 0, describe(result)
+    assert "failed (HTTP 503); retrying 1/2 in " in result.stderr, describe(result)
+    if command == "status":
+        assert "Refreshing state…" in result.stderr, describe(result)
+
+
 def test_status_says_it_refreshes_before_its_table(site: Odplan) -> None:
     assert site.apply().returncode == 0
 
