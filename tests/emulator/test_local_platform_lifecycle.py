@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from opendeploy_plan.engine.local_platform import (
     read_record,
     stop_platform,
 )
+from tests.cli_child import odplan
 
 GUEST_MANIFEST = """\
 version: 1
@@ -34,20 +33,6 @@ services:
     port: 8000
     subdomain: first-deploy-local
 """
-
-
-def odplan(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OD_", "OPDEPLOY_"))}
-    env.update({"HOME": str(home), "NO_COLOR": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "opendeploy_plan", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def alive(pid: int) -> bool:

@@ -5,11 +5,9 @@ read from the real PostgreSQL, and `odplan gateway stop` stops the app with the 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 from opendeploy_plan.engine.local_platform import read_record, stop_platform
 from opendeploy_plan.runtime import find_postgres, unprivileged_user
+from tests.cli_child import odplan as run_odplan
 
 from .conftest import reachable_tmp, wait_for
 
@@ -25,17 +24,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello-postgres"
 
 
 def odplan(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OD_", "OPDEPLOY_"))}
-    env.update({"HOME": str(home), "NO_COLOR": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "opendeploy_plan", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_odplan(home, *args, cwd=cwd, timeout=300)  # the demo builds a real app
 
 
 def app_pids(runtime_dir: Path) -> list[int]:
