@@ -12,6 +12,7 @@ flags for the day-two commands).
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 import importlib
 import os
@@ -48,16 +49,10 @@ def _defer_httpx_cli() -> None:
     sys.modules["httpx._main"] = stand_in
 
 
-_tuned = False
-
-
+@functools.cache
 def _tune_process() -> None:
     """Settings for a short-lived `odplan` process, made when a command line runs (never on a
     mere import of this package: a test or a tool importing it keeps its own process as it is)."""
-    global _tuned
-    if _tuned:
-        return
-    _tuned = True
     _defer_httpx_cli()
     # Pydantic looks for plugins (`pydantic` entry points) when it builds its first validator,
     # by reading the metadata of every installed distribution: ~30-50 ms of CPU per `odplan`
