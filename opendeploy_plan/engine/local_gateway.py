@@ -79,11 +79,6 @@ async def in_process_gateway(
     """The platform serving `data_dir` when one runs; else the emulator with its SQLite file
     in `data_dir`, its lifespan entered by hand (since `ASGITransport` does not run it) and
     left when the caller is done."""
-    # Here, not at the top: `localize_report` (every apply's report) imports this module.
-    from httpx_ws.transport import ASGIWebSocketTransport
-
-    from opendeploy_plan.emulator import EmulatorConfig, create_app
-
     record = serving(data_dir)
     if record is not None:
         async with _ToPlatform(record) as forward:
@@ -96,6 +91,13 @@ async def in_process_gateway(
             hint="Start it with `odplan gateway start` (it serves the last successful "
             "deployments again), then run this command again.",
         )
+
+    # Only here, for the in-process gateway: the emulator (FastAPI, ~0.5 s of CPU to import)
+    # and the WebSocket stack stay off every command that talks to a running platform, and
+    # off `localize_report` (every apply's report imports this module).
+    from httpx_ws.transport import ASGIWebSocketTransport
+
+    from opendeploy_plan.emulator import EmulatorConfig, create_app
 
     options: dict[str, Any] = {
         "db_path": str(data_dir / DB_NAME),

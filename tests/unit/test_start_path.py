@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from opendeploy_plan.engine.local_platform import stop_platform
 from opendeploy_plan.gateway import WAIT_SCALE_ENV
+from tests.cli_child import odplan
 from tests.conftest import FAST_PHASES, running_gateway
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,3 +154,30 @@ def test_plan_and_apply_keep_heavy_modules_off_their_path(tmp_path: Path) -> Non
             assert code == 0, args
             assert heavy == "", f"odplan {' '.join(args)} imported {heavy}"
             assert modules <= MAX_MODULES, f"odplan {' '.join(args)}: {modules} modules"
+
+
+@pytest.mark.timeout(600)
+def test_gateway_local_reaches_a_running_platform_without_loading_the_emulator(
+    tmp_path: Path,
+) -> None:
+    """`--gateway local` with a platform in the background (`make demo`'s path) forwards over
+    HTTP: the in-process emulator (FastAPI, ~0.5 s of CPU to import) is for when none runs."""
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns(".opendeploy"))
+    home = tmp_path / "home"
+    home.mkdir()
+    try:
+        started = odplan(
+            home, "gateway", "start", "--port", "0", "--router-port", "0", "--runtime", "simulate"
+        )
+        assert started.returncode == 0, started.stdout + started.stderr
+        login = odplan(home, "login", "--guest", "--gateway", "local", "--yes")
+        assert login.returncode == 0, login.stdout + login.stderr
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OD_", "OPDEPLOY_"))}
+        env.update(HOME=str(home), SHORTENER_ADMIN_TOKEN="start-path-admin-token", NO_COLOR="1")
+        code, heavy, modules = run_probe(["plan", "--gateway", "local"], app, env)
+        assert code == 0
+        assert heavy == "", f"odplan plan --gateway local imported {heavy}"
+        assert modules <= MAX_MODULES, f"odplan plan --gateway local: {modules} modules"
+    finally:
+        stop_platform({"HOME": str(home)}, grace=5)
