@@ -12,7 +12,9 @@ Prints, in one run (the machine is shared: compare ratios within a run, not seco
    healthy), waiting for the databases, and odplan's own overhead (everything else: the CLI,
    planning, upload, API calls, polling); target overhead <= 10%;
 2. redeploy after a one-line change with warm caches: `odplan apply` to the new answer vs
-   (the warm build alone + the app's own start time measured alone); target <= 1.5x;
+   (the warm build alone + the app's own start time measured alone); target <= 1.5x; and the
+   floor of that ratio for a fresh Python process (the gateway's part + the CPU of importing
+   only odplan's core libraries, as a share of the app's CPU to its first answer);
 3. router: added latency per request at p50 vs calling the app's port directly; target
    <= 1 ms.
 """
@@ -164,6 +166,25 @@ def phase_seconds(deployment: LocalDeployment) -> dict[str, float]:
     }
 
 
+# What any `odplan` process loads before its own code: the interpreter and the core libraries
+# (DEVELOPERS.md) on the path to a deployment's creation.
+_CORE_LIBRARIES = (
+    "import asyncio, click, dotenv, httpx, yaml, rich.console; from pydantic import BaseModel"
+)
+
+
+def library_floor_cpu(runs: int = 5) -> float:
+    """CPU seconds (best of `runs`) of a fresh interpreter importing only odplan's core
+    libraries: a lower bound for any fresh `odplan` process, whatever odplan itself does."""
+    best = float("inf")
+    for _ in range(runs):
+        process = subprocess.Popen([sys.executable, "-c", _CORE_LIBRARIES])
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        best = min(best, usage.ru_utime + usage.ru_stime)
+    return best
+
+
 def p50_ms(app_port: int, router_port: int, host: str, count: int) -> tuple[float, float]:
     """p50 of GET /healthz on the release's own port and through the router, interleaved
     request by request (a shared machine's load hits both alike), keep-alive each."""
@@ -288,6 +309,16 @@ def main() -> None:
             print(
                 f"   the gateway's part alone               {on_gateway / baseline:7.2f}x "
                 "(deployment created to the new answer)"
+            )
+            floor = library_floor_cpu()
+            print(
+                f"   floor: a fresh Python importing only the core libraries used "
+                f"{floor:.2f} s of CPU = {floor / alone_cpu:.2f}x the app's CPU to its first answer"
+            )
+            print(
+                "   (so a fresh `odplan` process cannot go below about "
+                f"{on_gateway / baseline + floor / alone_cpu:.2f}x here, before any work of its "
+                "own)"
             )
 
             assert second.port is not None
