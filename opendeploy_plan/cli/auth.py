@@ -99,7 +99,7 @@ def login(
         token = click.prompt("Dashboard token (od_k…)", hide_input=True, err=True)
     with gateway_errors():
         settings = _login_settings(gateway_choice, env)
-        _refuse_overwrite(settings.auth_path, force)
+        _refuse_overwrite(settings, force)
         if env.get("OD_API_KEY") and not settings.local:
             warn("OD_API_KEY is set: it overrides the saved credential until you unset it")
         audit = gateway_choice.audit_log(env)
@@ -109,9 +109,10 @@ def login(
             _login_token(settings, _read_token(token or ""), audit)
 
 
-def _refuse_overwrite(path: Path, force: bool) -> None:
+def _refuse_overwrite(settings: GatewaySettings, force: bool) -> None:
     from opendeploy_plan.gateway import CredentialError, CredentialExists, read_saved_credential
 
+    path = settings.auth_path
     try:
         existing = read_saved_credential(path, warn=warn)
     except CredentialError as error:
@@ -121,7 +122,9 @@ def _refuse_overwrite(path: Path, force: bool) -> None:
             f"{path} exists but cannot be read ({error.message}); not replacing it"
         ) from None
     if existing is not None and not force:
-        where = f" for {existing.gateway}" if existing.gateway else ""
+        # A local credential is saved under a placeholder URL that nothing serves.
+        shown = "the local gateway" if settings.local else existing.gateway
+        where = f" for {shown}" if existing.gateway else ""
         raise CredentialExists(
             f"a credential ({existing.redacted}{where}) is already saved in {path}"
         )
@@ -155,7 +158,7 @@ def _login_guest(
 
     consent = consent_from_flags(yes, env)
     if consent.prompt is not None and not yes and env.get("OPDEPLOY_ALLOW_CREDENTIAL_INIT") != "1":
-        click.echo(consent_body(settings.url, settings.auth_path), err=True)
+        click.echo(consent_body(_register_at(settings, env), settings.auth_path), err=True)
     if not consent.granted(CONSENT_QUESTION):
         audit.error("auth.register", reason="consent_missing")
         raise ConsentRequired("refused to create a credential without explicit consent")
@@ -326,6 +329,18 @@ def _gateway_shown(settings: GatewaySettings, env: Mapping[str, str]) -> str:
     from opendeploy_plan.engine.local_gateway import local_address
 
     return local_address(env)
+
+
+def _register_at(settings: GatewaySettings, env: Mapping[str, str]) -> str:
+    """The gateway the consent text names: a local one by where it really answers (the
+    running platform's API, or the in-process gateway), never the placeholder it is saved
+    under."""
+    if not settings.local:
+        return settings.url
+    from opendeploy_plan.engine.local_platform import running_platform
+
+    record = running_platform(env)
+    return record.api_url if record is not None else "the in-process local gateway's /api"
 
 
 def _shown(link: str | None, local: bool, env: Mapping[str, str]) -> str | None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pexpect
 import pytest
 
 from opendeploy_plan.engine.local_platform import (
@@ -90,10 +92,38 @@ def test_start_status_stop_track_the_platform_by_its_process_group(home: Path) -
     assert json.loads(odplan(home, "gateway", "status", "--json").stdout) == {"running": False}
 
 
+def consent_text(home: Path) -> str:
+    """What `odplan login --guest --gateway local` on a terminal shows before it asks (the
+    answer is no)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OD_", "OPDEPLOY_"))}
+    env.update(HOME=str(home), NO_COLOR="1", TERM="xterm")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "opendeploy_plan", "login", "--guest", "--gateway", "local"],
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 400),
+    )
+    child.expect_exact("Create one now?")
+    shown = child.before or ""
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    return shown
+
+
 def test_gateway_local_talks_to_the_running_platform_in_one_state_folder(home: Path) -> None:
     record = start(home)
+    # The consent names where the platform answers, not the placeholder nothing serves.
+    consent = consent_text(home)
+    assert f"POST {record.api_url}/v1/client-guests/register" in consent, consent
+    assert "odplan.local" not in consent
     login = odplan(home, "login", "--guest", "--gateway", "local", "--yes")
     assert login.returncode == 0, login.stderr
+    again = odplan(home, "login", "--guest", "--gateway", "local", "--yes")
+    assert again.returncode != 0 and "for the local gateway) is already saved" in again.stderr
+    assert "odplan.local" not in again.stdout + again.stderr
     # The bind link answers on the platform's own port (the local dashboard page).
     bind = re.search(r"Bind URL: (\S+)", login.stdout)
     assert bind is not None and bind.group(1).startswith(record.root_url + "/guest/")
