@@ -114,7 +114,11 @@ ROOMS: dict[str, Room] = {
         # The retry decisions and the credential store (file names after the issue-18 split
         # of gateway/_client.py; a glob that matches nothing is reported and skipped).
         mutate=("opendeploy_plan/gateway/_credentials.py", "opendeploy_plan/gateway/_retry*.py"),
-        tests=("tests/gateway/test_credentials*.py", "tests/gateway/test_retry*.py"),
+        tests=(
+            "tests/gateway/test_credentials*.py",
+            "tests/gateway/test_retry*.py",
+            "tests/gateway/test_wait_scale.py",
+        ),
     ),
 }
 
