@@ -9,7 +9,8 @@ A39), one focused test each, against a local gateway over real HTTP, odplan in-p
 * A35: a racing create whose answer carries no variables: the race settlement cannot prove
   nobody uses ours, so it keeps both (and a service on ours keeps its database).
 * A36: a deploy's 409 without `deployment_id` (the documents do not promise one): the
-  deployment in flight is found among the *unfinished* ones, waited for, then ours deploys.
+  deployment in flight is found among the *unfinished* ones, waited for, then ours deploys;
+  a 409 when nothing is unfinished is about something else: reported, not waited on.
 * A39: the plan waits for a deployment in flight; that one ends badly: ours still deploys.
 
 Where the emulator cannot be made to answer differently, `Reshape` (below) rewrites one
@@ -108,6 +109,37 @@ def reshape(gw: Rig, method: str, path: str, change: Callable[[int, Any], Any]) 
     gw.tamper.app = Reshape(gw.tamper.app, method, path, change)
 
 
+class Refuse:
+    """ASGI layer: answer `method path` (a regex) `count` times with `status` and a JSON body,
+    without performing it. Everything else goes through."""
+
+    def __init__(self, app: Any, method: str, path: str, status: int, body: Any) -> None:
+        self.app = app
+        self.state = app.state
+        self.method = method
+        self.path = re.compile(path)
+        self.status = status
+        self.body = json.dumps(body).encode()
+        self.left = 1
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if (
+            self.left <= 0
+            or scope["type"] != "http"
+            or scope["method"] != self.method
+            or not self.path.fullmatch(scope["path"])
+        ):
+            await self.app(scope, receive, send)
+            return
+        self.left -= 1
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(self.body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
 def inside(gw: Rig) -> GatewayClient:
     """A client for use inside a request: straight to the app (the server is busy with ours)."""
     return GatewayClient(
@@ -176,9 +208,9 @@ def test_a_deploy_409_without_its_id_waits_for_the_unfinished_deployment(
             gw,
             "POST",
             "/api/v1/deployments/",
-            lambda status, body: {k: v for k, v in body.items() if k != "deployment_id"}
-            if status == 409
-            else body,
+            lambda status, body: (
+                {k: v for k, v in body.items() if k != "deployment_id"} if status == 409 else body
+            ),
         )
         result = gw.apply()
 
@@ -188,6 +220,27 @@ def test_a_deploy_409_without_its_id_waits_for_the_unfinished_deployment(
         assert gw.live().env["web"]["LOG_LEVEL"] == "debug"
         again = gw.odplan("plan", "--detailed-exitcode")
         assert again.exit_code == 0, again.output
+
+
+def test_a_deploy_409_about_something_else_is_reported_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing is in flight: the newest deployment is finished, so the 409 is not a race.
+    with rig(tmp_path, monkeypatch, manifest()) as gw:
+        assert gw.apply().exit_code == 0
+        gw.write(manifest(log_level="debug"))
+        reason = "the service is being migrated to another cluster"
+        gw.tamper.app = Refuse(
+            gw.tamper.app, "POST", "/api/v1/deployments/", 409, {"error": reason}
+        )
+
+        result = gw.apply()
+
+        assert result.exit_code == 1, result.output
+        text = " ".join(result.output.split())
+        assert f"the gateway refused the deployment: {reason}" in text
+        assert "is in progress: waiting for it" not in result.output
+        assert gw.live().deployments == {"web": 1}
 
 
 # --- A39: the deployment the plan waits for ends badly ---------------------------------------
@@ -313,3 +366,40 @@ def test_a_lost_create_keeps_its_intent_so_the_next_apply_makes_no_second_databa
         assert gw.live().env["web"]["DATABASE_URL"] == env_vars["DATABASE_URL"]
         assert read_dependency_hints(gw.app_dir, "tiny", "production") == {db_id: "db"}
         assert read_pending_creates(gw.app_dir, "tiny", "production") == {}
+
+
+# --- A35: the race settlement and a database whose variables are unknown ---------------------
+
+
+def test_a_race_lost_by_a_database_whose_variables_are_unknown_keeps_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with rig(tmp_path, monkeypatch, manifest()) as gw:
+        twins: list[str] = []
+
+        async def another_apply_creates_db_first(match: Any) -> None:
+            async with inside(gw) as client:
+                project = await client.find_project_by_name("tiny")
+                assert project is not None
+                made = await client.create_dependency(
+                    project.id, "postgres", environment="production", display_name="db"
+                )
+                twins.append(made.id)
+
+        gw.tamper.before("POST", CREATE_DB, another_apply_creates_db_first)
+        # Our create's answer does not carry the variables: nothing proves that no service
+        # carries ours' values, so ours is not provably ours to delete.
+        reshape(
+            gw,
+            "POST",
+            CREATE_DB,
+            lambda status, body: {k: v for k, v in body.items() if k != "env_vars"},
+        )
+        result = gw.apply()
+
+        assert result.exit_code == 0, result.output
+        assert f"another 'db' exists ({twins[0]}); ours is in use: kept both" in result.output
+        rows = _dependency_rows(gw)
+        assert twins[0] in rows and len(rows) == 2, rows
+        (ours,) = set(rows) - {twins[0]}
+        assert gw.live().env["web"]["DATABASE_URL"] == rows[ours][1]["DATABASE_URL"]
