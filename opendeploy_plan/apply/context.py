@@ -138,6 +138,7 @@ class ApplyContext:
                 [key for key, d in observed.dependencies.items() if not d.env_vars],
                 {name: (svc.env, svc.uses) for name, svc in inputs.desired.services.items()},
                 {name: svc.env for name, svc in observed.services.items()},
+                types={key: dep.type for key, dep in inputs.desired.dependencies.items()},
             ),
         )
 

@@ -13,9 +13,8 @@ from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.manifest import LoadResult, load_manifest, manifest_digest
 from opendeploy_plan.plan import DesiredState, Plan, PlanOptions, make_plan
 from opendeploy_plan.plan.destroy import make_destroy_plan
-from opendeploy_plan.state.hints import read_dependency_hints, read_pending_creates
+from opendeploy_plan.state.hints import refresh_with_hints
 from opendeploy_plan.state.model import ObservedState
-from opendeploy_plan.state.refresh import refresh
 
 
 @dataclass
@@ -84,17 +83,13 @@ async def prepare(
     if resolution.desired is None:
         return prepared
     desired = resolution.desired
-    prepared.observed = await refresh(
+    prepared.observed = await refresh_with_hints(
         client,
+        prepared.load.manifest_dir,
         desired.project,
         desired.environment,
-        dependency_hints=read_dependency_hints(
-            prepared.load.manifest_dir, desired.project, desired.environment
-        ),
-        wanted_dependencies=tuple(desired.dependencies),
-        pending_dependencies=tuple(
-            read_pending_creates(prepared.load.manifest_dir, desired.project, desired.environment)
-        ),
+        wanted=desired.dependencies,
+        recreate_unhanded=not destroy,
     )
     planner: Callable[[DesiredState, ObservedState, PlanOptions], Plan] = (
         make_destroy_plan if destroy else make_plan

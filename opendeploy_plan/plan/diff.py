@@ -194,6 +194,16 @@ def unread_dependency_env(
     result = {key: dict(values) for key, values in dependency_env.items()}
     for dep in unread:
         result.setdefault(dep, {})
+    unread_set = set(unread)
+
+    def claimed_elsewhere(key: str, uses: Collection[str]) -> bool:
+        """`key` is injected by a used dependency whose variables are known another way (read,
+        or being created): a service on a new `db` and an unread `cache` still holds the old
+        `DATABASE_URL`, which is not the cache's."""
+        return types is not None and any(
+            dep not in unread_set and injects(types.get(dep, ""), key) for dep in uses
+        )
+
     # A service that uses one unread dependency says which keys are that one's. One that uses
     # several (db and cache) gives each of them the keys it is known to hand out, and the rest
     # to those of them with no known keys: a worker on `db` alone must not be given the cache's
@@ -202,7 +212,11 @@ def unread_dependency_env(
     for name, (explicit, uses) in services.items():
         mine = [dep for dep in uses if dep in unread]
         if len(mine) == 1:
-            known[mine[0]] |= {k for k in live_env.get(name, {}) if k not in explicit}
+            known[mine[0]] |= {
+                k
+                for k in live_env.get(name, {})
+                if k not in explicit and not claimed_elsewhere(k, uses)
+            }
     for name, (explicit, uses) in sorted(services.items()):
         live = live_env.get(name)
         if not live:
@@ -210,13 +224,13 @@ def unread_dependency_env(
         mine = [dep for dep in uses if dep in unread]
         unknown = [dep for dep in mine if not known[dep]] or mine
         for key, secret in live.items():
-            if key in explicit:
+            if key in explicit or claimed_elsewhere(key, uses):
                 continue
             owners = [dep for dep in mine if key in known[dep]]
             if len(mine) > 1 and types is not None:
                 # The type that injects the key decides; a key no type (or two) claims goes
                 # only where a single-dependency service showed it.
-                claimants = [d for d in mine if _injects(types.get(d, ""), key)]
+                claimants = [d for d in mine if injects(types.get(d, ""), key)]
                 owners = claimants if len(claimants) == 1 else owners
             else:
                 owners = owners or unknown
@@ -242,5 +256,6 @@ _INJECTED_PREFIXES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def _injects(dependency_type: str, key: str) -> bool:
+def injects(dependency_type: str, key: str) -> bool:
+    """True when a dependency of `dependency_type` injects the variable `key`."""
     return key.startswith(_INJECTED_PREFIXES.get(dependency_type, ()))

@@ -11,6 +11,14 @@ nobody can name. So apply writes its intent first, fsync'd, in the key's place:
 `{key: {"creating": type, "since": time}}` (write-ahead, no secret). The answer replaces it
 with the id. A row that appears with no name and no hint while exactly one intent is pending is
 that intent's database; apply runs dependency creates one at a time so that at most one is.
+
+The answer is also the only place the documented gateway shows a database's credentials. While
+a service that uses the database has not been given them yet, they exist only in the running
+apply's memory, so the answer keeps the intent and adds the id:
+`{key: {"creating": type, "since": time, "id": id}}`. Once a service holds the credentials (its
+env read back), the entry becomes the plain id. If the run dies in between, the next refresh
+knows the row by its id and, when its credentials cannot be read, leaves it out: apply deletes
+it and creates the database again before anyone could have used it (`apply.handlers.dependency`).
 """
 
 from __future__ import annotations
@@ -34,8 +42,11 @@ __all__ = [
     "read_dependency_hints",
     "read_pending_creates",
     "record_create_intent",
+    "record_created",
     "record_dependency_hint",
+    "record_handed",
     "refresh_with_hints",
+    "unhanded_dependencies",
 ]
 
 HINT_FILE = Path(".opendeploy") / "dependencies.json"
@@ -48,6 +59,8 @@ class PendingCreate:
     key: str
     type: str
     since: str
+    # Set once the create was answered: the database exists, its credentials not yet handed.
+    id: str | None = None
 
 
 def _load(manifest_dir: Path) -> dict[str, Any]:
@@ -77,8 +90,21 @@ def read_pending_creates(
     pending: dict[str, PendingCreate] = {}
     for key, value in _keys(manifest_dir, project, environment).items():
         if isinstance(value, dict) and isinstance(value.get("creating"), str):
-            pending[str(key)] = PendingCreate(str(key), value["creating"], str(value.get("since")))
+            made = value.get("id")
+            pending[str(key)] = PendingCreate(
+                str(key),
+                value["creating"],
+                str(value.get("since")),
+                made if isinstance(made, str) else None,
+            )
     return pending
+
+
+def unhanded_dependencies(manifest_dir: Path, project: str, environment: str) -> dict[str, str]:
+    """`{dependency id: manifest key}` of the databases created but whose credentials no
+    service was given yet (`record_created`)."""
+    pending = read_pending_creates(manifest_dir, project, environment)
+    return {intent.id: key for key, intent in pending.items() if intent.id is not None}
 
 
 def record_create_intent(
@@ -99,6 +125,32 @@ def record_dependency_hint(
     be written (an unwritable folder only costs the hint when no intent was written either:
     refresh then attributes by elimination or stops)."""
     return _store(manifest_dir, project, environment, key, dependency_id)
+
+
+def record_created(
+    manifest_dir: Path,
+    project: str,
+    environment: str,
+    key: str,
+    dependency_type: str,
+    dependency_id: str,
+) -> bool:
+    """Remember that `dependency_id` is `key`, keeping the intent: its credentials are only in
+    this run's memory until `record_handed`. False when it cannot be written."""
+    since = datetime.now(UTC).isoformat(timespec="seconds")
+    value = {"creating": dependency_type, "since": since, "id": dependency_id}
+    return _store(manifest_dir, project, environment, key, value)
+
+
+def record_handed(
+    manifest_dir: Path, project: str, environment: str, keys: Collection[str]
+) -> None:
+    """A service now holds the credentials of `keys`: their entries become plain ids."""
+    pending = read_pending_creates(manifest_dir, project, environment)
+    for key in keys:
+        intent = pending.get(key)
+        if intent is not None and intent.id is not None:
+            _store(manifest_dir, project, environment, key, intent.id)
 
 
 def clear_create_intent(manifest_dir: Path, project: str, environment: str, key: str) -> None:
@@ -150,12 +202,15 @@ async def refresh_with_hints(
     environment: str,
     *,
     wanted: Collection[str] = (),
+    recreate_unhanded: bool = False,
 ) -> ObservedState:
     """Refresh `project` with its databases named by their manifest keys: every reader that
     shows a database (plan, status, destroy, the final report) goes through here, so none shows
     `dependency.<id>` where the hint file knows the name. `wanted` (the manifest's keys) lets
     one unnamed row be named by elimination, and a create whose answer was lost (its intent
-    still pending) claims the one unknown row; leave `wanted` empty where no manifest is read."""
+    still pending) claims the one unknown row; leave `wanted` empty where no manifest is read.
+    `recreate_unhanded` (only for planning an apply): leave out a database created by a run
+    that stopped before any service got its credentials, when they cannot be read."""
     from opendeploy_plan.state.refresh import refresh  # refresh imports this module
 
     return await refresh(
@@ -165,4 +220,6 @@ async def refresh_with_hints(
         dependency_hints=read_dependency_hints(manifest_dir, project, environment),
         wanted_dependencies=tuple(wanted),
         pending_dependencies=tuple(read_pending_creates(manifest_dir, project, environment)),
+        unhanded_dependencies=unhanded_dependencies(manifest_dir, project, environment),
+        recreate_unhanded=recreate_unhanded,
     )

@@ -74,6 +74,8 @@ async def refresh(
     dependency_hints: Mapping[str, str] | None = None,
     wanted_dependencies: Collection[str] = (),
     pending_dependencies: Collection[str] = (),
+    unhanded_dependencies: Mapping[str, str] | None = None,
+    recreate_unhanded: bool = False,
 ) -> ObservedState:
     """The live state of the project called `project_name`, seen from `environment`.
 
@@ -81,7 +83,10 @@ async def refresh(
     documented status rows are `{id, status}`); `wanted_dependencies` (the manifest's keys)
     lets one unnamed row be adopted by elimination; `pending_dependencies` (the keys whose
     create answer was never recorded, `state.hints.read_pending_creates`) names the one unnamed
-    row such a create left."""
+    row such a create left; `unhanded_dependencies` (`{id: key}`, `state.hints.
+    unhanded_dependencies`) names the databases created whose credentials no service got;
+    with `recreate_unhanded` (planning an apply) those whose credentials cannot be read are left
+    out, so that apply creates them again."""
     project = await client.find_project_by_name(project_name)
     if project is None:
         return ObservedState.empty()
@@ -96,6 +101,8 @@ async def refresh(
         wanted_dependencies,
         pending_dependencies,
         project_id=project.id,
+        unhanded=unhanded_dependencies or {},
+        recreate_unhanded=recreate_unhanded,
     )
     details = await asyncio.gather(
         *(_service_detail(client, project.id, s, environment) for s in chosen.values())
@@ -187,6 +194,8 @@ def _attribute(
     pending: Collection[str] = (),
     *,
     project_id: str = "<project_id>",
+    unhanded: Mapping[str, str] | None = None,
+    recreate_unhanded: bool = True,
 ) -> list[Dependency]:
     """Give each unnamed row of `environment` its manifest key: from the hint file; else, when a
     create's answer was lost (its intent still pending), the one unnamed row is that create's;
@@ -196,7 +205,19 @@ def _attribute(
 
     A lost create's row whose variables the gateway does not show is left out: no service got
     its credentials (the hint is written before any service is given them), and they cannot be
-    read, so apply deletes it and creates the database again (`apply.handlers.dependency`)."""
+    read, so apply deletes it and creates the database again (`apply.handlers.dependency`).
+    The same goes for a database a run created and died before any service got its credentials
+    (`unhanded`, `{id: key}`): known by its id, adopted when its variables can be read, else
+    left out (or, without `recreate_unhanded`, for a reader that changes nothing: named)."""
+    unhanded = unhanded or {}
+    rows = [
+        d.model_copy(update={"display_name": unhanded[d.id]})
+        if d.id in unhanded and not is_named(d)
+        else d
+        for d in rows
+        if d.id not in unhanded or d.env_vars or not recreate_unhanded
+    ]
+    pending = [key for key in pending if key not in unhanded.values()]
     named = [
         d.model_copy(update={"display_name": hints[d.id]})
         if not is_named(d) and d.id in hints

@@ -168,3 +168,68 @@ def test_services_split_between_two_rows_of_one_name_are_named_as_strays() -> No
     assert databases == {"db": b}
     assert duplicates == {"db": ("d2", "d1")}
     assert strays["db"] and set(strays["db"]) == {"worker"}
+
+
+# A database a run created and stopped before any service got its credentials (`unhanded`,
+# `{id: key}` from the hint file): known by its id, adopted when its variables can be read,
+# else left out so that apply recreates it.
+
+
+def test_an_unhanded_row_whose_variables_cannot_be_read_is_left_out() -> None:
+    rows = _attribute(
+        [_db("d1"), _db("d2")],
+        "production",
+        {"d2": "cache"},
+        ["db", "cache"],
+        ["db"],
+        unhanded={"d1": "db"},
+    )
+    assert _names(rows) == {"d2": "cache"}
+
+
+def test_an_unhanded_row_whose_variables_can_be_read_is_adopted_by_its_id() -> None:
+    rows = _attribute(
+        [_db("d1", DSN)], "production", {}, ["db", "cache"], ["db"], unhanded={"d1": "db"}
+    )
+    assert _names(rows) == {"d1": "db"}
+    assert rows[0].env_vars
+
+
+def test_a_row_that_says_its_name_keeps_it_even_when_unhanded() -> None:
+    rows = _attribute(
+        [_db("d1", DSN, display_name="main")], "production", {}, [], ["db"], unhanded={"d1": "db"}
+    )
+    assert _names(rows) == {"d1": "main"}
+
+
+def test_two_unhanded_databases_are_told_apart_by_their_ids() -> None:
+    rows = _attribute(
+        [_db("d1", DSN), _db("d2", {"REDIS_URL": "redis://h"})],
+        "production",
+        {},
+        ["db", "cache"],
+        ["db", "cache"],
+        unhanded={"d1": "db", "d2": "cache"},
+    )
+    assert _names(rows) == {"d1": "db", "d2": "cache"}
+
+
+def test_an_unhanded_intent_does_not_claim_a_stranger_row() -> None:
+    # Our unhanded database is gone; an unnamed row is someone else's, not our lost create.
+    with pytest.raises(UnattributedDependencies):
+        _attribute([_db("d9"), _db("d8")], "production", {}, ["db"], ["db"], unhanded={"d1": "db"})
+    rows = _attribute([_db("d9")], "production", {}, ["db"], ["db"], unhanded={"d1": "db"})
+    assert _names(rows) == {"d9": "db"}  # by elimination, as for any unnamed row, not as lost
+
+
+def test_a_reader_that_changes_nothing_names_the_unhanded_row() -> None:
+    rows = _attribute(
+        [_db("d1")],
+        "production",
+        {},
+        ["db"],
+        ["db"],
+        unhanded={"d1": "db"},
+        recreate_unhanded=False,
+    )
+    assert _names(rows) == {"d1": "db"}

@@ -121,3 +121,17 @@ def test_read_dependencies_and_services_without_live_env_change_nothing() -> Non
     services = {"api": ({}, ["db"]), "idle": ({}, ["queue"])}
     env = unread_dependency_env(read, ["queue"], services, live)
     assert _plain(env) == {"db": {"DATABASE_URL": "postgres://read"}, "queue": {}}
+
+
+def test_a_key_a_known_dependency_injects_is_not_an_unread_ones() -> None:
+    """`api` uses a `db` being created (or readable) and an unread `cache`: its live env still
+    holds the old DATABASE_URL, which must not become the cache's (it would overwrite the new
+    database's URL when api's env is rebuilt)."""
+    live = {"api": {"DATABASE_URL": SecretStr("postgres://old"), "REDIS_URL": SecretStr("r://c")}}
+    services = {"api": ({}, ["db", "cache"])}
+    types = {"db": "postgres", "cache": "redis"}
+    env = unread_dependency_env({}, ["cache"], services, live, types=types)
+    assert _plain(env) == {"cache": {"REDIS_URL": "r://c"}}
+    # Without types nothing says which keys are whose: the one unread dependency gets them all.
+    untyped = unread_dependency_env({}, ["cache"], services, live)
+    assert set(untyped["cache"]) == {"DATABASE_URL", "REDIS_URL"}

@@ -27,11 +27,13 @@ from opendeploy_plan.state.hints import (
     read_dependency_hints,
     read_pending_creates,
     record_create_intent,
+    record_created,
     record_dependency_hint,
+    record_handed,
 )
 from opendeploy_plan.state.refresh import dependency_key, is_named, secret_map, unattributed
 
-__all__ = ["READY_TIMEOUT", "apply", "wait_ready"]
+__all__ = ["READY_TIMEOUT", "apply", "credentials_handed", "users_of", "wait_ready"]
 
 READY_TIMEOUT = 15 * 60.0
 
@@ -51,9 +53,15 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         # The documented status rows are `{id, status}`: only the create answer (or the intent
         # written before it) says which key the id is.
         place = (ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment)
-        if not record_dependency_hint(*place, key, created.id) and key in read_pending_creates(
-            *place
-        ):
+        # Credentials held only in this run's memory (the documented gateway shows them in
+        # this answer alone) stay "created, not handed" until a service holds them.
+        held_here = bool(created.env_vars) and bool(users_of(ctx, key))
+        recorded = (
+            record_created(*place, key, ctx.desired.dependencies[key].type, created.id)
+            if held_here
+            else record_dependency_hint(*place, key, created.id)
+        )
+        if not recorded and key in read_pending_creates(*place):
             # The intent is on disk but the id is not: the next run would take this database
             # for a lost create nobody uses and delete it. Stop before any service gets it.
             raise DependencyFailed(
@@ -74,6 +82,28 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
     # Verify only what the gateway returns: documented rows carry no type.
     if ready.kind or created.kind:
         expect(action.address, "type", want.type, ready.kind or created.kind)
+
+
+def users_of(ctx: ApplyContext, key: str) -> list[str]:
+    """The manifest's services that are given `key`'s variables (`uses`, or a reference)."""
+    return [
+        name
+        for name, svc in sorted(ctx.desired.services.items())
+        if key in svc.uses
+        or any(
+            ref.dependency == key
+            for value in [*svc.env.values(), *svc.build_env.values()]
+            for ref in value.dependency_refs
+        )
+    ]
+
+
+def credentials_handed(ctx: ApplyContext, service: str) -> None:
+    """`service` now holds (read back) the variables of the databases it uses: those created
+    by this run are no longer only in its memory (`state.hints.record_handed`)."""
+    keys = [key for key in ctx.desired.dependencies if service in users_of(ctx, key)]
+    place = (ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment)
+    record_handed(*place, keys)
 
 
 async def _delete(ctx: ApplyContext, action: PlannedAction, key: str, project_id: str) -> None:
@@ -147,7 +177,7 @@ async def _create(
     """Create `key`'s database, or adopt the one a lost answer made. Never a second one."""
     want = ctx.desired.dependencies[key]
     place = (ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment)
-    listed = await _rows(ctx, project_id)
+    listed = await _drop_unhanded(ctx, action, key, project_id, await _rows(ctx, project_id))
     if action.kind is ActionKind.CREATE:
         # Databases are not unique by name on the platform: look first, so an apply running at
         # the same time (or one whose plan is a little old) does not add a second one.
@@ -235,7 +265,7 @@ async def _drop_lost_create(
     pending = read_pending_creates(
         ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment
     )
-    if key not in pending:
+    if key not in pending or pending[key].id is not None:
         return
     ours = set(ctx.dependency_ids.values())
     unknown = [d for d in rows if not is_named(d) and d.id not in ours]
@@ -245,15 +275,38 @@ async def _drop_lost_create(
         await _delete_unread(ctx, action, key, project_id, unknown[0].id)
 
 
+async def _drop_unhanded(
+    ctx: ApplyContext, action: PlannedAction, key: str, project_id: str, rows: list[Dependency]
+) -> list[Dependency]:
+    """A previous run created `key`'s database and died before any service got its
+    credentials: refresh left it out when they cannot be read. Delete it before creating
+    again (nobody can have used it); `rows` without it."""
+    intent = read_pending_creates(
+        ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment
+    ).get(key)
+    if intent is None or intent.id is None:
+        return rows
+    row = next((d for d in rows if d.id == intent.id), None)
+    if row is None or row.env_vars:
+        return rows
+    why = "an earlier run stopped before any service got the credentials of"
+    await _delete_unread(ctx, action, key, project_id, row.id, why)
+    return [d for d in rows if d.id != row.id]
+
+
 async def _delete_unread(
-    ctx: ApplyContext, action: PlannedAction, key: str, project_id: str, dependency_id: str
+    ctx: ApplyContext,
+    action: PlannedAction,
+    key: str,
+    project_id: str,
+    dependency_id: str,
+    why: str = "a create whose answer was lost left",
 ) -> None:
     with contextlib.suppress(NotFound):
         await ctx.client.delete_dependency(project_id, dependency_id)
     ctx.progress(
         action,
-        f"a create whose answer was lost left {dependency_id}; its credentials cannot be "
-        "read: deleted, creating again",
+        f"{why} {dependency_id}; its credentials cannot be read: deleted, creating again",
     )
     ctx.log(
         "apply.dependency_lost_create", project_id=project_id, dependency=key, deleted=dependency_id

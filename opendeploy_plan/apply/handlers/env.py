@@ -6,6 +6,7 @@ they go (`resolve_variables` decides, from the live values refresh saw)."""
 from __future__ import annotations
 
 from opendeploy_plan.apply.context import ApplyContext
+from opendeploy_plan.apply.handlers.dependency import credentials_handed
 from opendeploy_plan.apply.readback import expect_variables
 from opendeploy_plan.plan import PlannedAction, resolve_variables
 from opendeploy_plan.plan import addresses as addr
@@ -25,6 +26,7 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
     await ctx.client.replace_env(project_id, service_id, variables)
     read = await ctx.client.get_env(project_id, service_id)
     expect_variables(action.address, "env", variables, read.variables)
+    credentials_handed(ctx, name)
     ctx.log(
         "deploy.env_replace",
         project_id=project_id,

@@ -14,6 +14,7 @@ from opendeploy_plan.apply.errors import (
     ReadBackMismatch,
     ServiceDeleteUnsupported,
 )
+from opendeploy_plan.apply.handlers.dependency import credentials_handed
 from opendeploy_plan.apply.readback import (
     check_settings,
     expect_gone,
@@ -93,6 +94,7 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         ) from None
     if "build_variables" not in unreturned_fields(read):
         expect_variables(action.address, "build_variables", build, read.build_variables)
+    credentials_handed(ctx, name)
     _note_unverified(ctx, action, read, spec)
     ctx.log(
         "setup.service_create",

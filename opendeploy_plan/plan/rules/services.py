@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 from opendeploy_plan.plan import addresses as addr
 from opendeploy_plan.plan.desired import RESIZE_FIELDS, DesiredService
-from opendeploy_plan.plan.diff import WantedValue, diff_settings, diff_variables, wanted_variables
+from opendeploy_plan.plan.diff import (
+    WantedValue,
+    diff_settings,
+    diff_variables,
+    injects,
+    wanted_variables,
+)
 from opendeploy_plan.plan.model import ActionKind, ActionReason, AttributeChange, ChangeKind, Mask
 from opendeploy_plan.plan.rules.context import Draft, PlanContext, adds
 from opendeploy_plan.plan.stamp import build_digest, source_stamp
@@ -23,6 +29,7 @@ __all__ = [
     "UNREAD_BUILD_PATH",
     "RowChanges",
     "ServiceInputs",
+    "check_unreadable_uses",
     "plan_new_service",
     "plan_service_row",
     "service_inputs",
@@ -174,9 +181,36 @@ def plan_new_service(ctx: PlanContext, inputs: ServiceInputs) -> None:
     )
     kind = ActionKind.CREATE if live is None else ActionKind.REPLACE
     reason = inputs.replace_reason or ActionReason.NEW
+    check_unreadable_uses(ctx, inputs)
     draft = ctx.add(Draft(inputs.address, kind, reason, changes))
     draft.wants |= {addr.PROJECT, *inputs.uses_addresses}
     draft.wants |= {addr.service(s) for s in svc.after}
+
+
+def check_unreadable_uses(ctx: PlanContext, inputs: ServiceInputs) -> None:
+    """A plan error when a service to be created uses a live database whose variables nobody
+    can read: the gateway shows a dependency's `env_vars` only in the answer that created it
+    (api-schemas.md), and no live service of the project carries them (a database made by
+    hand, adopted by elimination, or whose services were deleted). Creating the service anyway
+    would leave it without `DATABASE_URL` and report success."""
+    known = ctx.dependency_env()
+    for dep in sorted(inputs.service.uses):
+        live = ctx.observed.dependencies.get(dep)
+        if live is None or dep in ctx.pending_deps or live.env_vars or known.get(dep):
+            continue
+        wanted = ctx.desired.dependencies.get(dep)
+        kind = wanted.type if wanted is not None else live.type or ""
+        if any(injects(kind, key) for key in inputs.service.env):
+            continue  # the manifest sets the connection itself
+        ctx.error(
+            inputs.address,
+            f"{inputs.address} uses {addr.dependency(dep)}, whose connection variables cannot "
+            "be read: the gateway shows a database's variables only when it creates it, and "
+            "no live service of this project carries them",
+            f"Set the variables {inputs.name} needs in its env yourself (for example from a "
+            f"secret), or recreate the database with `--replace {addr.dependency(dep)} "
+            "--allow-data-loss` so that odplan reads the new one's variables.",
+        )
 
 
 def plan_service_row(ctx: PlanContext, inputs: ServiceInputs, live: ObservedService) -> RowChanges:
