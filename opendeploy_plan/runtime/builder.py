@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import tomllib
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from opendeploy_plan.analyze import ServiceAnalysis, analyze
+from opendeploy_plan.analyze.ecosystems.node import run_script
 from opendeploy_plan.runtime.logs import LogStream
 from opendeploy_plan.runtime.supervisor import RunAs, Supervised, hand_over
 from opendeploy_plan.runtime.toolchains import Toolchains
@@ -37,6 +39,8 @@ _LOCKFILES: Final = {
 }
 _STATIC_OUTPUTS: Final = ("dist", "build", "out", "public", "_site")
 ARTIFACT_RECORD: Final = "artifact.json"
+# Download caches under the cache root, one per tool (see `Builder.base_env`).
+_TOOL_CACHES: Final = ("pip", "uv", "npm")
 
 
 class BuildUnsupported(Exception):
@@ -146,6 +150,7 @@ def plan_build(
         notes.append("Dockerfile read for its CMD and port; its steps run natively, no container")
     stack: Stack
     manager = service.package_manager.value if service and service.package_manager else ""
+    fallback_from = ""
     if kind == "static" or language in ("html", "static"):
         stack, kind = "static", "static"
     elif language == "python":
@@ -157,7 +162,13 @@ def plan_build(
         if tools.node is None or tools.npm is None:
             raise BuildUnsupported("node and npm (not found on PATH)")
         if manager in ("pnpm", "yarn") and getattr(tools, manager) is None:
-            notes.append(f"{manager} is not installed here; installing with npm instead")
+            asked = service.package_manager.reason if service and service.package_manager else ""
+            notes.append(
+                f"{manager} ({asked}) is not installed here: installing with npm instead and "
+                f"running `{manager} <script>` as `npm run <script>`; versions come from "
+                f"package.json, not {manager}'s lockfile (install {manager} to use it)"
+            )
+            fallback_from = manager
             manager = "npm"
     else:
         raise BuildUnsupported(
@@ -177,16 +188,69 @@ def plan_build(
     health = settings.health_check_path or (
         service.health_check_path.value if service and service.health_check_path else ""
     )
+    build = settings.build_command or detected_build
+    if stack == "python":
+        start, build = _without_runner(start), _without_runner(build)
+    elif fallback_from:
+        scripts = _package_scripts(app_dir)
+        start = _as_npm(start, fallback_from, scripts)
+        build = _as_npm(build, fallback_from, scripts)
     return BuildPlan(
         stack=stack,
         kind=kind,
         package_manager=manager or ("pip" if stack == "python" else "npm"),
-        build_command=settings.build_command or detected_build,
+        build_command=build,
         start_command=start or None,
         port=None if kind == "worker" else declared,
         health_check_path=health if kind == "web" else "",
         notes=tuple(notes),
     )
+
+
+# `poetry run X`, `uv run X`, `pipenv run X`, `pdm run X` (how analyze writes a start command
+# for those managers) run X inside the tool's environment. The runtime builds that environment
+# itself and puts it first on PATH, so X alone is the same command, and it also works where
+# the tool is not installed (`uv run` would even build a second environment of its own).
+_PY_RUNNER: Final = re.compile(r"(^|&&\s*|;\s*)(?:poetry|uv|pipenv|pdm)\s+run\s+(?=\S)")
+# `pnpm start`, `pnpm run build`, `pnpm build`, `yarn build`, `yarn run build` (+ arguments).
+_TOOL_CALL: Final = re.compile(r"^(?P<tool>pnpm|yarn)(?:\s+(?P<run>run|exec))?(?:\s+(?P<name>[\w:.@/-]+))?(?P<args>.*)$")
+# pnpm's and yarn's own installs: the builder has installed the dependencies already.
+_INSTALL_VERBS: Final = frozenset({"install", "i"})
+
+
+def _without_runner(command: str) -> str:
+    """`poetry run gunicorn app:app` -> `gunicorn app:app` (see `_PY_RUNNER`)."""
+    return _PY_RUNNER.sub(lambda m: m.group(1), command)
+
+
+def _package_scripts(app_dir: Path) -> set[str]:
+    try:
+        scripts = json.loads((app_dir / "package.json").read_text()).get("scripts")
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {str(name) for name in scripts} if isinstance(scripts, dict) else set()
+
+
+def _as_npm(command: str, tool: str, scripts: set[str]) -> str:
+    """A `tool` (pnpm or yarn) invocation as it runs without that tool, segment by segment of
+    a `&&` chain: a package script through npm (which takes the script's own arguments after
+    `--`), a package binary directly (node_modules/.bin is on PATH), its install dropped (the
+    builder installed with npm). Anything else is kept as written."""
+    segments = []
+    for segment in re.split(r"\s*&&\s*", command.strip()):
+        match = _TOOL_CALL.match(segment)
+        name = match["name"] if match else None
+        if match is None or match["tool"] != tool:
+            segments.append(segment)
+        elif name is None or (name in _INSTALL_VERBS and match["run"] is None):
+            continue  # `yarn`, `pnpm install`
+        elif name in scripts and match["run"] != "exec":
+            args = re.sub(r"^--(\s+|$)", "", match["args"].strip())
+            base = run_script("npm", name)
+            segments.append(f"{base} -- {args}" if args else base)
+        else:
+            segments.append(f"{name} {match['args'].strip()}".strip())
+    return " && ".join(segments)
 
 
 @contextmanager
@@ -220,6 +284,11 @@ class Builder:
         self.tools = tools
         self.run_as = run_as
         self._ensure_folder(cache_dir)
+        # The download caches are written by the build user's tools, which cannot create
+        # them under a cache root that we (root) own: npm then fails with EACCES, pip
+        # silently downloads everything again. Create them here, handed over.
+        for tool in _TOOL_CACHES:
+            self._ensure_folder(cache_dir / tool)
 
     def _ensure_folder(self, folder: Path) -> None:
         if not folder.exists():
@@ -232,6 +301,10 @@ class Builder:
             "HOME": str(home),
             "LANG": "C.UTF-8",
             "CI": "true",
+            # CI=true turns colours on in many tools (vite, picocolors); logs are plain text.
+            "NO_COLOR": "1",
+            "FORCE_COLOR": "0",
+            "npm_config_color": "false",
             "PIP_CACHE_DIR": str(self.cache_dir / "pip"),
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_PROGRESS_BAR": "off",
@@ -396,9 +469,13 @@ class Builder:
         lockfile = next(
             (name for name in _LOCKFILES.get(manager, ()) if (app_dir / name).is_file()), None
         )
+        # Every lockfile counts, also one of a missing tool that npm stands in for: a changed
+        # yarn.lock or pnpm-lock.yaml means changed dependencies, and npm reads yarn.lock.
+        lockfiles = [
+            name for names in _LOCKFILES.values() for name in names if (app_dir / name).is_file()
+        ]
         parts = [manager.encode(), package.read_bytes()]
-        if lockfile:
-            parts.append((app_dir / lockfile).read_bytes())
+        parts += [name.encode() + (app_dir / name).read_bytes() for name in lockfiles]
         key = _digest(*parts)
         entry = self.cache_dir / "node" / key
         self._ensure_folder(entry.parent)
@@ -409,8 +486,8 @@ class Builder:
                 shutil.rmtree(entry, ignore_errors=True)
                 entry.mkdir()
                 shutil.copyfile(package, entry / "package.json")
-                if lockfile:
-                    shutil.copyfile(app_dir / lockfile, entry / lockfile)
+                for name in lockfiles:
+                    shutil.copyfile(app_dir / name, entry / name)
                 hand_over(entry, self.run_as)
                 command = {
                     "npm": "npm ci" if lockfile else "npm install",
