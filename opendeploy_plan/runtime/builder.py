@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import threading
-import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ from typing import Final, Literal
 from opendeploy_plan.analyze import ServiceAnalysis, analyze
 from opendeploy_plan.analyze.ecosystems.node import run_script
 from opendeploy_plan.runtime.logs import LogStream
+from opendeploy_plan.runtime.pyrequirements import RequirementsError, declared_requirements
 from opendeploy_plan.runtime.supervisor import RunAs, Supervised, hand_over
 from opendeploy_plan.runtime.toolchains import Toolchains
 
@@ -213,7 +213,9 @@ def plan_build(
 # the tool is not installed (`uv run` would even build a second environment of its own).
 _PY_RUNNER: Final = re.compile(r"(^|&&\s*|;\s*)(?:poetry|uv|pipenv|pdm)\s+run\s+(?=\S)")
 # `pnpm start`, `pnpm run build`, `pnpm build`, `yarn build`, `yarn run build` (+ arguments).
-_TOOL_CALL: Final = re.compile(r"^(?P<tool>pnpm|yarn)(?:\s+(?P<run>run|exec))?(?:\s+(?P<name>[\w:.@/-]+))?(?P<args>.*)$")
+_TOOL_CALL: Final = re.compile(
+    r"^(?P<tool>pnpm|yarn)(?:\s+(?P<run>run|exec))?(?:\s+(?P<name>[\w:.@/-]+))?(?P<args>.*)$"
+)
 # pnpm's and yarn's own installs: the builder has installed the dependencies already.
 _INSTALL_VERBS: Final = frozenset({"install", "i"})
 
@@ -408,12 +410,15 @@ class Builder:
         files: list[bytes] = []
         if requirements.is_file():
             files.append(requirements.read_bytes())
-        elif (app_dir / "pyproject.toml").is_file():
+        else:
             try:
-                project = tomllib.loads((app_dir / "pyproject.toml").read_text())
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-                raise BuildFailed(f"pyproject.toml: {error}") from error
-            packages = [str(p) for p in project.get("project", {}).get("dependencies", [])]
+                packages, origin, notes = declared_requirements(app_dir)
+            except RequirementsError as error:
+                raise BuildFailed(str(error)) from error
+            for note in notes:
+                log.write(note, phase="building")
+            if origin:
+                log.write(f"dependencies from {origin}", phase="building")
             files.append("\n".join(packages).encode())
         installer = "uv" if self.tools.uv else "pip"
         key = _digest(self.tools.python.encode(), installer.encode(), *files)

@@ -1,0 +1,258 @@
+"""What the real-apps sweep (tests/runtime/test_real_apps.py) found broken, each pinned by a
+fast test: tool caches the build user cannot create, a missing pnpm/yarn whose commands were
+still run, `poetry run`-style wrappers, Poetry and Pipfile dependencies never installed,
+colour codes in build logs, and an app that ignores PORT failing only at the timeout."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from opendeploy_plan.runtime import (
+    Builder,
+    LogStream,
+    ServiceSettings,
+    Toolchains,
+    plan_build,
+    unprivileged_user,
+)
+from opendeploy_plan.runtime.health import listening_ports, wait_until_healthy
+from opendeploy_plan.runtime.ports import free_port
+from opendeploy_plan.runtime.pyrequirements import declared_requirements, poetry_constraint
+
+from .conftest import FIXTURES, reachable_tmp
+
+REAL_APPS = FIXTURES / "real-apps"
+NO_PNPM_NO_YARN = Toolchains(
+    python="/usr/bin/python3",
+    uv=None,
+    node="/usr/bin/node",
+    npm="/usr/bin/npm",
+    pnpm=None,
+    yarn=None,
+)
+
+
+def test_tool_caches_under_a_root_owned_cache_belong_to_the_build_user() -> None:
+    run_as = unprivileged_user()
+    if run_as is None:
+        pytest.skip("not root: the build user is this user, who owns the cache anyway")
+    cache = reachable_tmp("odplan-cache-")  # created by root, as ODPLAN_RUNTIME_CACHE may be
+    try:
+        Builder(cache, NO_PNPM_NO_YARN, run_as)
+        for tool in ("pip", "uv", "npm"):
+            assert (cache / tool).stat().st_uid == run_as.uid, tool
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    ("app", "tool", "lockfile"),
+    [
+        ("node-pnpm", "pnpm", "pnpm-lock.yaml"),
+        ("node-yarn", "yarn", "yarn.lock"),
+    ],
+)
+def test_a_missing_pnpm_or_yarn_runs_its_scripts_through_npm_and_says_so(
+    app: str, tool: str, lockfile: str
+) -> None:
+    plan = plan_build(REAL_APPS / app, ServiceSettings(app), NO_PNPM_NO_YARN, in_artifact=False)
+    assert (plan.package_manager, plan.start_command) == ("npm", "npm start")
+    (note,) = plan.notes
+    assert f"{tool} (lockfile {lockfile}) is not installed here" in note
+    assert "installing with npm instead" in note
+    # Where the tool exists, it is used as detected.
+    with_tool = Toolchains(**{**NO_PNPM_NO_YARN.__dict__, tool: f"/usr/bin/{tool}"})
+    plan = plan_build(REAL_APPS / app, ServiceSettings(app), with_tool, in_artifact=False)
+    assert (plan.package_manager, plan.start_command, plan.notes) == (tool, f"{tool} start", ())
+
+
+@pytest.mark.parametrize(
+    ("written", "run"),
+    [
+        ("yarn build", "npm run build"),
+        ("yarn run build:prod --mode x", "npm run build:prod -- --mode x"),
+        ("yarn start -- --port 1", "npm start -- --port 1"),
+        ("yarn install && yarn build", "npm run build"),
+        ("yarn && yarn build", "npm run build"),
+        (
+            "yarn tsc -p .",
+            "tsc -p .",
+        ),  # a package binary, not a script: node_modules/.bin is on PATH
+        ("yarn exec build", "build"),
+        ("node build.js", "node build.js"),
+    ],
+)
+def test_yarn_commands_of_the_settings_run_without_yarn(
+    work_dir: Path, written: str, run: str
+) -> None:
+    app = work_dir / "app"
+    shutil.copytree(REAL_APPS / "node-yarn", app)
+    text = (app / "package.json").read_text()
+    scripts = '"start": "node app.js", "build": "true", "build:prod": "true"'
+    (app / "package.json").write_text(text.replace('"start": "node app.js"', scripts))
+    settings = ServiceSettings("y", build_command=written, start_command=written)
+    plan = plan_build(app, settings, NO_PNPM_NO_YARN, in_artifact=False)
+    assert (plan.build_command, plan.start_command) == (run, run)
+
+
+@pytest.mark.parametrize(
+    ("procfile", "start"),
+    [
+        ("web: poetry run gunicorn app:app", "gunicorn app:app"),
+        ("web: uv run python app.py", "python app.py"),
+        ("web: pipenv run python -m app", "python -m app"),
+        ("web: cd . && pdm run gunicorn app:app", "cd . && gunicorn app:app"),
+        ("web: python run.py", "python run.py"),
+    ],
+)
+def test_python_runner_wrappers_are_dropped_the_environment_is_ours(
+    work_dir: Path, procfile: str, start: str
+) -> None:
+    app = work_dir / "app"
+    shutil.copytree(REAL_APPS / "poetry-flask", app)
+    (app / "Procfile").write_text(procfile + "\n")
+    plan = plan_build(app, ServiceSettings("p"), NO_PNPM_NO_YARN, in_artifact=False)
+    assert plan.start_command == start
+
+
+@pytest.mark.parametrize(
+    ("poetry", "pep440"),
+    [
+        ("^3.0", ">=3.0,<4"),
+        ("^0.2.3", ">=0.2.3,<0.3"),
+        ("^0.0.3", ">=0.0.3,<0.0.4"),
+        ("~1.2.3", ">=1.2.3,<1.3"),
+        ("~1", ">=1,<2"),
+        ("1.2.3", "==1.2.3"),
+        ("1.2.*", "==1.2.*"),
+        (">=1.0,<2.0", ">=1.0,<2.0"),
+        (">=1.0 <2.0", ">=1.0,<2.0"),
+        ("*", ""),
+        ("^1 || ^2", ">=1,<2"),
+    ],
+)
+def test_poetry_constraints_become_pip_specifiers(poetry: str, pep440: str) -> None:
+    assert poetry_constraint(poetry) == pep440
+
+
+def test_poetry_and_pipfile_dependencies_are_installed_not_ignored(tmp_path: Path) -> None:
+    found, origin, notes = declared_requirements(REAL_APPS / "poetry-flask")
+    assert (found, origin, notes) == (
+        ["flask>=3.0,<4", "gunicorn>=22.0,<23"],  # no python, no dev group
+        "pyproject.toml [tool.poetry.dependencies]",
+        [],
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.poetry.dependencies]\n"
+        'python = "^3.11"\n'
+        'uvicorn = { version = "^0.29", extras = ["standard"] }\n'
+        'lib = { git = "https://example.org/lib.git", tag = "v1" }\n'
+        'local = { path = "../local" }\n'
+        'extra = { version = "*", optional = true }\n'
+    )
+    found, _, notes = declared_requirements(tmp_path)
+    assert found == ["uvicorn[standard]>=0.29,<0.30", "lib @ git+https://example.org/lib.git@v1"]
+    assert notes == ["local: a local path dependency (../local) is not installed"]
+    (tmp_path / "pyproject.toml").unlink()
+    (tmp_path / "Pipfile").write_text(
+        '[packages]\nflask = "*"\nrequests = "==2.31.0"\n[dev-packages]\npytest = "*"\n'
+    )
+    assert declared_requirements(tmp_path)[:2] == (
+        ["flask", "requests==2.31.0"],
+        "Pipfile [packages]",
+    )
+    # PEP 621 wins where both are there, as pip itself would read it.
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["httpx>=0.27"]\n')
+    assert declared_requirements(tmp_path)[:2] == (["httpx>=0.27"], "pyproject.toml [project]")
+
+
+def test_build_steps_run_without_colour_codes(work_dir: Path) -> None:
+    """CI=true makes tools like vite colour their output; the build log is plain text."""
+    run_as = unprivileged_user()
+    builder = Builder(work_dir / "cache", Toolchains.detect(run_as), run_as)
+    app = work_dir / "src"
+    app.mkdir()
+    app.chmod(0o755)
+    (app / "requirements.txt").write_text("")
+    (app / "app.py").write_text("print('x')\n")
+    check = (
+        "import os, sys; sys.stdout.write("
+        "'\\x1b[32mgreen\\x1b[39m' if not os.environ.get('NO_COLOR') else 'plain')"
+    )
+    log = LogStream()
+    builder.build(
+        app,
+        work_dir / "artifact",
+        ServiceSettings("c", build_command=f'python -c "{check}"', start_command="python app.py"),
+        log,
+        threading.Event(),
+    )
+    messages = [line.message for line in log.lines()]
+    assert "plain" in messages
+    assert not any("\x1b[" in message for message in messages)
+
+
+def _listener(port: int) -> subprocess.Popen[bytes]:
+    code = (
+        "import socket, time\n"
+        f"s = socket.socket(); s.bind(('127.0.0.1', {port})); s.listen()\n"
+        "time.sleep(60)\n"
+    )
+    return subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+
+
+def test_an_app_listening_on_another_port_fails_early_naming_that_port() -> None:
+    wrong, given = free_port(), free_port()
+    process = _listener(wrong)
+    try:
+        assert _wait(lambda: wrong in listening_ports(process.pid))
+        started = time.monotonic()
+        result = wait_until_healthy(
+            port=given,
+            health_check_path="",
+            exit_code=process.poll,
+            timeout=30,
+            process_group=process.pid,
+        )
+        took = time.monotonic() - started
+    finally:
+        process.kill()
+        process.wait()
+    assert not result.ok
+    assert f"listens on port {wrong}, not on the port it was given in PORT ({given})" in (
+        result.detail
+    )
+    assert took < 10, took  # not the 30 s timeout
+
+
+def test_an_app_on_its_port_is_healthy_with_the_group_watched() -> None:
+    port = free_port()
+    process = _listener(port)
+    try:
+        result = wait_until_healthy(
+            port=port,
+            health_check_path="",
+            exit_code=process.poll,
+            timeout=10,
+            process_group=process.pid,
+        )
+    finally:
+        process.kill()
+        process.wait()
+    assert result.ok, result.detail
+
+
+def _wait(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
