@@ -494,10 +494,13 @@ class Builder:
                 for name in lockfiles:
                     shutil.copyfile(app_dir / name, entry / name)
                 hand_over(entry, self.run_as)
+                # Dev dependencies always: the build step needs them (tsc, vite) even when
+                # build_env sets NODE_ENV=production, and the cache entry, keyed by the files
+                # only, must hold the same packages whatever the environment was.
                 command = {
-                    "npm": "npm ci" if lockfile else "npm install",
-                    "pnpm": "pnpm install --frozen-lockfile",
-                    "yarn": "yarn install --frozen-lockfile",
+                    "npm": ("npm ci" if lockfile else "npm install") + " --include=dev",
+                    "pnpm": "pnpm install --frozen-lockfile --prod=false",
+                    "yarn": "yarn install --frozen-lockfile --production=false",
                 }[manager]
                 self._step(command, entry, env, log, cancelled)
                 (entry / ".complete").touch()

@@ -30,6 +30,10 @@ _FIRST_PROBES_SECONDS: Final = 2.0
 # server may open a side port, e.g. metrics, a little before its main one).
 WRONG_PORT_SECONDS: Final = 5.0
 _LISTEN: Final = "0A"  # TCP state LISTEN in /proc/net/tcp
+# An app that answers its health-check path with "no such route" this long has its answer:
+# the path is wrong (waiting out the whole timeout tells the user nothing more).
+WRONG_PATH_SECONDS: Final = 10.0
+_NO_SUCH_ROUTE: Final = (404, 405)
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,8 @@ def wait_until_healthy(
     """Poll until the service answers (2xx/3xx on the path, or a TCP accept), exits, or
     `timeout` passes. `exit_code` returns None while the process runs. With `process_group`
     (the app's), an app that listens only on other ports than `port` fails after
-    `WRONG_PORT_SECONDS` with a message naming them."""
+    `WRONG_PORT_SECONDS` with a message naming them; a health-check path answered 404/405
+    for `WRONG_PATH_SECONDS` fails too (a wrong path, not a slow start)."""
     start = time.monotonic()
     if port is None:
         while time.monotonic() - start < worker_grace:
@@ -134,7 +139,7 @@ def wait_until_healthy(
             time.sleep(_PROBE_INTERVAL)
         return HealthResult(True, f"still running after {worker_grace:g} s")
     last = "nothing answered"
-    looked = 0.0
+    looked = no_route_since = 0.0
     while time.monotonic() - start < timeout:
         if (code := exit_code()) is not None:
             return HealthResult(False, f"the process exited with code {code}", code)
@@ -146,6 +151,16 @@ def wait_until_healthy(
                 return HealthResult(True, f"GET {health_check_path} answered {status}")
             if status is not None:
                 last = f"GET {health_check_path} answered {status}"
+            if status in _NO_SUCH_ROUTE:
+                no_route_since = no_route_since or time.monotonic()
+                if time.monotonic() - no_route_since >= WRONG_PATH_SECONDS:
+                    return HealthResult(
+                        False,
+                        f"{last} for {WRONG_PATH_SECONDS:g} s: the app is up but has no "
+                        f"such route; fix health_check_path (or remove it to check the port)",
+                    )
+            else:
+                no_route_since = 0.0
         elif probe_tcp(port):
             return HealthResult(True, f"port {port} accepts connections")
         elapsed = time.monotonic() - start

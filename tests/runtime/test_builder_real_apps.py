@@ -1,7 +1,8 @@
 """What the real-apps sweep (tests/runtime/test_real_apps.py) found broken, each pinned by a
-fast test: tool caches the build user cannot create, a missing pnpm/yarn whose commands were
-still run, `poetry run`-style wrappers, Poetry and Pipfile dependencies never installed,
-colour codes in build logs, and an app that ignores PORT failing only at the timeout."""
+test: tool caches the build user cannot create, a missing pnpm/yarn whose commands were still
+run, `poetry run`-style wrappers, Poetry and Pipfile dependencies never installed, colour codes
+in build logs, dev dependencies dropped by NODE_ENV=production, and an app that ignores PORT or
+a wrong health-check path failing only at the 60 s timeout."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,7 @@ from opendeploy_plan.runtime import (
     LogStream,
     ServiceSettings,
     Toolchains,
+    health,
     plan_build,
     unprivileged_user,
 )
@@ -256,3 +261,77 @@ def _wait(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-d
             return True
         time.sleep(0.05)
     return False
+
+
+@contextmanager
+def answering(status: int) -> Iterator[int]:
+    """An HTTP server on a free loopback port answering every GET with `status`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_health_path_the_app_does_not_have_fails_early_saying_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(health, "WRONG_PATH_SECONDS", 1.0)
+    with answering(404) as port:
+        started = time.monotonic()
+        result = wait_until_healthy(
+            port=port, health_check_path="/status", exit_code=lambda: None, timeout=20
+        )
+    assert not result.ok
+    assert result.detail.startswith("GET /status answered 404 for 1 s: the app is up but has no")
+    assert "fix health_check_path" in result.detail
+    assert time.monotonic() - started < 5
+
+
+def test_a_health_path_answering_503_is_waited_for_until_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 5xx is an app still warming up (its database, say): no early end."""
+    monkeypatch.setattr(health, "WRONG_PATH_SECONDS", 0.5)
+    with answering(503) as port:
+        result = wait_until_healthy(
+            port=port, health_check_path="/health", exit_code=lambda: None, timeout=2
+        )
+    assert not result.ok
+    assert result.detail == (
+        f"no healthy answer on port {port} after 2 s (GET /health answered 503)"
+    )
+
+
+@pytest.mark.slow
+def test_node_env_production_in_build_env_keeps_the_dev_dependencies_the_build_needs(
+    work_dir: Path,
+) -> None:
+    """`build_env: {NODE_ENV: production}` made npm drop devDependencies, so `tsc` was not
+    found; and the node_modules cached under the files' key then lacked them for every
+    later build."""
+    run_as = unprivileged_user()
+    tools = Toolchains.detect(run_as)
+    if tools.node is None or tools.npm is None:
+        pytest.skip("needs node and npm usable by the build user")
+    work_dir.chmod(0o755)
+    builder = Builder(work_dir / "cache", tools, run_as)
+    settings = ServiceSettings("ts", build_variables={"NODE_ENV": "production"})
+    log = LogStream()
+    artifact = builder.build(
+        REAL_APPS / "node-ts-build", work_dir / "a1", settings, log, threading.Event()
+    )
+    assert (Path(artifact.app_dir) / "dist" / "server.js").is_file()
+    assert any(line.message == "$ npm ci --include=dev" for line in log.lines())
