@@ -37,6 +37,9 @@ _LOCKFILES: Final = {
     "pnpm": ("pnpm-lock.yaml",),
     "yarn": ("yarn.lock",),
 }
+# What a Dockerfile may hold for the runtime to build it natively: the languages it builds,
+# and static files (an nginx/httpd image only serves them; the router does that here).
+_NATIVE_DOCKERFILES: Final = ("python", "javascript", "typescript", "html", "static")
 _STATIC_OUTPUTS: Final = ("dist", "build", "out", "public", "_site")
 ARTIFACT_RECORD: Final = "artifact.json"
 # Download caches under the cache root, one per tool (see `Builder.base_env`).
@@ -141,13 +144,18 @@ def plan_build(
     if settings.port and kind == "worker":
         kind = "web"  # the service's settings give it a port: the platform routes to it
     notes: list[str] = []
-    if service is not None and service.dockerfile and language not in ("python", "javascript"):
-        raise BuildUnsupported(
-            f"a container runtime for this Dockerfile (its base is {language}); the local "
-            "runtime runs python and node Dockerfiles natively"
-        )
     if service is not None and service.dockerfile:
-        notes.append("Dockerfile read for its CMD and port; its steps run natively, no container")
+        if language not in _NATIVE_DOCKERFILES:
+            raise BuildUnsupported(
+                f"a container runtime for {service.dockerfile} (a {language} app); the local "
+                "runtime runs Dockerfiles of Python, Node and static sites natively"
+            )
+        notes.append(
+            "Dockerfile read for its CMD and port; its steps run natively, no container"
+            if language in ("python", "javascript", "typescript")
+            else "Dockerfile not run: the router serves the site's files itself (a web "
+            "server config the image would use, such as nginx.conf, does not apply)"
+        )
     stack: Stack
     manager = service.package_manager.value if service and service.package_manager else ""
     fallback_from = ""

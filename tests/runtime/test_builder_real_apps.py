@@ -20,6 +20,7 @@ import pytest
 
 from opendeploy_plan.runtime import (
     Builder,
+    BuildUnsupported,
     LogStream,
     ServiceSettings,
     Toolchains,
@@ -335,3 +336,49 @@ def test_node_env_production_in_build_env_keeps_the_dev_dependencies_the_build_n
     )
     assert (Path(artifact.app_dir) / "dist" / "server.js").is_file()
     assert any(line.message == "$ npm ci --include=dev" for line in log.lines())
+
+
+DOCKERFILES = {
+    "nginx": "FROM nginx:alpine\nCOPY . /usr/share/nginx/html\nEXPOSE 80\n",
+    "node-typescript": (
+        "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n"
+        "FROM node:20-slim\nCOPY --from=build /app/dist ./dist\nEXPOSE 3000\n"
+        'CMD ["node", "dist/index.js"]\n'
+    ),
+    "go": 'FROM golang:1.22\nCOPY . .\nRUN go build -o /srv/app\nCMD ["/srv/app"]\n',
+}
+
+
+def test_dockerfiles_of_static_sites_and_typescript_apps_run_natively(tmp_path: Path) -> None:
+    """An nginx image that only serves files, and a TypeScript app's Dockerfile, were refused
+    as needing a container runtime ("its base is html/typescript")."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "Dockerfile").write_text(DOCKERFILES["nginx"])
+    (site / "index.html").write_text("<h1>hi</h1>\n")
+    plan = plan_build(site, ServiceSettings("s"), NO_PNPM_NO_YARN, in_artifact=False)
+    assert (plan.stack, plan.kind, plan.start_command) == ("static", "static", None)
+    assert "the router serves the site's files itself" in plan.notes[0]
+
+    app = tmp_path / "ts"
+    app.mkdir()
+    (app / "Dockerfile").write_text(DOCKERFILES["node-typescript"])
+    (app / "package.json").write_text(
+        '{"name": "x", "scripts": {"build": "tsc"}, "devDependencies": {"typescript": "^5"}}'
+    )
+    (app / "tsconfig.json").write_text("{}")
+    plan = plan_build(app, ServiceSettings("t"), NO_PNPM_NO_YARN, in_artifact=False)
+    assert (plan.stack, plan.start_command, plan.build_command, plan.port) == (
+        "node",
+        "node dist/index.js",
+        "npm run build",
+        3000,
+    )
+
+    go = tmp_path / "go"
+    go.mkdir()
+    (go / "Dockerfile").write_text(DOCKERFILES["go"])
+    (go / "go.mod").write_text("module x\n\ngo 1.22\n")
+    (go / "main.go").write_text("package main\n\nfunc main() {}\n")
+    with pytest.raises(BuildUnsupported, match=r"a container runtime for Dockerfile \(a go app\)"):
+        plan_build(go, ServiceSettings("g"), NO_PNPM_NO_YARN, in_artifact=False)
