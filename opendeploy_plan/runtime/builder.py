@@ -25,6 +25,7 @@ from typing import Final, Literal
 
 from opendeploy_plan.analyze import ServiceAnalysis, analyze
 from opendeploy_plan.analyze.ecosystems.node import run_script
+from opendeploy_plan.analyze.signals import ports_in_command
 from opendeploy_plan.runtime.logs import LogStream
 from opendeploy_plan.runtime.pyrequirements import RequirementsError, declared_requirements
 from opendeploy_plan.runtime.supervisor import RunAs, Supervised, hand_over
@@ -199,6 +200,9 @@ def plan_build(
     build = settings.build_command or detected_build
     if stack == "python":
         start, build = _without_runner(start), _without_runner(build)
+    if kind == "web":
+        start, bound = _bound_to_port(start)
+        notes += [bound] if bound else []
     elif fallback_from:
         scripts = _package_scripts(app_dir)
         start = _as_npm(start, fallback_from, scripts)
@@ -226,6 +230,40 @@ _TOOL_CALL: Final = re.compile(
 )
 # pnpm's and yarn's own installs: the builder has installed the dependencies already.
 _INSTALL_VERBS: Final = frozenset({"install", "i"})
+
+
+# Servers that bind a fixed default port and never read PORT, with the argument that makes
+# them bind it (gunicorn, Next.js, Express apps read PORT themselves). The local runtime
+# gives each release its own port, so a command that names no port gets this appended.
+_PORT_ARGUMENT: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    (re.compile(r"\buvicorn\b"), "--port $PORT"),
+    (re.compile(r"\bhypercorn\b"), "--bind 127.0.0.1:$PORT"),
+    (re.compile(r"\bdaphne\b"), "-p $PORT"),
+    (re.compile(r"\bwaitress-serve\b"), "--port=$PORT"),
+    (re.compile(r"\bflask\b.*\brun\b"), "--port $PORT"),
+    (re.compile(r"\bstreamlit\s+run\b"), "--server.port $PORT"),
+    (re.compile(r"\bmanage\.py\s+runserver\b"), "127.0.0.1:$PORT"),
+    (re.compile(r"\bhttp\.server\b"), "$PORT"),
+)
+
+
+def _bound_to_port(command: str) -> tuple[str, str | None]:
+    """(`command` with the argument that binds $PORT, a note) for a server in `_PORT_ARGUMENT`
+    whose single, simple command names no port; else (`command`, None)."""
+    if not command or re.search(r"&&|\|\||[;|`]|\$\(", command):
+        return command, None
+    if ports_in_command(command) or re.search(r"\$\{?PORT\b", command):
+        return command, None
+    if re.search(r"\bhttp\.server\s+\d", command):
+        return command, None
+    for pattern, argument in _PORT_ARGUMENT:
+        if (match := pattern.search(command)) is not None:
+            note = (
+                f"the start command names no port and `{match.group(0)}` does not read PORT: "
+                f"running it with `{argument}`"
+            )
+            return f"{command} {argument}", note
+    return command, None
 
 
 def _without_runner(command: str) -> str:

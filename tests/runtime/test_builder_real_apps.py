@@ -28,11 +28,12 @@ from opendeploy_plan.runtime import (
     plan_build,
     unprivileged_user,
 )
+from opendeploy_plan.runtime.engine import DeployRequest, LocalRuntime
 from opendeploy_plan.runtime.health import listening_ports, wait_until_healthy
 from opendeploy_plan.runtime.ports import free_port
 from opendeploy_plan.runtime.pyrequirements import declared_requirements, poetry_constraint
 
-from .conftest import FIXTURES, reachable_tmp
+from .conftest import FIXTURES, get_through_router, reachable_tmp
 
 REAL_APPS = FIXTURES / "real-apps"
 NO_PNPM_NO_YARN = Toolchains(
@@ -382,3 +383,67 @@ def test_dockerfiles_of_static_sites_and_typescript_apps_run_natively(tmp_path: 
     (go / "main.go").write_text("package main\n\nfunc main() {}\n")
     with pytest.raises(BuildUnsupported, match=r"a container runtime for Dockerfile \(a go app\)"):
         plan_build(go, ServiceSettings("g"), NO_PNPM_NO_YARN, in_artifact=False)
+
+
+@pytest.mark.parametrize(
+    ("procfile", "start"),
+    [
+        ("uvicorn main:app --host 0.0.0.0", "uvicorn main:app --host 0.0.0.0 --port $PORT"),
+        ("flask run --host=0.0.0.0", "flask run --host=0.0.0.0 --port $PORT"),
+        ("python manage.py runserver", "python manage.py runserver 127.0.0.1:$PORT"),
+        ("streamlit run app.py", "streamlit run app.py --server.port $PORT"),
+        ("python -m http.server", "python -m http.server $PORT"),
+        # Named ports (the engine points them at the release's port), PORT readers, chains:
+        ("uvicorn main:app --port 8000", "uvicorn main:app --port 8000"),
+        ("uvicorn main:app --port ${PORT:-8000}", "uvicorn main:app --port ${PORT:-8000}"),
+        ("gunicorn app:app", "gunicorn app:app"),
+        ("python -m http.server 8000", "python -m http.server 8000"),
+        ("cd src && uvicorn main:app", "cd src && uvicorn main:app"),
+    ],
+)
+def test_servers_that_never_read_port_are_told_it(
+    work_dir: Path, procfile: str, start: str
+) -> None:
+    """uvicorn, `flask run`, runserver... bind their default port whatever PORT says; the
+    platform sets PORT to that port, the local runtime gives each release its own."""
+    app = work_dir / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text("")
+    (app / "main.py").write_text("print('hi')\n")
+    (app / "Procfile").write_text(f"web: {procfile}\n")
+    plan = plan_build(app, ServiceSettings("p", port=8000), NO_PNPM_NO_YARN, in_artifact=False)
+    assert plan.start_command == start
+    told = [note for note in plan.notes if "does not read PORT" in note]
+    assert bool(told) == (start != procfile)
+
+
+@pytest.mark.slow
+def test_a_server_that_ignores_port_and_an_nginx_site_answer_through_the_router(
+    runtime: LocalRuntime, work_dir: Path
+) -> None:
+    served = work_dir / "served"
+    served.mkdir()
+    (served / "index.html").write_text("stdlib server v1\n")
+    (served / "requirements.txt").write_text("")
+    (served / "Procfile").write_text("web: python -m http.server\n")
+    site = work_dir / "site"
+    site.mkdir()
+    (site / "Dockerfile").write_text(DOCKERFILES["nginx"])
+    (site / "index.html").write_text("nginx site v1\n")
+    for folder in (served, site):
+        folder.chmod(0o755)
+    for key, source in (("served", served), ("nginxsite", site)):
+        request = DeployRequest(
+            deployment_id=f"{key}-1",
+            service_key=key,
+            environment="production",
+            source_dir=source,
+            settings=ServiceSettings(key, port=8000 if key == "served" else None),
+            subdomain=key,
+        )
+        deployment = runtime.deploy(request)
+        assert deployment.wait(120)
+        log = "\n".join(line.message for line in deployment.log.lines())
+        assert deployment.status == "success", log
+    assert get_through_router(runtime, "served.localhost").text == "stdlib server v1\n"
+    assert get_through_router(runtime, "nginxsite.localhost").text == "nginx site v1\n"
