@@ -14,7 +14,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import threading
 from collections.abc import Iterator, Mapping
@@ -24,8 +23,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from opendeploy_plan.analyze import ServiceAnalysis, analyze
-from opendeploy_plan.analyze.ecosystems.node import run_script
-from opendeploy_plan.analyze.signals import ports_in_command
+from opendeploy_plan.runtime.commands import as_npm, bound_to_port, package_scripts, without_runner
 from opendeploy_plan.runtime.logs import LogStream
 from opendeploy_plan.runtime.pyrequirements import RequirementsError, declared_requirements
 from opendeploy_plan.runtime.supervisor import RunAs, Supervised, hand_over
@@ -199,14 +197,14 @@ def plan_build(
     )
     build = settings.build_command or detected_build
     if stack == "python":
-        start, build = _without_runner(start), _without_runner(build)
+        start, build = without_runner(start), without_runner(build)
     if kind == "web":
-        start, bound = _bound_to_port(start)
+        start, bound = bound_to_port(start)
         notes += [bound] if bound else []
     elif fallback_from:
-        scripts = _package_scripts(app_dir)
-        start = _as_npm(start, fallback_from, scripts)
-        build = _as_npm(build, fallback_from, scripts)
+        scripts = package_scripts(app_dir)
+        start = as_npm(start, fallback_from, scripts)
+        build = as_npm(build, fallback_from, scripts)
     return BuildPlan(
         stack=stack,
         kind=kind,
@@ -219,86 +217,9 @@ def plan_build(
     )
 
 
-# `poetry run X`, `uv run X`, `pipenv run X`, `pdm run X` (how analyze writes a start command
-# for those managers) run X inside the tool's environment. The runtime builds that environment
-# itself and puts it first on PATH, so X alone is the same command, and it also works where
-# the tool is not installed (`uv run` would even build a second environment of its own).
-_PY_RUNNER: Final = re.compile(r"(^|&&\s*|;\s*)(?:poetry|uv|pipenv|pdm)\s+run\s+(?=\S)")
-# `pnpm start`, `pnpm run build`, `pnpm build`, `yarn build`, `yarn run build` (+ arguments).
-_TOOL_CALL: Final = re.compile(
-    r"^(?P<tool>pnpm|yarn)(?:\s+(?P<run>run|exec))?(?:\s+(?P<name>[\w:.@/-]+))?(?P<args>.*)$"
-)
-# pnpm's and yarn's own installs: the builder has installed the dependencies already.
-_INSTALL_VERBS: Final = frozenset({"install", "i"})
-
-
-# Servers that bind a fixed default port and never read PORT, with the argument that makes
-# them bind it (gunicorn, Next.js, Express apps read PORT themselves). The local runtime
-# gives each release its own port, so a command that names no port gets this appended.
-_PORT_ARGUMENT: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    (re.compile(r"\buvicorn\b"), "--port $PORT"),
-    (re.compile(r"\bhypercorn\b"), "--bind 127.0.0.1:$PORT"),
-    (re.compile(r"\bdaphne\b"), "-p $PORT"),
-    (re.compile(r"\bwaitress-serve\b"), "--port=$PORT"),
-    (re.compile(r"\bflask\b.*\brun\b"), "--port $PORT"),
-    (re.compile(r"\bstreamlit\s+run\b"), "--server.port $PORT"),
-    (re.compile(r"\bmanage\.py\s+runserver\b"), "127.0.0.1:$PORT"),
-    (re.compile(r"\bhttp\.server\b"), "$PORT"),
-)
-
-
-def _bound_to_port(command: str) -> tuple[str, str | None]:
-    """(`command` with the argument that binds $PORT, a note) for a server in `_PORT_ARGUMENT`
-    whose single, simple command names no port; else (`command`, None)."""
-    if not command or re.search(r"&&|\|\||[;|`]|\$\(", command):
-        return command, None
-    if ports_in_command(command) or re.search(r"\$\{?PORT\b", command):
-        return command, None
-    if re.search(r"\bhttp\.server\s+\d", command):
-        return command, None
-    for pattern, argument in _PORT_ARGUMENT:
-        if (match := pattern.search(command)) is not None:
-            note = (
-                f"the start command names no port and `{match.group(0)}` does not read PORT: "
-                f"running it with `{argument}`"
-            )
-            return f"{command} {argument}", note
-    return command, None
-
-
-def _without_runner(command: str) -> str:
-    """`poetry run gunicorn app:app` -> `gunicorn app:app` (see `_PY_RUNNER`)."""
-    return _PY_RUNNER.sub(lambda m: m.group(1), command)
-
-
-def _package_scripts(app_dir: Path) -> set[str]:
-    try:
-        scripts = json.loads((app_dir / "package.json").read_text()).get("scripts")
-    except (OSError, ValueError, AttributeError):
-        return set()
-    return {str(name) for name in scripts} if isinstance(scripts, dict) else set()
-
-
-def _as_npm(command: str, tool: str, scripts: set[str]) -> str:
-    """A `tool` (pnpm or yarn) invocation as it runs without that tool, segment by segment of
-    a `&&` chain: a package script through npm (which takes the script's own arguments after
-    `--`), a package binary directly (node_modules/.bin is on PATH), its install dropped (the
-    builder installed with npm). Anything else is kept as written."""
-    segments = []
-    for segment in re.split(r"\s*&&\s*", command.strip()):
-        match = _TOOL_CALL.match(segment)
-        name = match["name"] if match else None
-        if match is None or match["tool"] != tool:
-            segments.append(segment)
-        elif name is None or (name in _INSTALL_VERBS and match["run"] is None):
-            continue  # `yarn`, `pnpm install`
-        elif name in scripts and match["run"] != "exec":
-            args = re.sub(r"^--(\s+|$)", "", match["args"].strip())
-            base = run_script("npm", name)
-            segments.append(f"{base} -- {args}" if args else base)
-        else:
-            segments.append(f"{name} {match['args'].strip()}".strip())
-    return " && ".join(segments)
+def _pages(folder: Path) -> dict[Path, int]:
+    """Every index.html under `folder` (not in node_modules, a link) with its mtime in ns."""
+    return {page: page.stat().st_mtime_ns for page in folder.glob("**/index.html")}
 
 
 @contextmanager
@@ -398,13 +319,23 @@ class Builder:
             modules = self._node_modules(app_dir, plan.package_manager, env, log, cancelled)
             if modules is not None:
                 prefix.append(str(app_dir / "node_modules" / ".bin"))
+        pages_before = _pages(app_dir)
         if plan.build_command:
             run_env = env | extra
             run_env["PATH"] = os.pathsep.join([*prefix, env["PATH"]])
             self._step(plan.build_command, app_dir, run_env, log, cancelled)
         static_root = None
         if plan.stack == "static":
-            static_root = str(self._static_root(app_dir, bool(plan.build_command)))
+            root = self._static_root(app_dir, pages_before if plan.build_command else None)
+            static_root = str(root)
+            shown = root.relative_to(app_dir).as_posix()
+            if plan.build_command and root == app_dir:
+                log.write(
+                    "the build wrote no index.html: serving the source folder as it is",
+                    phase="building",
+                )
+            elif shown != ".":
+                log.write(f"site folder: {shown}/", phase="building")
         artifact = Artifact(
             folder=str(artifact_dir),
             app_dir=str(app_dir),
@@ -557,8 +488,18 @@ class Builder:
         return entry
 
     @staticmethod
-    def _static_root(app_dir: Path, built: bool) -> Path:
-        if built:
+    def _static_root(app_dir: Path, pages_before: dict[Path, int] | None) -> Path:
+        """The folder to serve: after a build (`pages_before`: the index.html files before
+        it), the shallowest folder where it wrote one (whatever its output folder is called),
+        else a usual output folder; without a build, the root's index.html first."""
+        if pages_before is not None:
+            written = [
+                page.parent
+                for page, stamp in _pages(app_dir).items()
+                if pages_before.get(page) != stamp
+            ]
+            if written:
+                return min(written, key=lambda folder: (len(folder.parts), str(folder)))
             for name in _STATIC_OUTPUTS:
                 if (app_dir / name / "index.html").is_file():
                     return app_dir / name

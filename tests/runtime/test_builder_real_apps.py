@@ -447,3 +447,38 @@ def test_a_server_that_ignores_port_and_an_nginx_site_answer_through_the_router(
         assert deployment.status == "success", log
     assert get_through_router(runtime, "served.localhost").text == "stdlib server v1\n"
     assert get_through_router(runtime, "nginxsite.localhost").text == "nginx site v1\n"
+
+
+def test_a_static_build_is_served_from_the_folder_it_wrote_whatever_its_name(
+    work_dir: Path,
+) -> None:
+    """A build writing `site/` (vite's `outDir`, say) was served from the source folder: the
+    unbuilt index.html, under a URL that answered."""
+    run_as = unprivileged_user()
+    tools = Toolchains.detect(run_as)
+    if tools.node is None or tools.npm is None:
+        pytest.skip("needs node and npm usable by the build user")
+    work_dir.chmod(0o755)
+    app = work_dir / "src"
+    app.mkdir()
+    app.chmod(0o755)
+    (app / "index.html").write_text("source page\n")
+    (app / "build.js").write_text(
+        "const fs = require('fs');\n"
+        "fs.mkdirSync('site/en', { recursive: true });\n"
+        "fs.writeFileSync('site/index.html', 'built page');\n"
+        "fs.writeFileSync('site/en/index.html', 'built en');\n"
+    )
+    (app / "package.json").write_text('{"name": "s", "scripts": {"build": "node build.js"}}')
+    builder = Builder(work_dir / "cache", tools, run_as)
+    log = LogStream()
+    artifact = builder.build(
+        app,
+        work_dir / "a1",
+        ServiceSettings("s", build_command="npm run build"),
+        log,
+        threading.Event(),
+    )
+    assert artifact.stack == "static"
+    assert artifact.static_root == str(Path(artifact.app_dir) / "site")
+    assert "site folder: site/" in [line.message for line in log.lines()]
