@@ -198,13 +198,13 @@ def plan_build(
     build = settings.build_command or detected_build
     if stack == "python":
         start, build = without_runner(start), without_runner(build)
-    if kind == "web":
-        start, bound = bound_to_port(start)
-        notes += [bound] if bound else []
     elif fallback_from:
         scripts = package_scripts(app_dir)
         start = as_npm(start, fallback_from, scripts)
         build = as_npm(build, fallback_from, scripts)
+    if kind == "web":
+        start, bound = bound_to_port(start)
+        notes += [bound] if bound else []
     return BuildPlan(
         stack=stack,
         kind=kind,
