@@ -319,7 +319,7 @@ class Builder:
             modules = self._node_modules(app_dir, plan.package_manager, env, log, cancelled)
             if modules is not None:
                 prefix.append(str(app_dir / "node_modules" / ".bin"))
-        pages_before = _pages(app_dir)
+        pages_before = _pages(app_dir) if plan.stack == "static" else {}
         if plan.build_command:
             run_env = env | extra
             run_env["PATH"] = os.pathsep.join([*prefix, env["PATH"]])
