@@ -4,7 +4,7 @@ ports/env/databases, and decide what cannot be told. Pure over a RepoView; never
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -348,7 +348,7 @@ def _analyze_service(
     elif docker is not None and docker.command:
         start = Fact(docker.command, docker.path, "Dockerfile CMD/ENTRYPOINT")
     # The start command is what runs: the port it binds (or its server binds) comes first.
-    from_command = command_ports(view, folder, start) if start is not None else []
+    from_command = _command_ports(view, folder, start, docker) if start else []
     if from_command and kind == "worker" and not _is_compose_worker(compose_service):
         kind = "web"
         notes.append(f"the start command binds port {from_command[0].port}; a web service")
@@ -438,6 +438,20 @@ def _dockerfile(view: RepoView, candidate: _Candidate) -> str | None:
             return rel
     rel = join(candidate.folder, "Dockerfile")
     return rel if view.exists(rel) else None
+
+
+def _command_ports(
+    view: RepoView, folder: str, start: Fact, docker: DockerfileInfo | None
+) -> list[PortCandidate]:
+    """`command_ports`, with `$PORT`/`${PORT}` read as the Dockerfile's `ENV PORT=`: a
+    `--bind 0.0.0.0:$PORT` there binds that port, not its server's default."""
+    value = docker.env_defaults.get("PORT", "") if docker is not None else ""
+    if not value.isdigit() or not re.search(r"\$\{?PORT\b", start.value):
+        return command_ports(view, folder, start)
+    bound = re.sub(r"\$\{PORT\}|\$PORT\b", value, start.value)
+    found = command_ports(view, folder, Fact(bound, start.file, start.reason, start.confidence))
+    why = f"start command `{start.value}` with the Dockerfile's ENV PORT={value}"
+    return [replace(c, reason=why) if c.port == int(value) else c for c in found]
 
 
 def _relative(folder: str, rel: str) -> str:

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import threading
-import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -24,7 +23,9 @@ from pathlib import Path
 from typing import Final, Literal
 
 from opendeploy_plan.analyze import ServiceAnalysis, analyze
+from opendeploy_plan.runtime.commands import as_npm, bound_to_port, package_scripts, without_runner
 from opendeploy_plan.runtime.logs import LogStream
+from opendeploy_plan.runtime.pyrequirements import RequirementsError, declared_requirements
 from opendeploy_plan.runtime.supervisor import RunAs, Supervised, hand_over
 from opendeploy_plan.runtime.toolchains import Toolchains
 
@@ -35,8 +36,13 @@ _LOCKFILES: Final = {
     "pnpm": ("pnpm-lock.yaml",),
     "yarn": ("yarn.lock",),
 }
+# What a Dockerfile may hold for the runtime to build it natively: the languages it builds,
+# and static files (an nginx/httpd image only serves them; the router does that here).
+_NATIVE_DOCKERFILES: Final = ("python", "javascript", "typescript", "html", "static")
 _STATIC_OUTPUTS: Final = ("dist", "build", "out", "public", "_site")
 ARTIFACT_RECORD: Final = "artifact.json"
+# Download caches under the cache root, one per tool (see `Builder.base_env`).
+_TOOL_CACHES: Final = ("pip", "uv", "npm")
 
 
 class BuildUnsupported(Exception):
@@ -137,15 +143,21 @@ def plan_build(
     if settings.port and kind == "worker":
         kind = "web"  # the service's settings give it a port: the platform routes to it
     notes: list[str] = []
-    if service is not None and service.dockerfile and language not in ("python", "javascript"):
-        raise BuildUnsupported(
-            f"a container runtime for this Dockerfile (its base is {language}); the local "
-            "runtime runs python and node Dockerfiles natively"
-        )
     if service is not None and service.dockerfile:
-        notes.append("Dockerfile read for its CMD and port; its steps run natively, no container")
+        if language not in _NATIVE_DOCKERFILES:
+            raise BuildUnsupported(
+                f"a container runtime for {service.dockerfile} (a {language} app); the local "
+                "runtime runs Dockerfiles of Python, Node and static sites natively"
+            )
+        notes.append(
+            "Dockerfile read for its CMD and port; its steps run natively, no container"
+            if language in ("python", "javascript", "typescript")
+            else "Dockerfile not run: the router serves the site's files itself (a web "
+            "server config the image would use, such as nginx.conf, does not apply)"
+        )
     stack: Stack
     manager = service.package_manager.value if service and service.package_manager else ""
+    fallback_from = ""
     if kind == "static" or language in ("html", "static"):
         stack, kind = "static", "static"
     elif language == "python":
@@ -157,7 +169,13 @@ def plan_build(
         if tools.node is None or tools.npm is None:
             raise BuildUnsupported("node and npm (not found on PATH)")
         if manager in ("pnpm", "yarn") and getattr(tools, manager) is None:
-            notes.append(f"{manager} is not installed here; installing with npm instead")
+            asked = service.package_manager.reason if service and service.package_manager else ""
+            notes.append(
+                f"{manager} ({asked}) is not installed here: installing with npm instead and "
+                f"running `{manager} <script>` as `npm run <script>`; versions come from "
+                f"package.json, not {manager}'s lockfile (install {manager} to use it)"
+            )
+            fallback_from = manager
             manager = "npm"
     else:
         raise BuildUnsupported(
@@ -177,16 +195,31 @@ def plan_build(
     health = settings.health_check_path or (
         service.health_check_path.value if service and service.health_check_path else ""
     )
+    build = settings.build_command or detected_build
+    if stack == "python":
+        start, build = without_runner(start), without_runner(build)
+    elif fallback_from:
+        scripts = package_scripts(app_dir)
+        start = as_npm(start, fallback_from, scripts)
+        build = as_npm(build, fallback_from, scripts)
+    if kind == "web":
+        start, bound = bound_to_port(start)
+        notes += [bound] if bound else []
     return BuildPlan(
         stack=stack,
         kind=kind,
         package_manager=manager or ("pip" if stack == "python" else "npm"),
-        build_command=settings.build_command or detected_build,
+        build_command=build,
         start_command=start or None,
         port=None if kind == "worker" else declared,
         health_check_path=health if kind == "web" else "",
         notes=tuple(notes),
     )
+
+
+def _pages(folder: Path) -> dict[Path, int]:
+    """Every index.html under `folder` (not in node_modules, a link) with its mtime in ns."""
+    return {page: page.stat().st_mtime_ns for page in folder.glob("**/index.html")}
 
 
 @contextmanager
@@ -220,6 +253,11 @@ class Builder:
         self.tools = tools
         self.run_as = run_as
         self._ensure_folder(cache_dir)
+        # The download caches are written by the build user's tools, which cannot create
+        # them under a cache root that we (root) own: npm then fails with EACCES, pip
+        # silently downloads everything again. Create them here, handed over.
+        for tool in _TOOL_CACHES:
+            self._ensure_folder(cache_dir / tool)
 
     def _ensure_folder(self, folder: Path) -> None:
         if not folder.exists():
@@ -232,6 +270,10 @@ class Builder:
             "HOME": str(home),
             "LANG": "C.UTF-8",
             "CI": "true",
+            # CI=true turns colours on in many tools (vite, picocolors); logs are plain text.
+            "NO_COLOR": "1",
+            "FORCE_COLOR": "0",
+            "npm_config_color": "false",
             "PIP_CACHE_DIR": str(self.cache_dir / "pip"),
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_PROGRESS_BAR": "off",
@@ -277,13 +319,23 @@ class Builder:
             modules = self._node_modules(app_dir, plan.package_manager, env, log, cancelled)
             if modules is not None:
                 prefix.append(str(app_dir / "node_modules" / ".bin"))
+        pages_before = _pages(app_dir) if plan.stack == "static" else {}
         if plan.build_command:
             run_env = env | extra
             run_env["PATH"] = os.pathsep.join([*prefix, env["PATH"]])
             self._step(plan.build_command, app_dir, run_env, log, cancelled)
         static_root = None
         if plan.stack == "static":
-            static_root = str(self._static_root(app_dir, bool(plan.build_command)))
+            root = self._static_root(app_dir, pages_before if plan.build_command else None)
+            static_root = str(root)
+            shown = root.relative_to(app_dir).as_posix()
+            if plan.build_command and root == app_dir:
+                log.write(
+                    "the build wrote no index.html: serving the source folder as it is",
+                    phase="building",
+                )
+            elif shown != ".":
+                log.write(f"site folder: {shown}/", phase="building")
         artifact = Artifact(
             folder=str(artifact_dir),
             app_dir=str(app_dir),
@@ -335,12 +387,15 @@ class Builder:
         files: list[bytes] = []
         if requirements.is_file():
             files.append(requirements.read_bytes())
-        elif (app_dir / "pyproject.toml").is_file():
+        else:
             try:
-                project = tomllib.loads((app_dir / "pyproject.toml").read_text())
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-                raise BuildFailed(f"pyproject.toml: {error}") from error
-            packages = [str(p) for p in project.get("project", {}).get("dependencies", [])]
+                packages, origin, notes = declared_requirements(app_dir)
+            except RequirementsError as error:
+                raise BuildFailed(str(error)) from error
+            for note in notes:
+                log.write(note, phase="building")
+            if origin:
+                log.write(f"dependencies from {origin}", phase="building")
             files.append("\n".join(packages).encode())
         installer = "uv" if self.tools.uv else "pip"
         key = _digest(self.tools.python.encode(), installer.encode(), *files)
@@ -396,9 +451,13 @@ class Builder:
         lockfile = next(
             (name for name in _LOCKFILES.get(manager, ()) if (app_dir / name).is_file()), None
         )
+        # Every lockfile counts, also one of a missing tool that npm stands in for: a changed
+        # yarn.lock or pnpm-lock.yaml means changed dependencies, and npm reads yarn.lock.
+        lockfiles = [
+            name for names in _LOCKFILES.values() for name in names if (app_dir / name).is_file()
+        ]
         parts = [manager.encode(), package.read_bytes()]
-        if lockfile:
-            parts.append((app_dir / lockfile).read_bytes())
+        parts += [name.encode() + (app_dir / name).read_bytes() for name in lockfiles]
         key = _digest(*parts)
         entry = self.cache_dir / "node" / key
         self._ensure_folder(entry.parent)
@@ -409,13 +468,16 @@ class Builder:
                 shutil.rmtree(entry, ignore_errors=True)
                 entry.mkdir()
                 shutil.copyfile(package, entry / "package.json")
-                if lockfile:
-                    shutil.copyfile(app_dir / lockfile, entry / lockfile)
+                for name in lockfiles:
+                    shutil.copyfile(app_dir / name, entry / name)
                 hand_over(entry, self.run_as)
+                # Dev dependencies always: the build step needs them (tsc, vite) even when
+                # build_env sets NODE_ENV=production, and the cache entry, keyed by the files
+                # only, must hold the same packages whatever the environment was.
                 command = {
-                    "npm": "npm ci" if lockfile else "npm install",
-                    "pnpm": "pnpm install --frozen-lockfile",
-                    "yarn": "yarn install --frozen-lockfile",
+                    "npm": ("npm ci" if lockfile else "npm install") + " --include=dev",
+                    "pnpm": "pnpm install --frozen-lockfile --prod=false",
+                    "yarn": "yarn install --frozen-lockfile --production=false",
                 }[manager]
                 self._step(command, entry, env, log, cancelled)
                 (entry / ".complete").touch()
@@ -426,8 +488,18 @@ class Builder:
         return entry
 
     @staticmethod
-    def _static_root(app_dir: Path, built: bool) -> Path:
-        if built:
+    def _static_root(app_dir: Path, pages_before: dict[Path, int] | None) -> Path:
+        """The folder to serve: after a build (`pages_before`: the index.html files before
+        it), the shallowest folder where it wrote one (whatever its output folder is called),
+        else a usual output folder; without a build, the root's index.html first."""
+        if pages_before is not None:
+            written = [
+                page.parent
+                for page, stamp in _pages(app_dir).items()
+                if pages_before.get(page) != stamp
+            ]
+            if written:
+                return min(written, key=lambda folder: (len(folder.parts), str(folder)))
             for name in _STATIC_OUTPUTS:
                 if (app_dir / name / "index.html").is_file():
                     return app_dir / name

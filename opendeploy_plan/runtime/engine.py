@@ -408,6 +408,7 @@ class LocalRuntime:
             exit_code=lambda: None if process.alive() else process.wait(0),
             timeout=HEALTH_TIMEOUT_SECONDS,
             cancelled=deployment.cancelled.is_set,
+            process_group=process.pgid,
         )
         if not result.ok:
             self._stop_process(deployment)
