@@ -319,7 +319,8 @@ def _log_line(entry: Any) -> str:
     if isinstance(entry, str):
         return entry
     if isinstance(entry, Mapping):
-        message = entry.get("message") or entry.get("line") or entry.get("msg")
-        if message is not None:
-            return str(message)
+        # The first of the fields present, even when empty: an empty log line is a line.
+        for field in ("message", "line", "msg"):
+            if entry.get(field) is not None:
+                return str(entry[field])
     return str(entry)
