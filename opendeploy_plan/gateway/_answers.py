@@ -13,7 +13,7 @@ from typing import Any
 
 from opendeploy_plan.gateway._errors import scrub
 
-__all__ = ["NOT_JSON", "decode_json", "remembered", "scrub_free_text"]
+__all__ = ["NOT_JSON", "decode_json", "env_secrets", "remembered", "scrub_free_text"]
 
 NOT_JSON = object()
 # Keys whose string values are the gateway's free text for a human (never data odplan compares,
@@ -28,6 +28,28 @@ def remembered(secret: str) -> bool:
     values count as secrets, and a plain word (`production`, `true`) would blank ordinary
     log lines, so only values of 8+ characters that are not just letters."""
     return len(secret) >= 8 and not secret.isalpha()
+
+
+# Keys of the env maps in an answer (a service's variables, a database's credentials).
+_ENV_KEYS = frozenset({"variables", "env", "env_vars", "runtime_variables", "build_variables"})
+
+
+def env_secrets(payload: Any, depth: int = 0) -> set[str]:
+    """The values of every env map in an answer that `remembered` keeps: a variable read back
+    (a database password this run never sent) is a secret in later free text too."""
+    found: set[str] = set()
+    if depth > 16:
+        return found
+    if isinstance(payload, list):
+        for item in payload:
+            found |= env_secrets(item, depth + 1)
+    elif isinstance(payload, dict):
+        for key, value in payload.items():
+            if key in _ENV_KEYS and isinstance(value, dict):
+                found |= {v for v in value.values() if isinstance(v, str) and remembered(v)}
+            else:
+                found |= env_secrets(value, depth + 1)
+    return found
 
 
 def scrub_free_text(payload: Any, secrets: set[str], depth: int = 0, free: bool = False) -> Any:

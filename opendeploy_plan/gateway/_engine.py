@@ -21,7 +21,13 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from opendeploy_plan import __version__
-from opendeploy_plan.gateway._answers import NOT_JSON, decode_json, remembered, scrub_free_text
+from opendeploy_plan.gateway._answers import (
+    NOT_JSON,
+    decode_json,
+    env_secrets,
+    remembered,
+    scrub_free_text,
+)
 from opendeploy_plan.gateway._errors import (
     ApiError,
     GatewayError,
@@ -140,8 +146,9 @@ class RequestEngine:
         self._on_retry = on_retry
         # Identities of non-idempotent calls that got a 5xx once (see `send`).
         self._server_errors: set[str] = set()
-        # Every secret value this client has sent (env values, passwords, the token): the
-        # gateway's free text (a build's `error_msg`, a log line) is scrubbed of them.
+        # Every secret value this client has sent or read in an env map (env values,
+        # passwords, the token): the gateway's free text (a build's `error_msg`, a log line)
+        # is scrubbed of them.
         self.sent_secrets: set[str] = {api_key} if api_key else set()
         self.retry = retry or RetryPolicy()
         self.bind_url = bind_url
@@ -508,6 +515,7 @@ class RequestEngine:
         )
 
     def validate(self, payload: Any, model: type[ModelT], response: httpx.Response) -> ModelT:
+        self.sent_secrets |= env_secrets(payload)
         if self.sent_secrets:
             payload = scrub_free_text(payload, self.sent_secrets)
         try:

@@ -1,0 +1,274 @@
+"""Run a hand-written mutation audit: each `.diff` in a folder is one single-line bug.
+
+Every diff starts with two comment lines (git apply ignores text before the first diff header):
+
+    # what: <the bug, in one line>
+    # tests: <pytest arguments that should catch it, e.g. tests/apply -k lost>
+
+For each mutant the script applies the diff, runs its `# tests:` (`-x -q -p no:cacheprovider`,
+with a wall-clock limit), and when they all pass runs the whole room of the mutated file
+(`ROOMS`); then it reverts the diff and checks the file is clean again. A failing test counts
+as a kill only when the same test passes on the unmutated code (some timing tests are flaky
+under load): a test that fails on both is deselected and the run repeated. A mutant whose
+tests hit the wall-clock limit is reported as killed by timeout (it hangs the suite).
+
+    .venv/bin/python scripts/audit.py                       # every diff in scripts/audit/core
+    .venv/bin/python scripts/audit.py K07 K31               # some of them
+    .venv/bin/python scripts/audit.py --folder scripts/audit/edges --no-room --out report.md
+
+It prints a Markdown table (id | file:line | what | killed by / survived) and the score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTEST = [sys.executable, "-m", "pytest"]
+BASE_ARGS = ["-x", "-q", "-p", "no:cacheprovider"]
+# The whole room of a mutated package, run (on two workers) when its own tests miss a mutant.
+ROOMS: dict[str, list[str]] = {
+    "opendeploy_plan/apply/": ["tests/apply"],
+    "opendeploy_plan/gateway/": ["tests/gateway"],
+    "opendeploy_plan/engine/": ["tests/unit", "tests/e2e", "-m", "not slow"],
+}
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - .*)?$", re.MULTILINE)
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One diff file: its id, the file and first changed line, what it breaks, its tests."""
+
+    ident: str
+    diff: Path
+    file: str
+    line: int
+    what: str
+    tests: list[str]
+
+    @classmethod
+    def read(cls, path: Path) -> Mutant:
+        text = path.read_text(encoding="utf-8")
+        what = _header(text, "what")
+        tests = shlex.split(_header(text, "tests"))
+        target = re.search(r"^\+\+\+ b/(\S+)", text, re.MULTILINE)
+        if target is None:
+            raise SystemExit(f"{path}: no `+++ b/FILE` line")
+        return cls(path.stem, path, target.group(1), _first_changed_line(text), what, tests)
+
+
+def _header(text: str, name: str) -> str:
+    found = re.search(rf"^# {name}:\s*(.*)$", text, re.MULTILINE)
+    return found.group(1).strip() if found else ""
+
+
+def _first_changed_line(diff: str) -> int:
+    """The new-file line number of the first added (or else removed) line of the first hunk."""
+    hunk = _HUNK.search(diff)
+    if hunk is None:
+        return 0
+    line = int(hunk.group(1))
+    for row in diff[hunk.end() :].splitlines()[1:]:
+        if row.startswith(("+", "-")):
+            return line
+        line += 1
+    return int(hunk.group(1))
+
+
+@dataclass
+class Outcome:
+    """How one mutant ended: `killed_by` names the test (or "timeout"), empty if it survived."""
+
+    ident: str
+    location: str
+    what: str
+    killed_by: str = ""
+    stage: str = ""  # "tests" (its own `# tests:`) or "room"
+    flaky: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Run:
+    """One pytest run: exit code, the failing node ids, whether it hit the wall clock."""
+
+    code: int
+    failed: list[str]
+    timed_out: bool
+    tail: str
+
+
+def pytest(args: list[str], timeout: float) -> Run:
+    """Run pytest in its own process group; on timeout, end exactly that group."""
+    with subprocess.Popen(
+        [*PYTEST, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+            return Run(-1, [], True, out[-2000:])
+    return Run(proc.returncode, _FAILED.findall(out), False, out[-2000:])
+
+
+def git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def room_of(file: str) -> list[str]:
+    for prefix, room in ROOMS.items():
+        if file.startswith(prefix):
+            return room
+    return ["tests"]
+
+
+def confirmed(failed: list[str], timeout: float) -> tuple[list[str], list[str]]:
+    """Split failing tests into those that pass on the clean code (kills) and flaky ones."""
+    kills: list[str] = []
+    flaky: list[str] = []
+    for node in failed:
+        clean = pytest([node, "-q", "-p", "no:cacheprovider"], timeout)
+        (kills if clean.code == 0 else flaky).append(node)
+    return kills, flaky
+
+
+def stage(
+    mutant: Mutant, args: list[str], timeout: float, outcome: Outcome, name: str, tries: int = 3
+) -> bool:
+    """Run `args` against the applied mutant; True when it is killed (recorded in `outcome`).
+    The mutant is reverted before clean re-runs confirm a failure, and applied again after."""
+    deselect: list[str] = []
+    for _ in range(tries):
+        run = pytest([*args, *BASE_ARGS, *deselect], timeout)
+        if run.timed_out:
+            outcome.killed_by, outcome.stage = f"timeout ({timeout:.0f} s)", name
+            return True
+        if run.code == 5:
+            outcome.notes.append(f"{name}: no test selected")
+            return False
+        if run.code == 0:
+            return False
+        revert(mutant)
+        try:
+            if run.failed:
+                kills, flaky = confirmed(run.failed, timeout)
+            else:
+                # No test id to blame (a collection or import error): it is the mutant's if
+                # the same selection passes on the clean code.
+                clean = pytest([*args, *BASE_ARGS, *deselect], timeout)
+                kills = [f"pytest exit {run.code}"] if clean.code in (0, 5) else []
+                flaky = []
+        finally:
+            apply(mutant)
+        if kills:
+            outcome.killed_by, outcome.stage = kills[0], name
+            return True
+        if not flaky:
+            return False  # fails the same way on clean code: this selection cannot judge
+        outcome.flaky.extend(flaky)
+        deselect += [f"--deselect={node}" for node in flaky]
+    return False
+
+
+def apply(mutant: Mutant) -> None:
+    done = git("apply", str(mutant.diff))
+    if done.returncode != 0:
+        raise SystemExit(f"{mutant.ident}: git apply failed: {done.stderr.strip()}")
+
+
+def revert(mutant: Mutant) -> None:
+    done = git("apply", "-R", str(mutant.diff))
+    if done.returncode != 0 or git("diff", "--quiet", "--", mutant.file).returncode != 0:
+        raise SystemExit(f"{mutant.ident}: {mutant.file} is not clean after reverting")
+
+
+def audit(mutant: Mutant, args: argparse.Namespace) -> Outcome:
+    outcome = Outcome(mutant.ident, f"{mutant.file}:{mutant.line}", mutant.what)
+    started = time.monotonic()
+    if git("diff", "--quiet", "--", mutant.file).returncode != 0:
+        raise SystemExit(f"{mutant.file} has uncommitted changes: commit them first")
+    apply(mutant)
+    try:
+        killed = bool(mutant.tests) and stage(mutant, mutant.tests, args.timeout, outcome, "tests")
+        if not killed and args.room:
+            room = [*room_of(mutant.file), "-n", str(args.workers)]
+            stage(mutant, room, args.room_timeout, outcome, "room")
+    finally:
+        revert(mutant)
+    outcome.seconds = round(time.monotonic() - started, 1)
+    return outcome
+
+
+def table(outcomes: list[Outcome]) -> str:
+    rows = ["| id | file:line | what | killed by / survived |", "| --- | --- | --- | --- |"]
+    for o in outcomes:
+        result = f"`{o.killed_by}`" if o.killed_by else "**survived**"
+        if o.killed_by and o.stage == "room":
+            result += " (room)"
+        if o.flaky:
+            result += f"; flaky, not counted: {', '.join(f'`{f}`' for f in o.flaky)}"
+        rows.append(f"| {o.ident} | `{o.location}` | {o.what} | {result} |")
+    killed = sum(1 for o in outcomes if o.killed_by)
+    total = len(outcomes)
+    score = 100.0 * killed / total if total else 0.0
+    rows += ["", f"Score: {killed}/{total} killed ({score:.1f} %)."]
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("ids", nargs="*", help="mutant ids (diff file names without .diff)")
+    parser.add_argument("--folder", type=Path, default=ROOT / "scripts" / "audit" / "core")
+    parser.add_argument("--timeout", type=float, default=420.0, help="seconds per test run")
+    parser.add_argument("--room-timeout", type=float, default=1500.0)
+    parser.add_argument("--workers", type=int, default=2, help="xdist workers for a room run")
+    parser.add_argument("--no-room", dest="room", action="store_false")
+    parser.add_argument("--out", type=Path, help="also write the table here")
+    parser.add_argument("--json", type=Path, help="append each outcome here as it is known")
+    args = parser.parse_args(argv)
+    paths = sorted(args.folder.glob("*.diff"))
+    if args.ids:
+        paths = [p for p in paths if p.stem in set(args.ids)]
+    mutants = [Mutant.read(p) for p in paths]
+    if not mutants:
+        parser.error("no mutants selected")
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    for mutant in mutants:
+        outcome = audit(mutant, args)
+        outcomes.append(outcome)
+        print(
+            f"{outcome.ident}: {outcome.killed_by or 'SURVIVED'} ({outcome.seconds} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+        if args.json:
+            with args.json.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(asdict(outcome)) + "\n")
+    report = table(outcomes) + f"\nRun time: {time.monotonic() - started:.0f} s.\n"
+    print(report)
+    if args.out:
+        args.out.write_text(report, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
