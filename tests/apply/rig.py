@@ -226,6 +226,24 @@ class Live:
     domains: dict[str, list[str]]
 
 
+# One worker on one database: the smallest project with a dependency (races, lost creates).
+ONE_DB = """\
+version: 1
+project:
+  name: tiny
+dependencies:
+  db:
+    type: postgres
+services:
+  web:
+    type: worker
+    source: web
+    language: python
+    dockerfile: Dockerfile
+    uses: [db]
+"""
+
+
 @contextmanager
 def tampered_gateway(**settings: Any) -> Iterator[tuple[str, str, Tamper]]:
     """(root URL, dashboard token, tamper) of a fresh `:memory:` gateway on the real clock."""

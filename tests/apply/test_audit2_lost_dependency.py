@@ -13,25 +13,10 @@ import httpx
 import pytest
 
 from opendeploy_plan.gateway import GatewayClient
-from tests.apply.rig import Rig, rig
+from tests.apply.rig import ONE_DB, Rig, rig
 from tests.apply.test_lost_dependency_create import _truth
 
 CREATE = "/api/v1/dependencies/create"
-ONE_DB = """\
-version: 1
-project:
-  name: tiny
-dependencies:
-  db:
-    type: postgres
-services:
-  web:
-    type: worker
-    source: web
-    language: python
-    dockerfile: Dockerfile
-    uses: [db]
-"""
 
 
 @pytest.fixture

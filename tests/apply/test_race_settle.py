@@ -21,29 +21,14 @@ import pytest
 
 from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.state.duplicates import choose, users_of
-from tests.apply.rig import Rig, rig
+from tests.apply.rig import ONE_DB, Rig, rig
 
-TINY = """\
-version: 1
-project:
-  name: tiny
-dependencies:
-  db:
-    type: postgres
-services:
-  web:
-    type: worker
-    source: web
-    language: python
-    dockerfile: Dockerfile
-    uses: [db]
-"""
 ID = "[^/]+"
 
 
 @pytest.fixture
 def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    with rig(tmp_path, monkeypatch, TINY) as the_rig:
+    with rig(tmp_path, monkeypatch, ONE_DB) as the_rig:
         yield the_rig
 
 
