@@ -22,8 +22,7 @@ import httpx
 import pytest
 
 from opendeploy_plan.gateway import GatewayClient
-from tests.apply.rig import Rig, rig
-from tests.apply.test_race_settle import TINY
+from tests.apply.rig import ONE_DB, Rig, rig
 
 CREATE = "/api/v1/dependencies/create"
 DEPLOY = "/api/v1/deployments/"
@@ -129,7 +128,7 @@ def _other_client(gw: Rig, app: Any) -> GatewayClient:
 
 @pytest.fixture
 def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    with rig(tmp_path, monkeypatch, TINY) as the_rig:
+    with rig(tmp_path, monkeypatch, ONE_DB) as the_rig:
         yield the_rig
 
 
