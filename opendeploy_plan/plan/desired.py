@@ -271,6 +271,16 @@ class DesiredService(BaseModel):
     env_policy: Literal["replace", "merge"] = "replace"
     subdomain: str | None = None
 
+    def variables_from(self) -> frozenset[str]:
+        """The dependency keys this service gets variables of: those it `uses` (injected) and
+        those its env or build variables reference."""
+        refs = {
+            ref.dependency
+            for value in [*self.env.values(), *self.build_env.values()]
+            for ref in value.dependency_refs
+        }
+        return frozenset(self.uses) | refs
+
     def settings(self) -> dict[str, str | int | bool]:
         """The managed service-row fields (API names), omitting those the manifest leaves unset."""
         values: dict[str, str | int | bool] = {}

@@ -112,10 +112,7 @@ def record_create_intent(
 ) -> bool:
     """Write (and fsync) "creating `key` (`dependency_type`) now" before the create is sent.
     False when it cannot be written: the caller then knows a lost answer cannot be named."""
-    since = datetime.now(UTC).isoformat(timespec="seconds")
-    return _store(
-        manifest_dir, project, environment, key, {"creating": dependency_type, "since": since}
-    )
+    return _store(manifest_dir, project, environment, key, _intent(dependency_type))
 
 
 def record_dependency_hint(
@@ -137,9 +134,14 @@ def record_created(
 ) -> bool:
     """Remember that `dependency_id` is `key`, keeping the intent: its credentials are only in
     this run's memory until `record_handed`. False when it cannot be written."""
-    since = datetime.now(UTC).isoformat(timespec="seconds")
-    value = {"creating": dependency_type, "since": since, "id": dependency_id}
+    value = _intent(dependency_type) | {"id": dependency_id}
     return _store(manifest_dir, project, environment, key, value)
+
+
+def _intent(dependency_type: str) -> dict[str, str]:
+    """ "Creating a `dependency_type` since now": what the hint file holds for a create whose
+    answer (or hand-over) is not recorded yet."""
+    return {"creating": dependency_type, "since": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def record_handed(

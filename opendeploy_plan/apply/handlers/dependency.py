@@ -33,7 +33,7 @@ from opendeploy_plan.state.hints import (
 )
 from opendeploy_plan.state.refresh import dependency_key, is_named, secret_map, unattributed
 
-__all__ = ["READY_TIMEOUT", "apply", "credentials_handed", "users_of", "wait_ready"]
+__all__ = ["READY_TIMEOUT", "apply", "credentials_handed", "wait_ready"]
 
 READY_TIMEOUT = 15 * 60.0
 
@@ -55,7 +55,9 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         place = (ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment)
         # Credentials held only in this run's memory (the documented gateway shows them in
         # this answer alone) stay "created, not handed" until a service holds them.
-        held_here = bool(created.env_vars) and bool(users_of(ctx, key))
+        held_here = bool(created.env_vars) and any(
+            key in svc.variables_from() for svc in ctx.desired.services.values()
+        )
         recorded = (
             record_created(*place, key, ctx.desired.dependencies[key].type, created.id)
             if held_here
@@ -84,26 +86,11 @@ async def apply(ctx: ApplyContext, action: PlannedAction) -> None:
         expect(action.address, "type", want.type, ready.kind or created.kind)
 
 
-def users_of(ctx: ApplyContext, key: str) -> list[str]:
-    """The manifest's services that are given `key`'s variables (`uses`, or a reference)."""
-    return [
-        name
-        for name, svc in sorted(ctx.desired.services.items())
-        if key in svc.uses
-        or any(
-            ref.dependency == key
-            for value in [*svc.env.values(), *svc.build_env.values()]
-            for ref in value.dependency_refs
-        )
-    ]
-
-
 def credentials_handed(ctx: ApplyContext, service: str) -> None:
     """`service` now holds (read back) the variables of the databases it uses: those created
     by this run are no longer only in its memory (`state.hints.record_handed`)."""
-    keys = [key for key in ctx.desired.dependencies if service in users_of(ctx, key)]
     place = (ctx.inputs.manifest_dir, ctx.desired.project, ctx.desired.environment)
-    record_handed(*place, keys)
+    record_handed(*place, ctx.desired.services[service].variables_from())
 
 
 async def _delete(ctx: ApplyContext, action: PlannedAction, key: str, project_id: str) -> None:

@@ -120,12 +120,7 @@ def service_inputs(ctx: PlanContext, name: str, svc: DesiredService) -> ServiceI
     dep_env = ctx.dependency_env()
     wanted_env, pending_env = wanted_variables(svc.env, svc.uses, dep_env)
     wanted_build, pending_build = wanted_variables(svc.build_env, (), dep_env)
-    uses_addresses = {addr.dependency(d) for d in svc.uses}
-    uses_addresses |= {
-        addr.dependency(r.dependency)
-        for v in [*svc.env.values(), *svc.build_env.values()]
-        for r in v.dependency_refs
-    }
+    uses_addresses = {addr.dependency(d) for d in svc.variables_from()}
     replace_reason: ActionReason | None = None
     if live is not None:
         if live.type != svc.type:
@@ -196,7 +191,7 @@ def check_unreadable_uses(ctx: PlanContext, inputs: ServiceInputs) -> None:
     known = ctx.dependency_env()
     for dep in sorted(inputs.service.uses):
         live = ctx.observed.dependencies.get(dep)
-        if live is None or dep in ctx.pending_deps or live.env_vars or known.get(dep):
+        if live is None or dep in ctx.pending_deps or known.get(dep):
             continue
         wanted = ctx.desired.dependencies.get(dep)
         kind = wanted.type if wanted is not None else live.type or ""
