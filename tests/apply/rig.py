@@ -244,6 +244,22 @@ services:
 """
 
 
+async def deploy_by_someone_else(client: GatewayClient, project: str = "tiny") -> str:
+    """Another apply's deployment of `project`'s first service (to race ours); its id."""
+    found = await client.find_project_by_name(project)
+    assert found is not None
+    service = (await client.list_services(found.id))[0]
+    made = await client.create_deployment(
+        found.id,
+        service.id,
+        environment="production",
+        temp_file_path="elsewhere",
+        source="zip",
+        description="a deploy by someone else",
+    )
+    return made.id
+
+
 @contextmanager
 def tampered_gateway(**settings: Any) -> Iterator[tuple[str, str, Tamper]]:
     """(root URL, dashboard token, tamper) of a fresh `:memory:` gateway on the real clock."""

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from opendeploy_plan.gateway import GatewayClient
-from tests.apply.rig import ONE_DB, Rig, rig
+from tests.apply.rig import ONE_DB, Rig, deploy_by_someone_else, rig
 
 CREATE = "/api/v1/dependencies/create"
 DEPLOY = "/api/v1/deployments/"
@@ -162,18 +162,7 @@ def test_a_deploy_409_without_the_deployment_id_waits_for_the_newest_unfinished_
 
     async def another_apply_deploys_first(_match: Any) -> None:
         async with _other_client(gw, emulator_app) as client:
-            project = await client.find_project_by_name("tiny")
-            assert project is not None
-            service = (await client.list_services(project.id))[0]
-            made = await client.create_deployment(
-                project.id,
-                service.id,
-                environment="production",
-                temp_file_path="elsewhere",
-                source="zip",
-                description="a deploy by someone else",
-            )
-            other.append(made.id)
+            other.append(await deploy_by_someone_else(client))
 
     gw.tamper.app = Answers(emulator_app, "POST", DEPLOY, 409, _without("deployment_id"))
     gw.tamper.before("POST", DEPLOY, another_apply_deploys_first)

@@ -31,7 +31,7 @@ import pytest
 
 from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.state.hints import read_dependency_hints, read_pending_creates
-from tests.apply.rig import Rig, Scope, rig
+from tests.apply.rig import Rig, Scope, deploy_by_someone_else, rig
 
 TINY = """\
 version: 1
@@ -189,18 +189,7 @@ def test_a_deploy_409_without_its_id_waits_for_the_unfinished_deployment(
 
         async def another_apply_deploys_first(match: Any) -> None:
             async with inside(gw) as client:
-                project = await client.find_project_by_name("tiny")
-                assert project is not None
-                service = (await client.list_services(project.id))[0]
-                made = await client.create_deployment(
-                    project.id,
-                    service.id,
-                    environment="production",
-                    temp_file_path="elsewhere",
-                    source="zip",
-                    description="a deploy by someone else",
-                )
-                other.append(made.id)
+                other.append(await deploy_by_someone_else(client))
 
         gw.tamper.before("POST", "/api/v1/deployments/", another_apply_deploys_first)
         # The documents do not promise that a 409 names the deployment in flight.

@@ -21,7 +21,7 @@ import pytest
 
 from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.state.duplicates import choose, users_of
-from tests.apply.rig import ONE_DB, Rig, rig
+from tests.apply.rig import ONE_DB, Rig, deploy_by_someone_else, rig
 
 ID = "[^/]+"
 
@@ -67,18 +67,7 @@ def test_a_deploy_that_loses_the_race_waits_for_the_winner_and_deploys(gw: Rig) 
 
     async def another_apply_deploys_first(match: Any) -> None:
         async with _client(gw) as client:
-            project = await client.find_project_by_name("tiny")
-            assert project is not None
-            service = (await client.list_services(project.id))[0]
-            made = await client.create_deployment(
-                project.id,
-                service.id,
-                environment="production",
-                temp_file_path="elsewhere",
-                source="zip",
-                description="a deploy by someone else",
-            )
-            other.append(made.id)
+            other.append(await deploy_by_someone_else(client))
 
     gw.tamper.before("POST", "/api/v1/deployments/", another_apply_deploys_first)
     result = gw.apply()
