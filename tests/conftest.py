@@ -8,9 +8,12 @@ pytest-xdist (`make pytest`) they start at once and overlap with the rest instea
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import pty
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -148,3 +151,32 @@ def live_gateway() -> Iterator[LiveGateway]:
         seed=1234,
     ) as gateway:
         yield gateway
+
+
+def run_on_a_tty(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    answer: str,
+    *,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run `argv` with a real pseudo-terminal as stdin and type `answer` + Enter into it, the way
+    a human answers a prompt (odplan only prompts when stdin is a terminal)."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        list(argv),
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env),
+        cwd=cwd,
+        text=True,
+    )
+    os.close(terminal)
+    try:
+        os.write(controller, answer.encode() + b"\n")
+        out, err = process.communicate(timeout=timeout)
+    finally:
+        os.close(controller)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)

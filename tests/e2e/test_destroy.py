@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from opendeploy_plan.gateway import GatewayClient
+from tests.conftest import run_on_a_tty
 from tests.e2e.apply_support import (
     CANARY,
     Odplan,
@@ -101,6 +102,22 @@ def test_destroy_without_a_terminal_or_approval_changes_nothing(deployed: Odplan
     assert refused.returncode == 1, describe(refused)
     assert "refusing to destroy without confirmation" in refused.stderr
     assert live(deployed.gateway) == before
+
+
+def test_destroy_asks_for_the_whole_project_name_on_a_terminal(deployed: Odplan) -> None:
+    before = live(deployed.gateway)
+    argv = deployed.argv("destroy", "--allow-data-loss")
+    cwd = deployed.manifest.parent
+    for answer in ("", PROJECT[:7], f"{PROJECT}-x", PROJECT.upper()):
+        refused = run_on_a_tty(argv, deployed.env, answer, cwd=cwd)
+        assert refused.returncode == 1, (answer, describe(refused))
+        assert f"Type the project name ({PROJECT}) to confirm" in refused.stderr
+        assert "Destroy cancelled: the name did not match." in refused.stderr
+        assert live(deployed.gateway) == before, answer
+
+    confirmed = run_on_a_tty(argv, deployed.env, f"  {PROJECT} ", cwd=cwd)
+    assert confirmed.returncode == 0, describe(confirmed)
+    assert live(deployed.gateway) == {"project": None}
 
 
 def test_destroy_of_a_missing_project_is_a_no_op(tmp_path: Path) -> None:

@@ -113,6 +113,26 @@ def test_existing_credential_is_never_overwritten_without_force(
     assert auth_file(home).read_text() == before
 
 
+def test_login_and_logout_say_that_od_api_key_overrides_the_saved_credential(
+    live_gateway: Any, home: Path
+) -> None:
+    url = live_gateway.base_url
+    token = live_gateway.dashboard_token
+    login = run(
+        home, "login", "--token", "-", "--gateway", url, input=token + "\n", OD_API_KEY=token
+    )
+    assert login.exit_code == 0, login.stderr
+    assert "OD_API_KEY is set: it overrides the saved credential until you unset it" in login.stderr
+    logout = run(home, "logout", "--yes", "--gateway", url, OD_API_KEY=token)
+    assert logout.exit_code == 0, logout.stderr
+    assert "OD_API_KEY is set in the environment; logout cannot remove it" in logout.stderr
+    assert not auth_file(home).exists()
+    assert token not in login.stdout + login.stderr + logout.stdout + logout.stderr
+
+    quiet = run(home, "login", "--token", "-", "--gateway", url, input=token + "\n")
+    assert quiet.exit_code == 0 and "OD_API_KEY" not in quiet.stderr
+
+
 def test_token_login_validates_before_saving(live_gateway: Any, home: Path) -> None:
     bogus = "od_k" + "B" * 43
     rejected = run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -11,29 +10,20 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import run_on_a_tty
 
-def login_on_a_tty(live: Any, home: Path, answer: str) -> subprocess.CompletedProcess[str]:
-    controller, terminal = pty.openpty()
+
+def odplan_on_a_tty(home: Path, answer: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         "HOME": str(home),
         "OPDEPLOY_LOG_DIR": str(home / "logs"),
         "PATH": os.environ.get("PATH", ""),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "opendeploy_plan", "login", "--guest", "--gateway", live.base_url],
-        stdin=terminal,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
-    )
-    os.close(terminal)
-    try:
-        os.write(controller, answer.encode() + b"\n")
-        out, err = process.communicate(timeout=60)
-    finally:
-        os.close(controller)
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return run_on_a_tty([sys.executable, "-m", "opendeploy_plan", *args], env, answer, timeout=60)
+
+
+def login_on_a_tty(live: Any, home: Path, answer: str) -> subprocess.CompletedProcess[str]:
+    return odplan_on_a_tty(home, answer, "login", "--guest", "--gateway", live.base_url)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
@@ -51,3 +41,20 @@ def test_answering_yes_creates_the_credential(live_gateway: Any, tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "home" / ".opendeploy" / "auth.json").is_file()
     assert "Bind URL:" in done.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_logout_asks_and_enter_keeps_the_credential(live_gateway: Any, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert login_on_a_tty(live_gateway, home, "y").returncode == 0
+    saved = home / ".opendeploy" / "auth.json"
+    logout = ("logout", "--gateway", live_gateway.base_url)
+
+    kept = odplan_on_a_tty(home, "", *logout)  # Enter takes the default, which is "no"
+    assert kept.returncode == 0, kept.stderr
+    assert "Remove od_a***" in kept.stderr and "[y/N]" in kept.stderr
+    assert "Nothing removed." in kept.stdout and saved.is_file()
+
+    removed = odplan_on_a_tty(home, "y", *logout)
+    assert removed.returncode == 0, removed.stderr
+    assert "Removed od_a***" in removed.stdout and not saved.exists()

@@ -17,6 +17,13 @@ def test_controls_and_bidi_become_visible_escapes_and_letters_stay() -> None:
     }
 
 
+def test_line_and_paragraph_separators_and_zero_width_marks_are_escaped() -> None:
+    # U+2028/U+2029 break a line in many terminals and editors; U+200B/U+FEFF hide text.
+    for char in ("\u2028", "\u2029", "\u200b", "\u200f", "\u2066", "\u2069", "\ufeff"):
+        escaped = escape_controls(f"a{char}b")
+        assert char not in escaped and escaped.startswith("a\\u") and escaped.endswith("b"), char
+
+
 def test_long_text_is_clipped_and_says_so() -> None:
     assert clip("x" * 10, 4) == "xxxx… (6 more characters not shown)"
     assert len(safe_text("y" * 100_000)) < 2100

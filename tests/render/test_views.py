@@ -101,7 +101,10 @@ def test_colour_only_when_asked_and_never_with_no_color() -> None:
             return True
 
     assert use_color(Tty(), environ={}) is True
-    assert use_color(Tty(), environ={"NO_COLOR": "1"}) is False
+    # https://no-color.org: any non-empty value turns colour off; an empty one does not.
+    for value in ("1", "true", "0", "yes"):
+        assert use_color(Tty(), environ={"NO_COLOR": value}) is False, value
+    assert use_color(Tty(), environ={"NO_COLOR": ""}) is True
     assert use_color(io.StringIO(), environ={}) is False
 
 

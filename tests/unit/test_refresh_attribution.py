@@ -62,6 +62,13 @@ def test_a_lost_create_adopts_the_one_unnamed_row() -> None:
     assert named[0].env_vars == DSN
 
 
+def test_one_unnamed_row_and_two_lost_creates_cannot_be_told_apart() -> None:
+    """Two creates lost their answers and one row came up: it may be either, so stop rather
+    than hand `db`'s credentials to the users of `cache` (or the other way round)."""
+    with pytest.raises(UnattributedDependencies, match=r"\(d1\) and the manifest wants cache, db"):
+        _attribute([_db("d1", DSN)], "production", {}, ["db", "cache"], pending=["db", "cache"])
+
+
 def test_a_lost_create_whose_variables_are_not_shown_is_left_out() -> None:
     """No service got its credentials and they cannot be read: apply creates it again."""
     lost, kept = _db("d1"), _db("d2", display_name="cache")
