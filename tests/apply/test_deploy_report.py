@@ -79,6 +79,8 @@ def test_failed_service_makes_a_failed_report() -> None:
 def test_bare_domains_get_https() -> None:
     assert https("web.opendeploy.run") == "https://web.opendeploy.run"
     assert https("https://x.run") == "https://x.run"
+    # A local or plain-HTTP URL keeps its scheme: no https:// in front of an http:// one.
+    assert https("http://127.0.0.1:8788/") == "http://127.0.0.1:8788/"
     assert https("") == ""
 
 

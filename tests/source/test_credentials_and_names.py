@@ -171,6 +171,9 @@ def test_ordinary_unicode_names_are_fine_and_printed_as_they_are() -> None:
         assert unsafe_name_reason(name) is None
         assert shown_path(name) == name
     assert shown_path("a\u200bb") == "a\\u200bb"  # zero-width space: invisible, so escaped
+    # Line and paragraph separators start a new line in many terminals: a forged line.
+    assert shown_path("a\u2028b") == "a\\u2028b"
+    assert shown_path("a\u2029b") == "a\\u2029b"
 
 
 def test_a_large_sparse_file_is_warned_about(tmp_path: Path) -> None:

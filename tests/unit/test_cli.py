@@ -68,3 +68,12 @@ def test_a_usage_error_exits_1_never_2_which_means_changes() -> None:
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1, (args, result.output)
         assert "Error:" in result.output
+
+
+def test_apply_parallelism_is_between_1_and_64() -> None:
+    """0 would leave every action waiting forever; the bounds are refused before any call."""
+    for value in ("0", "-1", "65"):
+        result = CliRunner().invoke(main, ["apply", "--parallelism", value])
+        assert result.exit_code == 1, (value, result.output)
+        assert "Invalid value for '--parallelism'" in result.output
+        assert "1<=x<=64" in result.output
