@@ -41,6 +41,13 @@ ROOMS: dict[str, list[str]] = {
     "opendeploy_plan/apply/": ["tests/apply"],
     "opendeploy_plan/gateway/": ["tests/gateway"],
     "opendeploy_plan/engine/": ["tests/unit", "tests/e2e", "-m", "not slow"],
+    "opendeploy_plan/state/": ["tests/unit", "tests/ops", "-m", "not slow"],
+    "opendeploy_plan/cli/": ["tests/unit", "tests/e2e", "-m", "not slow"],
+    "opendeploy_plan/source/": ["tests/source", "-m", "not slow"],
+    "opendeploy_plan/ops/": ["tests/ops", "-m", "not slow"],
+    "opendeploy_plan/render/": ["tests/render", "tests/plan", "-m", "not slow"],
+    "opendeploy_plan/fsutil.py": ["tests/unit", "-m", "not slow"],
+    "opendeploy_plan/textsafe.py": ["tests/gateway", "-m", "not slow"],
 }
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - .*)?$", re.MULTILINE)
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@", re.MULTILINE)
