@@ -17,6 +17,7 @@ from opendeploy_plan.gateway import GatewayClient
 from tests.conftest import run_on_a_tty
 from tests.e2e.apply_support import (
     CANARY,
+    SECRET_NAMES,
     Odplan,
     RealGateway,
     copy_example,
@@ -84,9 +85,12 @@ def test_destroy_keeps_the_project_and_its_databases_by_default(deployed: Odplan
 
 
 def test_destroy_with_allow_data_loss_removes_everything(deployed: Odplan) -> None:
+    # Destroy needs no secret's value: an empty one (a CI job without them) does not stop it.
+    deployed.extra_env.update({name: "" for name in SECRET_NAMES})
     destroyed = deployed.run("destroy", "--auto-approve", "--allow-data-loss")
     assert destroyed.returncode == 0, describe(destroyed)
     assert live(deployed.gateway) == {"project": None}
+    deployed.extra_env.clear()
 
     planned = deployed.plan("--detailed-exitcode")
     assert planned.returncode == 2, describe(planned)
