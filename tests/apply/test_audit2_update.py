@@ -66,3 +66,21 @@ def test_a_changed_after_the_gateway_did_not_keep_fails_naming_the_field(
         r.tamper.rewrite("PUT", f"/api/v1/services/{ID}", lambda b: {**b, "dependencies": []})
         out = failed(r)
         assert "service.jobs dependencies is [], expected ['api']" in out
+
+
+def test_a_created_service_whose_after_the_gateway_did_not_keep_fails_naming_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with rig(tmp_path, monkeypatch, TWO.format(after="    after: [api]\n")) as r:
+        dropped = {"api": False}
+
+        def drop_after(body: dict[str, object]) -> dict[str, object]:
+            if body.get("name") == "jobs":
+                dropped["api"] = True
+                return {**body, "dependencies": []}
+            return body
+
+        r.tamper.rewrite("POST", f"/api/v1/projects/{ID}/services/", drop_after, count=None)
+        out = failed(r)
+        assert dropped["api"], "the create of jobs went through the tampered route"
+        assert "service.jobs dependencies is [], expected ['api']" in out
