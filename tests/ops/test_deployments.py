@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from opendeploy_plan.emulator import DeploymentFault
 from opendeploy_plan.plan import parse_stamp
 from tests.ops.helpers import (
@@ -141,6 +143,25 @@ def test_cancel_asks_first_and_refuses_without_a_terminal(gateway: Gateway, appl
     assert "--yes" in result.stderr
     assert deployments(gateway, "stamped")[0]["id"] == running
     assert deployments(gateway, "stamped")[0]["status"] != "cancelled"
+
+
+def test_cancel_on_a_terminal_takes_enter_as_no(
+    gateway: Gateway, applied: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prompt's default is "no": Enter (or anything but y) keeps the deployment running."""
+    monkeypatch.setattr("opendeploy_plan.cli.cancel.stdin_is_interactive", lambda: True)
+    running = start_stalled_redeploy(gateway)
+
+    for answer in ("\n", "n\n"):
+        kept = odplan("cancel", "web", "-f", str(applied), input=answer)
+        assert kept.exit_code == 1, kept.output
+        assert f"Cancel deployment {running} of web" in kept.stderr and "[y/N]" in kept.stderr
+        assert "not cancelled" in kept.stderr
+        assert deployments(gateway, "stamped")[0]["status"] != "cancelled"
+
+    cancelled = odplan("cancel", "web", "-f", str(applied), input="y\n")
+    assert cancelled.exit_code == 0, cancelled.output
+    assert deployments(gateway, "stamped")[0]["status"] == "cancelled"
 
 
 def test_cancel_with_yes_waits_for_cancelled_and_reads_it_back(
