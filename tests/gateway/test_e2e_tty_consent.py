@@ -27,8 +27,9 @@ def login_on_a_tty(live: Any, home: Path, answer: str) -> subprocess.CompletedPr
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
-def test_answering_no_writes_nothing(live_gateway: Any, tmp_path: Path) -> None:
-    done = login_on_a_tty(live_gateway, tmp_path / "home", "n")
+@pytest.mark.parametrize("answer", ["n", ""], ids=["n", "enter"])
+def test_answering_no_writes_nothing(live_gateway: Any, tmp_path: Path, answer: str) -> None:
+    done = login_on_a_tty(live_gateway, tmp_path / "home", answer)
     assert done.returncode == 1
     assert "Create one now?" in done.stderr
     assert "client-guests/register" in done.stderr, "the user sees what they approve"
