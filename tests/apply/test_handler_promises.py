@@ -361,3 +361,30 @@ def test_env_policy_decides_which_live_keys_survive(gw: Rig, policy: str, kept: 
     env = gw.live().env["web"]
     assert env["LOG_LEVEL"] == "debug"
     assert ("SET_BY_HAND" in env) is kept, sorted(env)
+
+
+SITE = """\
+version: 1
+project:
+  name: tiny
+services:
+  site:
+    type: {kind}
+    source: web
+    language: python
+    port: 8080
+    dockerfile: Dockerfile
+"""
+
+
+@pytest.mark.parametrize("kind", ["web", "static"])
+def test_the_report_waits_for_the_auto_domain_of_a_public_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """No subdomain to rename, so nothing in the graph waits for the auto domain row: the end
+    of apply does, so that the report gives the live URL of web and static services alike."""
+    with rig(tmp_path, monkeypatch, SITE.format(kind=kind), auto_domain_delay_seconds=1.0) as r:
+        out = applied(r)
+        domains = r.live().domains["site"]
+        assert len(domains) == 1, domains
+        assert f"https://{domains[0]}" in out

@@ -166,6 +166,35 @@ async def test_register_is_anonymous() -> None:
     assert "authorization" not in server.requests[0].headers
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("call", "answer"),
+    [
+        (
+            lambda c: c.update_source("p1", "/tmp/up.zip"),
+            {"project_id": "p1", "source_path": "/x", "message": "ok"},
+        ),
+        (lambda c: c.cancel_deployment("d1"), {"message": "cancelled"}),
+        (lambda c: c.retry_domain("dom1"), {"message": "retrying"}),
+    ],
+    ids=["update-source", "cancel", "domain-retry"],
+)
+async def test_posts_that_are_safe_to_repeat_retry_a_lost_answer(
+    call: Callable[[GatewayClient], Any], answer: dict[str, Any]
+) -> None:
+    """Pointing a project at an uploaded file, cancelling and retrying a domain end in the same
+    state however often they are sent: a lost answer is sent again, not an unknown outcome."""
+    server = Script(
+        httpx.RemoteProtocolError("server disconnected"),
+        httpx.Response(502, json={"error": "bad gateway"}),
+        httpx.Response(200, json=answer),
+    )
+    async with make_client(server) as client:
+        await call(client)
+    assert len(server.requests) == 3
+    assert {r.method for r in server.requests} == {"POST"}
+
+
 # --- creates never retry blindly ---------------------------------------------------------------
 
 
