@@ -82,3 +82,19 @@ def test_a_gateway_that_only_starts_like_the_planned_one_is_another(
     with pytest.raises(StalePlan) as refused:
         check_saved_identity(saved, prepared, other)
     assert f"the plan was made for {GATEWAY}, not {other}" in refused.value.user_message()
+
+
+def test_a_plan_for_one_environment_is_not_applied_to_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OD_ENVIRONMENT", raising=False)
+    manifest = tmp_path / "opendeploy.yaml"
+    manifest.write_text(MANIFEST + "environments:\n  production: {}\n  staging: {}\n")
+    saved = _saved(load(manifest, None, check_sources=False).manifest_digest)
+    assert saved.environment == "production"
+    check_saved_identity(saved, load(manifest, "production", check_sources=False), GATEWAY)
+
+    staging = load(manifest, "staging", check_sources=False)
+    with pytest.raises(StalePlan) as refused:
+        check_saved_identity(saved, staging, GATEWAY)
+    assert "the plan is for production, not staging" in refused.value.user_message()
