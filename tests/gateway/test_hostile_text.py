@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from opendeploy_plan.gateway import scrub
 from opendeploy_plan.textsafe import clip, escape_controls, escape_tree, safe_text
 
@@ -22,6 +24,31 @@ def test_line_and_paragraph_separators_and_zero_width_marks_are_escaped() -> Non
     for char in ("\u2028", "\u2029", "\u200b", "\u200f", "\u2066", "\u2069", "\ufeff"):
         escaped = escape_controls(f"a{char}b")
         assert char not in escaped and escaped.startswith("a\\u") and escaped.endswith("b"), char
+
+
+def test_tabs_are_kept_unless_asked_and_the_escapes_name_the_character() -> None:
+    assert escape_controls("a\tb") == "a\tb"
+    assert escape_controls("a\tb", keep_tabs=False) == "a\\tb"
+    assert escape_controls("\x00\x7f\x9f\u200b") == "\\x00\\x7f\\x9f\\u200b"
+
+
+def _nested(depth: int, leaf: object, *, as_dict: bool) -> object:
+    value = leaf
+    for _ in range(depth):
+        value = {"k": value} if as_dict else [value]
+    return value
+
+
+@pytest.mark.parametrize("as_dict", [False, True], ids=["lists", "dicts"])
+def test_a_tree_is_escaped_to_33_levels_and_cut_below(as_dict: bool) -> None:
+    """A hostile answer nested without end is cut (never a RecursionError), at a depth no
+    real answer reaches; down to there every string is escaped."""
+    assert escape_tree(_nested(33, "x\x1b", as_dict=as_dict)) == _nested(
+        33, "x\\x1b", as_dict=as_dict
+    )
+    assert escape_tree(_nested(33, 7, as_dict=as_dict)) == _nested(33, None, as_dict=as_dict)
+    assert escape_tree(_nested(32, 7, as_dict=as_dict)) == _nested(32, 7, as_dict=as_dict)
+    assert escape_tree(_nested(5000, 7, as_dict=as_dict)) == _nested(33, None, as_dict=as_dict)
 
 
 def test_long_text_is_clipped_and_says_so() -> None:
