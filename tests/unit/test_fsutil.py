@@ -63,6 +63,28 @@ def test_a_failed_write_leaves_no_temporary_file_and_the_old_content(
     assert target.read_bytes() == b"old"
 
 
+def test_the_temporary_file_is_a_hidden_sibling_renamed_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same folder, so the rename is atomic (a temp file in /tmp may be another filesystem,
+    and os.replace across filesystems fails or copies); hidden, so no listing shows it."""
+    renamed: list[tuple[Path, Path]] = []
+    real_replace = os.replace
+
+    def recording_replace(src: str, dst: str) -> None:
+        renamed.append((Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(fsutil.os, "replace", recording_replace)
+    target = tmp_path / "plan.bin"
+    write_atomic(target, b"x")
+    [(temp, final)] = renamed
+    assert final == target
+    assert temp.parent == tmp_path
+    assert temp.name.startswith(".plan.bin.") and temp.name.endswith(".tmp"), temp.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.bin"]
+
+
 def test_concurrent_writers_never_collide(tmp_path: Path) -> None:
     target = tmp_path / "plan.bin"
     errors: list[BaseException] = []
