@@ -40,3 +40,21 @@ def test_a_report_with_not_done_actions_is_failed_even_when_marked_ok() -> None:
     )
     assert not report.succeeded
     assert report.as_dict()["status"] == "failed"
+
+
+def test_a_failed_rename_fails_the_report_though_every_deployment_succeeded() -> None:
+    def report(failed: tuple[str, ...]) -> DeployReport:
+        return DeployReport(
+            "shop",
+            "p-1",
+            "production",
+            GATEWAY,
+            [ServiceOutcome("web", "success", "d-1", "https://web.opendeploy.run")],
+            failed_actions=failed,
+        )
+
+    assert report(()).succeeded and report(()).title == "Deployment successful"
+    renamed_not = report(("service.web.domain",))
+    assert not renamed_not.succeeded
+    assert renamed_not.title == "Deployment failed"
+    assert renamed_not.as_dict()["status"] == "failed"
