@@ -377,13 +377,15 @@ services:
 """
 
 
+@pytest.mark.parametrize("profile", ["default", "documented"])
 @pytest.mark.parametrize("kind", ["web", "static"])
 def test_the_report_waits_for_the_auto_domain_of_a_public_service(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, profile: str
 ) -> None:
     """No subdomain to rename, so nothing in the graph waits for the auto domain row: the end
     of apply does, so that the report gives the live URL of web and static services alike."""
-    with rig(tmp_path, monkeypatch, SITE.format(kind=kind), auto_domain_delay_seconds=1.0) as r:
+    site = SITE.format(kind=kind)
+    with rig(tmp_path, monkeypatch, site, auto_domain_delay_seconds=1.0, profile=profile) as r:
         out = applied(r)
         domains = r.live().domains["site"]
         assert len(domains) == 1, domains

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -86,11 +87,10 @@ def test_destroy_keeps_the_project_and_its_databases_by_default(deployed: Odplan
 
 def test_destroy_with_allow_data_loss_removes_everything(deployed: Odplan) -> None:
     # Destroy needs no secret's value: an empty one (a CI job without them) does not stop it.
-    deployed.extra_env.update({name: "" for name in SECRET_NAMES})
-    destroyed = deployed.run("destroy", "--auto-approve", "--allow-data-loss")
+    without_secrets = replace(deployed, extra_env={name: "" for name in SECRET_NAMES})
+    destroyed = without_secrets.run("destroy", "--auto-approve", "--allow-data-loss")
     assert destroyed.returncode == 0, describe(destroyed)
     assert live(deployed.gateway) == {"project": None}
-    deployed.extra_env.clear()
 
     planned = deployed.plan("--detailed-exitcode")
     assert planned.returncode == 2, describe(planned)

@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from opendeploy_plan.emulator import DeploymentFault
 from opendeploy_plan.plan import parse_stamp
+from tests.conftest import run_on_a_tty
 from tests.ops.helpers import (
     SECRET_CANARY,
     Gateway,
@@ -145,22 +144,20 @@ def test_cancel_asks_first_and_refuses_without_a_terminal(gateway: Gateway, appl
     assert deployments(gateway, "stamped")[0]["status"] != "cancelled"
 
 
-def test_cancel_on_a_terminal_takes_enter_as_no(
-    gateway: Gateway, applied: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cancel_on_a_terminal_takes_enter_as_no(gateway: Gateway, applied: Path) -> None:
     """The prompt's default is "no": Enter (or anything but y) keeps the deployment running."""
-    monkeypatch.setattr("opendeploy_plan.cli.cancel.stdin_is_interactive", lambda: True)
     running = start_stalled_redeploy(gateway)
+    argv = [sys.executable, "-m", "opendeploy_plan", "cancel", "web", "-f", str(applied)]
 
-    for answer in ("\n", "n\n"):
-        kept = odplan("cancel", "web", "-f", str(applied), input=answer)
-        assert kept.exit_code == 1, kept.output
+    for answer in ("", "n"):
+        kept = run_on_a_tty(argv, os.environ, answer)
+        assert kept.returncode == 1, kept.stderr
         assert f"Cancel deployment {running} of web" in kept.stderr and "[y/N]" in kept.stderr
         assert "not cancelled" in kept.stderr
         assert deployments(gateway, "stamped")[0]["status"] != "cancelled"
 
-    cancelled = odplan("cancel", "web", "-f", str(applied), input="y\n")
-    assert cancelled.exit_code == 0, cancelled.output
+    cancelled = run_on_a_tty(argv, os.environ, "y")
+    assert cancelled.returncode == 0, cancelled.stderr
     assert deployments(gateway, "stamped")[0]["status"] == "cancelled"
 
 
