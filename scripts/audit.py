@@ -48,6 +48,13 @@ ROOMS: dict[str, list[str]] = {
     "opendeploy_plan/render/": ["tests/render", "tests/plan", "-m", "not slow"],
     "opendeploy_plan/fsutil.py": ["tests/unit", "-m", "not slow"],
     "opendeploy_plan/textsafe.py": ["tests/gateway", "-m", "not slow"],
+    "opendeploy_plan/plan/": ["tests/plan", "tests/unit", "-m", "not slow"],
+    "opendeploy_plan/manifest/": ["tests/manifest", "tests/unit", "-m", "not slow"],
+    "opendeploy_plan/analyze/": ["tests/analyze", "-m", "not slow"],
+    "opendeploy_plan/runtime/": ["tests/runtime", "-m", "not slow"],
+    "opendeploy_plan/emulator/": ["tests/emulator", "-m", "not slow"],
+    # The small shared modules are reached from everywhere: their room is the fast suite.
+    "opendeploy_plan/": ["tests", "-m", "not slow"],
 }
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - .*)?$", re.MULTILINE)
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@", re.MULTILINE)
