@@ -7,7 +7,8 @@ HTTP, odplan in-process.
 * A deployment: ours gets the 409 "a deployment is already in progress" with `deployment_id`;
   apply waits for that deployment, then deploys its own change, and exits 0.
 
-Plus the pure rule that tells which database a service uses (`state.duplicates`).
+The pure rule that tells which database a service uses (`state.duplicates`) is tested in
+tests/unit/test_duplicates.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import httpx
 import pytest
 
 from opendeploy_plan.gateway import GatewayClient
-from opendeploy_plan.state.duplicates import choose, users_of
 from tests.apply.rig import ONE_DB, Rig, deploy_by_someone_else, rig
 
 ID = "[^/]+"
@@ -77,28 +77,6 @@ def test_a_deploy_that_loses_the_race_waits_for_the_winner_and_deploys(gw: Rig) 
     assert gw.live().deployments == {"web": 2}
     again = gw.odplan("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
-
-
-A = ("a", {"DATABASE_URL": "postgresql://u:pa@a:5432/shop", "POSTGRES_PORT": "5432"})
-B = ("b", {"DATABASE_URL": "postgresql://u:pb@b:5432/shop", "POSTGRES_PORT": "5432"})
-
-
-def test_a_service_uses_the_database_whose_own_values_it_carries() -> None:
-    services = {
-        "api": {"DATABASE_URL": "postgresql://u:pb@b:5432/shop", "POSTGRES_PORT": "5432"},
-        "worker": {"POSTGRES_PORT": "5432"},  # a shared value names no one
-    }
-    assert users_of([A, B], services) == {"api": "b"}
-    assert choose([A, B], services) == ("b", {})
-
-
-def test_the_most_used_database_is_chosen_and_the_others_users_are_strays() -> None:
-    on_a = {"DATABASE_URL": A[1]["DATABASE_URL"]}
-    on_b = {"DATABASE_URL": B[1]["DATABASE_URL"]}
-    assert choose([A, B], {"x": on_b, "y": on_b, "z": on_a}) == ("b", {"z": "a"})
-    # A tie, or no user at all: the first listed (the oldest).
-    assert choose([A, B], {"x": on_b, "z": on_a}) == ("a", {"x": "b"})
-    assert choose([A, B], {}) == ("a", {})
 
 
 def _set_database_url(gw: Rig, change: Any) -> None:

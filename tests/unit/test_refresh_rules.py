@@ -125,8 +125,12 @@ def test_latest_successful_deployment_is_the_latest_in_time() -> None:
             ObservedDeployment(id="b-old", status="success", created_at="2026-01-01T10:00:00Z"),
             ObservedDeployment(id="a-new", status="success", created_at="2026-01-02T10:00:00Z"),
             ObservedDeployment(id="z-fail", status="failed", created_at="2026-01-03T10:00:00Z"),
+            ObservedDeployment(id="y-stop", status="cancelled", created_at="2026-01-04T10:00:00Z"),
+            ObservedDeployment(id="x-run", status="building", created_at="2026-01-05T10:00:00Z"),
+            ObservedDeployment(id="w-wait", status="pending", created_at="2026-01-06T10:00:00Z"),
         ),
     )
+    # Only a `success` serves: newer failed, cancelled and in-flight ones do not count.
     latest = service.latest_successful_deployment()
     assert latest is not None and latest.id == "a-new"
     assert (
