@@ -45,3 +45,17 @@ def test_env_values_never_appear_anywhere(fixture_copy: Callable[[str], Path]) -
     written = (root / "opendeploy.yaml").read_text()
     assert CANARY not in written
     assert ".env" in runner.invoke(main, ["init", str(root), "--force"]).output
+
+
+def test_lower_case_secret_names_are_secrets_too(fixture_copy: Callable[[str], Path]) -> None:
+    # An example file's value is a default init may write, unless the name looks secret: the
+    # match ignores case (`db_password` is as secret as `DB_PASSWORD`).
+    root = fixture_copy("nextjs")
+    (root / ".env.example").write_text(f"stripe_secret_key={CANARY}-example\nsite_title=Shop\n")
+    (root / ".env").write_text(f"db_password={CANARY}-real\n")
+    manifest = render_manifest(analyze(root, environment="production"), environment="production")
+    assert CANARY not in manifest
+    assert 'stripe_secret_key: "${{ secrets.stripe_secret_key }}"' in manifest
+    assert 'db_password: "${{ secrets.db_password }}"' in manifest
+    # A plain name keeps its example default.
+    assert 'site_title: "Shop"  # default from .env.example' in manifest

@@ -80,6 +80,12 @@ APPS = [
          "pnpm-lock.yaml": "lockfileVersion: '9.0'\n", "tsconfig.json": "{}\n",
          "prisma/schema.prisma": PRISMA.format(provider="postgresql")},
         "typescript", "web", 3000, "pnpm start", ("postgres",)),
+    # Next's standalone output: the start command names no port, the framework's default holds.
+    App("next-standalone",
+        {"package.json": package_json({"next": "14", "react": "18"},
+                                      {"build": "next build",
+                                       "start": "node .next/standalone/server.js"})},
+        "javascript", "web", 3000, "npm start", framework="nextjs"),
     App("next-prisma-mysql",
         {"package.json": package_json({"next": "14", "@prisma/client": "5"},
                                       {"build": "next build", "start": "next start -p 4000"}),
