@@ -154,18 +154,23 @@ def room_of(file: str) -> list[str]:
     return ["tests"]
 
 
-def confirmed(failed: list[str], timeout: float) -> tuple[list[str], list[str]]:
-    """Split failing tests into those that pass on the clean code (kills) and flaky ones."""
+def confirmed(
+    failed: list[str], timeout: float, notes: list[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """Split failing tests into those that pass on the clean code (kills) and flaky ones (the
+    last lines of a flaky one's clean run go to `notes`, to tell why it fails there)."""
     kills: list[str] = []
     flaky: list[str] = []
     for node in failed:
         clean = pytest([node, "-q", "-p", "no:cacheprovider"], timeout)
         (kills if clean.code == 0 else flaky).append(node)
+        if clean.code != 0 and notes is not None:
+            notes.append(f"{node} fails on the clean code too: {clean.tail[-600:]}")
     return kills, flaky
 
 
 def stage(
-    mutant: Mutant, args: list[str], timeout: float, outcome: Outcome, name: str, tries: int = 3
+    mutant: Mutant, args: list[str], timeout: float, outcome: Outcome, name: str, tries: int = 6
 ) -> bool:
     """Run `args` against the applied mutant; True when it is killed (recorded in `outcome`).
     The mutant is reverted before clean re-runs confirm a failure, and applied again after."""
@@ -183,7 +188,7 @@ def stage(
         revert(mutant)
         try:
             if run.failed:
-                kills, flaky = confirmed(run.failed, timeout)
+                kills, flaky = confirmed(run.failed, timeout, outcome.notes)
             else:
                 # No test id to blame (a collection or import error): it is the mutant's if
                 # the same selection passes on the clean code.
