@@ -127,6 +127,38 @@ def test_upgrade_becomes_a_two_way_tunnel(router: Router) -> None:
     app.shutdown()
 
 
+def _raw_get(port: int, target: bytes, host: bytes) -> bytes:
+    """One request sent as written: an HTTP client would normalise `/../` away first."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(
+            b"GET " + target + b" HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_static_site_serves_nothing_outside_its_folder(router: Router, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>home</h1>")
+    (tmp_path / "secret.txt").write_text("outside-the-site")
+    (site / "linked.txt").symlink_to(tmp_path / "secret.txt")
+    router.set_route("docs", "production", StaticSite(str(site)))
+    for target in (
+        b"/../secret.txt",
+        b"/%2e%2e/secret.txt",
+        b"/a/../../secret.txt",
+        b"/linked.txt",
+    ):
+        answer = _raw_get(router.port, target, b"docs.localhost")
+        assert answer.startswith(b"HTTP/1.1 404"), (target, answer[:200])
+        assert b"outside-the-site" not in answer
+    inside = _raw_get(router.port, b"/a/../index.html", b"docs.localhost")
+    assert inside.startswith(b"HTTP/1.1 200") and inside.endswith(b"<h1>home</h1>")
+
+
 def test_static_site_unknown_host_and_dead_upstream(router: Router, tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text("<h1>home</h1>")
     (tmp_path / "about.html").write_text("about")

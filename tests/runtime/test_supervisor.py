@@ -3,6 +3,8 @@ when the gateway is killed with -9, memory limit, and the ledger's sweep after a
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -113,6 +115,30 @@ def test_ledger_sweeps_what_a_crash_left(tmp_path: Path) -> None:
     assert ProcessLedger(tmp_path / "processes.json").sweep() == [process.pgid]
     assert process.wait(5) is not None
     assert ledger.sweep() == []
+
+
+def test_ledger_spares_a_group_whose_leader_is_another_process_now(tmp_path: Path) -> None:
+    # A recorded group id whose leader started at another time is a reused PID: not ours to
+    # kill. The stand-in is our own child, in its own session, stopped by us below.
+    other = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        ticks = int(Path(f"/proc/{other.pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[19])
+        ledger_file = tmp_path / "processes.json"
+        ledger_file.write_text(
+            json.dumps(
+                {
+                    str(other.pid): {"ticks": ticks + 1, "label": "runtime"},
+                    str(other.pid + 1_000_000): {"ticks": None, "label": "build"},
+                }
+            )
+        )
+        assert ProcessLedger(ledger_file).sweep() == []
+        assert other.poll() is None and group_alive(other.pid)
+        assert json.loads(ledger_file.read_text()) == {}
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(other.pid, signal.SIGKILL)
+        other.wait(5)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root switches to the unprivileged user")
