@@ -120,3 +120,25 @@ def test_import_away_from_the_source_writes_and_notes_it(gateway: Gateway, tmp_p
     assert imported.exit_code == 0, imported.output
     assert "report this bug" not in imported.output
     assert (away / "shop.yaml").is_file()
+
+
+def test_import_pins_an_active_region_and_leaves_an_inactive_one_auto(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    skill = Skill(gateway)
+    try:
+        made = skill.first_deploy(write_app(tmp_path / "app"))
+    finally:
+        skill.close()
+    manifest = tmp_path / "app" / "opendeploy.yaml"
+    pinned = odplan("import", "--project", "shop", "-o", str(manifest))
+    assert pinned.exit_code == 0, pinned.output
+    region = yaml.safe_load(manifest.read_text())["project"].get("region")
+    assert region, manifest.read_text()
+
+    # The project's region is retired: pinning it would make every later plan fail its check.
+    gateway.emulator.set_region_status(made.region_id, "inactive")
+    manifest.unlink()
+    auto = odplan("import", "--project", "shop", "-o", str(manifest))
+    assert auto.exit_code == 0, auto.output
+    assert "region" not in yaml.safe_load(manifest.read_text())["project"]
