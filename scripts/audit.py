@@ -124,11 +124,25 @@ class Run:
     tail: str
 
 
+# Python trusts a cached .pyc whose source has the same size and modification second: a
+# mutant that keeps the line's length (`return 1` -> `return 2`), reverted within the second it
+# was compiled in, would keep running from the cache. No bytecode is written during an audit,
+# and the cache is emptied before it starts (`purge_bytecode`).
+_ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def purge_bytecode() -> None:
+    for cache in (ROOT / "opendeploy_plan").rglob("__pycache__"):
+        for compiled in cache.glob("*.pyc"):
+            compiled.unlink()
+
+
 def pytest(args: list[str], timeout: float) -> Run:
     """Run pytest in its own process group; on timeout, end exactly that group."""
     with subprocess.Popen(
         [*PYTEST, *args],
         cwd=ROOT,
+        env=_ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -271,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no mutants selected")
     started = time.monotonic()
     outcomes: list[Outcome] = []
+    purge_bytecode()
     for mutant in mutants:
         outcome = audit(mutant, args)
         outcomes.append(outcome)
