@@ -1,0 +1,43 @@
+"""Waiting for a new database (dependency.md: poll the status until `running`): one still
+provisioning when apply's wait (15 min, shortened here) ends fails naming its state; one that
+vanishes from the status while awaited fails the existence read-back. Nothing else goes on
+as if the database were there: the service that uses it is not created.
+
+`odplan apply` runs in-process against a local gateway over real HTTP (tests/apply/rig.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from opendeploy_plan.apply.handlers import dependency
+from tests.apply.rig import ONE_DB, rig
+
+STATUS = "/api/v1/dependencies/status/[^/]+"
+
+
+def test_a_database_still_provisioning_when_the_wait_ends_fails_naming_its_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dependency, "READY_TIMEOUT", 1.0)
+    with rig(tmp_path, monkeypatch, ONE_DB, dependency_ready_seconds=120) as gw:
+        result = gw.apply()
+        assert result.exit_code == 1, result.output
+        assert "dependency.db is still " in result.output
+        assert gw.live().services == {}, result.output
+
+
+def test_a_database_gone_from_the_status_while_awaited_fails_the_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with rig(tmp_path, monkeypatch, ONE_DB) as gw:
+
+        async def then_the_status_loses_it(match: object) -> None:
+            gw.tamper.swallow("GET", STATUS, {"dependencies": []}, count=None)
+
+        gw.tamper.before("POST", "/api/v1/dependencies/create", then_the_status_loses_it)
+        result = gw.apply()
+        assert result.exit_code == 1, result.output
+        assert "dependency.db existence is missing, expected present" in result.output
+        assert gw.live().services == {}, result.output
