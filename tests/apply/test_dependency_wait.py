@@ -1,8 +1,8 @@
 """Waiting for a new database (dependency.md: poll the status until `running`): one still
 provisioning when apply's wait (15 min, shortened here) ends fails naming its state; one that
-vanishes from the status while awaited fails the existence read-back; a create the gateway
-refused leaves no pending intent. Nothing else goes on
-as if the database were there: the service that uses it is not created.
+vanishes from the status while awaited fails the existence read-back. Nothing else goes on as
+if the database were there: the service that uses it is not created. And a create the gateway
+refused leaves no pending intent behind.
 
 `odplan apply` runs in-process against a local gateway over real HTTP (tests/apply/rig.py)."""
 
