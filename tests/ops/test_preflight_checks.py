@@ -9,8 +9,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from opendeploy_plan.gateway import GatewayClient
 from tests.apply.rig import Rig, rig
 from tests.apply.test_handler_promises import manifest
 
@@ -30,6 +32,33 @@ def test_an_account_holding_another_project_may_plan_a_new_one(gw: Rig) -> None:
     result = gw.odplan("plan")
     assert result.exit_code == 0, result.output
     assert "already holds project" not in result.output
+
+
+def _as_guest(gw: Rig, monkeypatch: pytest.MonkeyPatch) -> str:
+    answer = httpx.post(f"{gw.base_url}/v1/client-guests/register", json={}, timeout=30)
+    answer.raise_for_status()
+    key = str(answer.json()["api_key"])
+    monkeypatch.setenv("OD_API_KEY", key)
+    return key
+
+
+def test_a_guest_holding_another_project_cannot_plan_a_new_one(
+    gw: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = _as_guest(gw, monkeypatch)
+    alone = gw.odplan("plan")
+    assert alone.exit_code == 0, alone.output  # holding nothing: the first project is fine
+
+    async def first_app() -> None:
+        async with GatewayClient(gw.base_url, key) as client:
+            await client.create_project("first-app", region_id=(await client.active_region()).id)
+
+    asyncio.run(first_app())
+    result = gw.odplan("plan")
+    assert result.exit_code == 1, result.output
+    assert "this guest credential already holds project 'first-app'" in result.output
+    assert "creating 'tiny' would be refused (409)" in result.output
+    assert "Deploy as that project (project.name: first-app)" in result.output
 
 
 def test_a_failing_subdomain_check_is_a_note_not_an_error(gw: Rig) -> None:
