@@ -22,7 +22,6 @@ from opendeploy_plan.ops.live import (
     only_project,
     only_service_name,
 )
-from tests.conftest import FAST_PHASES
 
 T = TypeVar("T")
 
@@ -78,7 +77,7 @@ def test_several_services_name_the_choices() -> None:
 
 
 def _on_emulator(go: Callable[[GatewayClient], Awaitable[T]]) -> T:
-    app = create_app(EmulatorConfig(db_path=":memory:", **{**FAST_PHASES, "seed": 3}))
+    app = create_app(EmulatorConfig(db_path=":memory:", seed=3))
     token = app.state.emulator.mint_dashboard_token()
 
     async def run() -> T:
@@ -139,14 +138,15 @@ def test_a_service_by_name_and_environment() -> None:
                 shop.id, {"name": name, "type": "web", "environment": environment, "port": 8080}
             )
         outcomes: list[Any] = []
-        for name, environment in (
+        asked: list[tuple[str, str | None]] = [
             ("web", "staging"),
             ("api", None),
             ("web", None),
             ("db", "staging"),
-        ):
+        ]
+        for name, wanted in asked:
             try:
-                found = await find_service(client, shop, name, environment)
+                found = await find_service(client, shop, name, wanted)
                 outcomes.append((found.name, found.environment))
             except OpsError as exc:
                 outcomes.append((exc.message, exc.hint))
