@@ -61,12 +61,13 @@ class LogStream:
         return text
 
     def write(self, message: str, *, phase: str, level: str = "info") -> RuntimeLogLine:
-        """Add one line (a trailing newline is dropped; overlong lines are cut)."""
-        text = message.rstrip("\r\n")
-        if len(text) > _MAX_LINE_CHARS:
-            text = text[:_MAX_LINE_CHARS] + " …"
+        """Add one line (a trailing newline is dropped; overlong lines are cut, after masking:
+        a secret the cut would split is masked whole, not half shown)."""
         with self._lock:
-            line = RuntimeLogLine(time.time(), phase, level, self.mask(text))
+            text = self.mask(message.rstrip("\r\n"))
+            if len(text) > _MAX_LINE_CHARS:
+                text = text[:_MAX_LINE_CHARS] + " …"
+            line = RuntimeLogLine(time.time(), phase, level, text)
             self._lines.append(line)
             if len(self._lines) > self._max_lines:
                 del self._lines[: len(self._lines) - self._max_lines]

@@ -22,6 +22,46 @@ def test_secrets_are_masked_before_storage_and_delivery() -> None:
     assert log.tail(1) == ["after"]
 
 
+def test_a_secret_that_contains_another_is_masked_whole() -> None:
+    log = LogStream(["abcd", "abcdefgh-1234"])
+    log.write("key abcdefgh-1234 and abcd", phase="build")
+    assert log.lines()[0].message == "key ******** and ********"
+
+
+def test_values_too_short_to_be_secrets_are_not_masked_everywhere() -> None:
+    log = LogStream(["abc", "", "wxyz"])
+    log.write("abc wxyz", phase="runtime")
+    assert log.lines()[0].message == "abc ********"
+
+
+def test_secrets_added_later_mask_the_lines_after() -> None:
+    log = LogStream()
+    log.write("token t0k3n-late", phase="runtime")
+    log.add_secrets(["t0k3n-late"])
+    log.write("token t0k3n-late", phase="runtime")
+    assert [line.message for line in log.lines()] == ["token t0k3n-late", "token ********"]
+
+
+def test_an_overlong_line_is_cut_after_masking() -> None:
+    secret = "PREFIXLEAK-" + "9" * 30
+    log = LogStream([secret])
+    # The secret starts 12 characters before the cut at 8192: masked whole, not half shown.
+    log.write("x" * 8180 + secret + "tail", phase="build")
+    message = log.lines()[0].message
+    assert "PREFIXLEAK" not in message and "9999" not in message
+    assert message == "x" * 8180 + "********" + "tail"
+    log.write("y" * 9000, phase="build")
+    assert log.lines()[1].message == "y" * 8192 + " …"
+
+
+def test_a_full_stream_keeps_the_newest_lines() -> None:
+    log = LogStream(max_lines=3)
+    for number in range(5):
+        log.write(f"line {number}", phase="runtime")
+    assert [line.message for line in log.lines()] == ["line 2", "line 3", "line 4"]
+    assert log.tail(2) == ["line 3", "line 4"]
+
+
 class _Health(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(200 if self.path == "/healthz" else 503)
