@@ -40,7 +40,14 @@ BASE_ARGS = ["-x", "-q", "-p", "no:cacheprovider"]
 ROOMS: dict[str, list[str]] = {
     "opendeploy_plan/apply/": ["tests/apply"],
     "opendeploy_plan/gateway/": ["tests/gateway"],
-    "opendeploy_plan/engine/": ["tests/unit", "tests/e2e", "tests/emulator", "-m", "not slow"],
+    "opendeploy_plan/engine/": [
+        "tests/unit",
+        "tests/e2e",
+        "tests/emulator",
+        "tests/render",
+        "-m",
+        "not slow",
+    ],
     "opendeploy_plan/state/": ["tests/unit", "tests/ops", "-m", "not slow"],
     "opendeploy_plan/cli/": ["tests/unit", "tests/e2e", "-m", "not slow"],
     "opendeploy_plan/source/": ["tests/source", "-m", "not slow"],

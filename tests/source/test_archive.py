@@ -164,6 +164,18 @@ def test_a_user_zip_escaping_its_folder_is_always_refused(tmp_path: Path) -> Non
     assert refused.value.entries == ["../evil.sh", "/etc/cron.d/x"]
 
 
+def test_windows_separators_and_drives_escape_too(tmp_path: Path) -> None:
+    # A ZIP made on Windows may use backslashes; an extractor that honours them would write
+    # outside the folder just the same.
+    escaping = ["..\\..\\etc\\x", "sub/..\\..\\y", "\\abs\\z", "C:\\Windows\\w", "d:/v"]
+    harmless = ["ok.py", "dir\\file.txt", "a..b/c..", "..hidden"]
+    path = _zip(tmp_path / "win.zip", [*harmless, *escaping])
+    with pytest.raises(UnsafeZipError) as refused:
+        check_user_zip(path, allow_secrets=True)
+    assert refused.value.entries == sorted(escaping)
+    assert inspect_zip(_zip(tmp_path / "fine.zip", harmless)).unsafe_paths == ()
+
+
 def test_a_user_zip_with_mining_markers_is_refused(tmp_path: Path) -> None:
     path = _zip(tmp_path / "m.zip", ["miner.cfg"], f"url={_marker(6)}pool:3333".encode())
     with pytest.raises(MiningRefusal, match=r"miner\.cfg contains the crypto-mining marker"):
