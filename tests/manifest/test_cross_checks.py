@@ -156,6 +156,22 @@ def test_a_plain_text_secret_is_warned_with_where_secrets_belong(tmp_path: Path)
     ]
 
 
+def test_the_plain_text_secret_warning_ignores_case_and_spares_plain_names(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "services:\n  web:\n    env:\n      db_password: hunter2\n      Api_Key: abc\n"
+        "      session_secret: s\n      LOG_LEVEL: info\n      KEYBOARD: qwerty\n"
+        "      GH_TOKEN: ${{ secrets.GH_TOKEN }}\n      EMPTY_TOKEN: ''\n"
+    )
+    warned = [line.split(": ")[2] for line in long_forms(text, tmp_path) if ": warning: " in line]
+    assert warned == [
+        "services.web.env.db_password",
+        "services.web.env.Api_Key",
+        "services.web.env.session_secret",
+    ]
+
+
 # --- subdomains ------------------------------------------------------------------------------
 
 

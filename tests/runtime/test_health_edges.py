@@ -11,8 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from opendeploy_plan.runtime.health import _wrong_port, listening_ports, wait_until_healthy
 
@@ -114,3 +118,37 @@ def test_cancelled_exited_and_timed_out_waits_say_so() -> None:
         False,
         f"no healthy answer on port {port} after 0.6 s (nothing answered)",
     )
+
+
+class _Answers(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(int(self.path.strip("/")))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "healthy"),
+    [(200, True), (204, True), (302, True), (399, True), (400, False), (401, False), (503, False)],
+)
+def test_only_2xx_and_3xx_answers_are_healthy(status: int, healthy: bool) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = wait_until_healthy(
+            port=server.server_port,
+            health_check_path=f"/{status}",
+            exit_code=lambda: None,
+            timeout=0.5,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.ok is healthy, result.detail
+    if healthy:
+        assert result.detail == f"GET /{status} answered {status}"
+    else:
+        assert result.detail.endswith(f"(GET /{status} answered {status})")
