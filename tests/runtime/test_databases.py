@@ -74,6 +74,10 @@ def test_postgres_with_password_auth_keeps_its_data(work_dir: Path) -> None:
     log = LogStream()
     credentials = Credentials("app", PG_PASSWORD, "shop")
     running = manager.ensure("dep-1", "postgres", credentials, log)
+    # Whatever the server prints with the password in it reaches the log masked.
+    assert (
+        log.write(f"FATAL: auth {PG_PASSWORD}", phase="database").message == "FATAL: auth ********"
+    )
     assert (
         psql(
             bin_dir, running.port, PG_PASSWORD, "CREATE TABLE t (v int); INSERT INTO t VALUES (42)"
@@ -99,7 +103,11 @@ def test_postgres_with_password_auth_keeps_its_data(work_dir: Path) -> None:
 def test_redis_requires_its_password_and_keeps_its_data(work_dir: Path) -> None:
     manager = DatabaseManager(work_dir / "data", unprivileged_user(), SHARED_CACHE)
     credentials = Credentials("default", REDIS_PASSWORD, "0")
-    running = manager.ensure("dep-2", "redis", credentials, LogStream())
+    log = LogStream()
+    running = manager.ensure("dep-2", "redis", credentials, log)
+    assert log.write(f"requirepass {REDIS_PASSWORD}", phase="database").message == (
+        "requirepass ********"
+    )
     assert redis_command(running.port, "SET", "k", "v").startswith(b"-NOAUTH")
     assert redis_command(running.port, "AUTH", REDIS_PASSWORD) == b"+OK\r\n"
     assert authed(running.port, "SET k v").endswith(b"+OK\r\n+OK\r\n")
