@@ -50,6 +50,21 @@ async def test_returns_the_terminal_snapshot_and_reports_changes() -> None:
     assert seen == [("pending", 0), ("building", 30), ("deploying", 80), ("success", 100)]
 
 
+async def test_a_progress_move_within_one_status_is_a_change() -> None:
+    deployment = ScriptedDeployment(
+        DeploymentSnapshot("building", 10),
+        DeploymentSnapshot("building", 10),
+        DeploymentSnapshot("building", 40),
+        DeploymentSnapshot("building", 80),
+        DeploymentSnapshot("success", 100),
+    )
+    seen: list[tuple[str, int]] = []
+    await watch_deployment(
+        deployment.fetch, policy=FAST, on_update=lambda s: seen.append((s.status, s.progress))
+    )
+    assert seen == [("building", 10), ("building", 40), ("building", 80), ("success", 100)]
+
+
 @pytest.mark.parametrize("status", ["failed", "cancelled", "rolled_back"])
 async def test_every_terminal_status_ends_the_watch(status: str) -> None:
     deployment = ScriptedDeployment(DeploymentSnapshot("building", 10), DeploymentSnapshot(status))
