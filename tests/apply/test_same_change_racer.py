@@ -1,0 +1,75 @@
+"""Another apply that started deploying this very change after our refresh (the same source and
+config digests in its stamp): ours waits for that deployment instead of deploying the change a
+second time, and is done when it succeeds. The racer is the *newest* deployment; an older one
+carrying the same digests (the change was deployed before, then replaced) is history, not a
+racer.
+
+`odplan apply` runs in-process against a local gateway over real HTTP (tests/apply/rig.py);
+the racer is created inside our run, right after our source upload."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from opendeploy_plan.gateway import GatewayClient
+from tests.apply.rig import ONE_DB, Rig, rig
+
+
+def _client(gw: Rig) -> GatewayClient:
+    # Inside a request: talk to the emulator directly (the server is busy with ours).
+    return GatewayClient(
+        "http://gateway/api", gw.token, transport=httpx.ASGITransport(app=gw.tamper.app)
+    )
+
+
+def _deployments(gw: Rig) -> list[Any]:
+    async def go() -> list[Any]:
+        async with gw.client() as client:
+            project = await client.find_project_by_name("tiny")
+            assert project is not None
+            return await client.list_deployments(project_id=project.id)
+
+    return asyncio.run(go())
+
+
+def test_a_racer_deploying_the_same_change_is_awaited_not_repeated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with rig(tmp_path, monkeypatch, ONE_DB) as gw:
+        main_py = gw.app_dir / "web" / "main.py"
+        assert gw.apply().exit_code == 0  # change X
+        (first,) = _deployments(gw)
+        main_py.write_text("print('other')\n")
+        assert gw.apply().exit_code == 0  # change Y
+        main_py.write_text("print('hello')\n")  # back to X: deploying X again is planned
+        racer: list[str] = []
+
+        async def someone_deploys_x(match: Any) -> None:
+            async with _client(gw) as client:
+                made = await client.create_deployment(
+                    first.project_id,
+                    first.service_id,
+                    environment="production",
+                    temp_file_path="elsewhere",
+                    source="zip",
+                    description=first.description,  # the same digests as ours
+                )
+                racer.append(made.id)
+
+        async def after_our_upload(match: Any) -> None:
+            gw.tamper.before("GET", "/api/v1/deployments/?", someone_deploys_x)
+
+        gw.tamper.before("POST", "/api/v1/upload/update-source", after_our_upload)
+        result = gw.apply()
+
+        assert result.exit_code == 0, result.output
+        assert racer, result.output
+        assert f"another run is deploying this change ({racer[0]}): waiting for it" in (
+            result.output
+        )
+        assert len(_deployments(gw)) == 3  # X, Y and the racer's X: ours was not deployed
