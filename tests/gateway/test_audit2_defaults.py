@@ -75,6 +75,24 @@ async def test_a_password_in_an_error_body_is_never_kept() -> None:
 
 
 @pytest.mark.anyio
+async def test_secret_named_and_echoed_keys_go_in_any_case() -> None:
+    body = {
+        "error": "bad input",
+        "DB_PASSWORD": "a",
+        "Api_Key": "b",
+        "GitToken": "c",
+        "Client-Secret": "d",
+        "AUTHORIZATION": "e",
+        "Bind_Sig": "f",
+        "Request_Body": {"x": 1},
+        "INPUT": "g",
+        "field": "name",
+    }
+    error = await _error(400, body)
+    assert sorted(error.details) == ["error", "field"], error.details
+
+
+@pytest.mark.anyio
 async def test_the_401_hint_says_the_credential_was_not_deleted() -> None:
     error = await _error(401, {"error": "invalid api key"})
     assert isinstance(error, Unauthorized)
