@@ -26,8 +26,13 @@ def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         yield the_rig
 
 
-def test_an_upload_that_expired_before_binding_is_uploaded_and_bound_again(gw: Rig) -> None:
-    gw.tamper.swallow("POST", BIND, answer=EXPIRED, count=1)
+@pytest.mark.parametrize(
+    "message", [EXPIRED["message"], "Already up to date", "SOURCE ALREADY UP TO DATE."]
+)
+def test_an_upload_that_expired_before_binding_is_uploaded_and_bound_again(
+    gw: Rig, message: str
+) -> None:
+    gw.tamper.swallow("POST", BIND, answer={"message": message}, count=1)
     out = applied(gw)
     assert gw.tamper.fired() and all(gw.tamper.fired().values())
     assert "the upload expired before binding; uploading again" in out
