@@ -63,7 +63,7 @@ ROOMS: dict[str, list[str]] = {
     # The small shared modules are reached from everywhere: their room is the fast suite.
     "opendeploy_plan/": ["tests", "-m", "not slow"],
 }
-_FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - .*)?$", re.MULTILINE)
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@", re.MULTILINE)
 
 
