@@ -76,6 +76,22 @@ def test_failed_service_makes_a_failed_report() -> None:
     assert report.as_dict()["status"] == "failed"
 
 
+def test_one_failed_service_of_several_fails_the_report() -> None:
+    report = DeployReport(
+        "shop",
+        "p-1",
+        "production",
+        GATEWAY,
+        [
+            ServiceOutcome("api", "success", "d-1", "https://api.opendeploy.run"),
+            ServiceOutcome("worker", "failed", "d-2"),
+        ],
+    )
+    assert render_markdown(report).startswith("## Deployment failed")
+    assert report.as_dict()["status"] == "failed"
+    assert not DeployReport("shop", "p-1", "production", GATEWAY, []).ok
+
+
 def test_bare_domains_get_https() -> None:
     assert https("web.opendeploy.run") == "https://web.opendeploy.run"
     assert https("https://x.run") == "https://x.run"
