@@ -58,6 +58,23 @@ def test_secret_reason(name: str, value: str, reason: str | None) -> None:
     assert secret_reason(name, value) == reason
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("a" * 200, None),  # docs/operate.md: anything *over* 200 characters is a secret
+        ("a" * 201, "shape"),
+        ("Ab3Cd5Ef7Gh9Ij1", None),  # under 16 characters: a short word, not a key
+        ("Ab3Cd5Ef7Gh9Ij1K", "shape"),  # a run of 16+ mixing cases and digits
+        ("line\x1fbreak", "shape"),  # the last control character
+        ("http://h.example/x", None),
+        ("http://u:p@h.example/x", "shape"),
+        ("http://h.example/x?k=1", "shape"),
+    ],
+)
+def test_the_shape_rules_at_their_bounds(value: str, reason: str | None) -> None:
+    assert secret_reason("PLAIN", value) == reason
+
+
 def test_import_keeps_plain_values_as_literals_and_says_which(
     gateway: Gateway, tmp_path: Path
 ) -> None:
