@@ -85,6 +85,44 @@ def test_apply_headlines_name_what_happened() -> None:
     )
 
 
+def test_apply_headlines_for_every_other_outcome() -> None:
+    deploy = {"service.web.deployment": "deploy", "service.web": "create"}
+    failed_create = _result(
+        ("service.web", StepOutcome.FAILED), ("service.web.deployment", StepOutcome.SKIPPED)
+    )
+    assert apply_headline(deploy, failed_create) == "Apply failed"
+    waited = {"service.web.deployment": "wait"}
+    assert apply_headline(waited, _result(("service.web.deployment", StepOutcome.FAILED))) == (
+        "Deployment failed"
+    )
+    interrupted = _result(("service.web", StepOutcome.SUCCEEDED))
+    interrupted.report.interrupted = True
+    assert apply_headline(deploy, interrupted) == "Apply interrupted"
+    deleted = {"service.old": "delete", "dependency.db": "delete"}
+    assert apply_headline(
+        deleted,
+        _result(("service.old", StepOutcome.SUCCEEDED), ("dependency.db", StepOutcome.SUCCEEDED)),
+    ) == ("Deleted")
+    updated = {"service.web": "update", "service.old": "delete"}
+    assert apply_headline(
+        updated,
+        _result(("service.web", StepOutcome.SUCCEEDED), ("service.old", StepOutcome.SUCCEEDED)),
+    ) == ("Changes applied")
+
+
+def test_operation_headlines_name_how_a_deployment_ended() -> None:
+    assert operation_headline("cancel", "success") == (
+        "Cancel failed: the deployment ended success",
+        False,
+    )
+    assert operation_headline("redeploy", "failed") == ("Deployment failed", False)
+    assert operation_headline("redeploy", "cancelled") == (
+        "Deployment failed (ended cancelled)",
+        False,
+    )
+    assert operation_headline("rollback", "success") == ("Rollback successful", True)
+
+
 def test_operation_headlines_a_successful_cancel_is_a_success() -> None:
     assert operation_headline("cancel", "cancelled") == ("Deployment cancelled", True)
     assert operation_headline("cancel", "success")[1] is False
