@@ -97,3 +97,39 @@ def test_second_build_with_unchanged_dependencies_reuses_the_environment(
     assert first.app_dir != second.app_dir  # each deployment its own artifact
     assert any("reusing environment" in line.message for line in second_log.lines())
     assert (Path(second.app_dir) / "app.py").is_file()
+
+
+def test_a_custom_dockerfile_path_is_read_or_named_missing(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text("")
+    (app / "server.py").write_text("print('hi')\n")
+    (app / "deploy").mkdir()
+    (app / "deploy" / "web.Dockerfile").write_text(
+        'FROM python:3.12-slim\nEXPOSE 7000\nCMD ["python", "server.py"]\n'
+    )
+    planned = plan_build(app, ServiceSettings("w", dockerfile_path="deploy/web.Dockerfile"), TOOLS)
+    assert (planned.stack, planned.start_command, planned.port) == (
+        "python",
+        "python server.py",
+        7000,
+    )
+    with pytest.raises(BuildFailed, match=r"^dockerfile_path deploy/none\.Dockerfile does not"):
+        plan_build(app, ServiceSettings("w", dockerfile_path="deploy/none.Dockerfile"), TOOLS)
+
+
+def test_a_port_in_the_settings_makes_a_worker_a_web_service() -> None:
+    worker = plan_build(FIXTURES / "worker_app", ServiceSettings("w"), TOOLS, in_artifact=False)
+    assert worker.kind == "worker" and worker.port is None
+    routed = plan_build(
+        FIXTURES / "worker_app", ServiceSettings("w", port=9100), TOOLS, in_artifact=False
+    )
+    assert (routed.kind, routed.port) == ("web", 9100)
+
+
+def test_a_dockerfile_of_another_language_needs_a_container_runtime(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/x\n\ngo 1.22\n")
+    (tmp_path / "main.go").write_text("package main\nfunc main() {}\n")
+    (tmp_path / "Dockerfile").write_text('FROM golang:1.22\nCMD ["/app"]\n')
+    with pytest.raises(BuildUnsupported, match=r"a container runtime for Dockerfile \(a go app\)"):
+        plan_build(tmp_path, ServiceSettings("g"), TOOLS, in_artifact=False)
