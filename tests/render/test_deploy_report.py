@@ -45,6 +45,14 @@ def test_branch_a_unbound_guest_gets_bind_url_with_app_and_six_hour_notice() -> 
         assert line in text
 
 
+def test_a_bind_url_without_a_query_gets_the_app_as_its_first_parameter() -> None:
+    report = one_service(bind_url="https://dashboard.dev.opendeploy.dev/guest/g-1")
+    assert report.bind_url_with_app() == (
+        "https://dashboard.dev.opendeploy.dev/guest/g-1?url=https%3A%2F%2Fshop.opendeploy.run"
+    )
+    assert one_service(bind_url="").bind_url_with_app() == ""
+
+
 def test_branch_b_bound_account_gets_dashboard_url() -> None:
     text = render_markdown(one_service())
     assert "**Dashboard:** https://dashboard.dev.opendeploy.dev/projects/p-1" in text
