@@ -49,6 +49,8 @@ ROOMS: dict[str, list[str]] = {
         "not slow",
     ],
     "opendeploy_plan/state/": ["tests/unit", "tests/ops", "-m", "not slow"],
+    # `odplan init` is tested with the detection it drives.
+    "opendeploy_plan/cli/init.py": ["tests/analyze", "tests/unit", "-m", "not slow"],
     "opendeploy_plan/cli/": ["tests/unit", "tests/e2e", "-m", "not slow"],
     "opendeploy_plan/source/": ["tests/source", "-m", "not slow"],
     "opendeploy_plan/ops/": ["tests/ops", "-m", "not slow"],
