@@ -14,7 +14,10 @@ from opendeploy_plan.gateway import scrub
 )
 def test_secrets_are_scrubbed_in_plain_and_json_escaped_form(secret: str) -> None:
     body = json.dumps({"detail": [{"msg": "bad", "input": secret}]})
-    for text in (body, json.dumps({"x": secret}, ensure_ascii=False), f"value {secret}!"):
+    # Also inside a longer JSON string, where the escaped secret has no quotes of its own.
+    inside = json.dumps({"error": f"the value {secret} was refused"})
+    texts = (body, json.dumps({"x": secret}, ensure_ascii=False), f"value {secret}!", inside)
+    for text in texts:
         cleaned = scrub(text, [secret])
         assert "CANARY" not in cleaned
         assert "***" in cleaned
