@@ -15,25 +15,17 @@ import pytest
 
 from opendeploy_plan.apply.handlers import domain
 from tests.apply.rig import Rig, rig
+from tests.apply.test_handler_promises import manifest
 
-MANIFEST = """\
-version: 1
-project:
-  name: tiny
-services:
-  web:
-    type: web
-    source: web
-    language: python
-    port: 8080
-    dockerfile: Dockerfile
-"""
+# The shared tiny project (tests/apply/test_handler_promises.py), without its subdomain: no
+# rename, only the wait for the auto domain.
+NO_RENAME = manifest().replace("    subdomain: tiny-web\n", "")
 
 
 @pytest.fixture
 def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(domain, "ROW_TIMEOUT", 1.0)
-    with rig(tmp_path, monkeypatch, MANIFEST, auto_domain_delay_seconds=120) as the_rig:
+    with rig(tmp_path, monkeypatch, NO_RENAME, auto_domain_delay_seconds=120) as the_rig:
         yield the_rig
 
 
@@ -45,7 +37,7 @@ def test_slow_ingress_is_reported_not_failed(gw: Rig) -> None:
 
 
 def test_a_rename_without_the_auto_domain_fails_saying_what_to_do(gw: Rig) -> None:
-    gw.write(MANIFEST + "    subdomain: tiny-web\n")
+    gw.write(manifest())
     result = gw.apply()
     assert result.exit_code == 1, result.output
     assert "the deployment succeeded but its auto domain did not appear within 1 s" in result.output
