@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTEST = [sys.executable, "-m", "pytest"]
 BASE_ARGS = ["-x", "-q", "-p", "no:cacheprovider"]
 # The whole room of a mutated package, run (on two workers) when its own tests miss a mutant.
+_DAY_TWO = ["tests/ops", "tests/unit", "tests/e2e", "-m", "not slow"]
 ROOMS: dict[str, list[str]] = {
     "opendeploy_plan/apply/": ["tests/apply"],
     "opendeploy_plan/gateway/": ["tests/gateway"],
@@ -51,6 +52,15 @@ ROOMS: dict[str, list[str]] = {
     "opendeploy_plan/state/": ["tests/unit", "tests/ops", "-m", "not slow"],
     # `odplan init` is tested with the detection it drives.
     "opendeploy_plan/cli/init.py": ["tests/analyze", "tests/unit", "-m", "not slow"],
+    # The day-two commands are tested with the operations they drive (tests/ops).
+    "opendeploy_plan/cli/logs.py": _DAY_TWO,
+    "opendeploy_plan/cli/status.py": _DAY_TWO,
+    "opendeploy_plan/cli/redeploy.py": _DAY_TWO,
+    "opendeploy_plan/cli/rollback.py": _DAY_TWO,
+    "opendeploy_plan/cli/cancel.py": _DAY_TWO,
+    "opendeploy_plan/cli/import_cmd.py": _DAY_TWO,
+    "opendeploy_plan/cli/deployments.py": _DAY_TWO,
+    "opendeploy_plan/cli/operate.py": _DAY_TWO,
     "opendeploy_plan/cli/": ["tests/unit", "tests/e2e", "-m", "not slow"],
     "opendeploy_plan/source/": ["tests/source", "-m", "not slow"],
     "opendeploy_plan/ops/": ["tests/ops", "-m", "not slow"],
