@@ -15,6 +15,10 @@ tests hit the wall-clock limit is reported as killed by timeout (it hangs the su
     .venv/bin/python scripts/audit.py                       # every diff in scripts/audit/core
     .venv/bin/python scripts/audit.py K07 K31               # some of them
     .venv/bin/python scripts/audit.py --folder scripts/audit/edges --no-room --out report.md
+    .venv/bin/python scripts/audit.py --folder scripts/audit/round5 --no-room --tests-workers 2
+
+No bytecode is written during a run and the package's cache is emptied first (a same-size
+mutant reverted within its second would otherwise run on from a stale .pyc).
 
 It prints a Markdown table (id | file:line | what | killed by / survived) and the score.
 """
