@@ -65,6 +65,8 @@ ROOMS: dict[str, list[str]] = {
     "opendeploy_plan/cli/import_cmd.py": _DAY_TWO,
     "opendeploy_plan/cli/deployments.py": _DAY_TWO,
     "opendeploy_plan/cli/operate.py": _DAY_TWO,
+    "opendeploy_plan/cli/views/operation.py": _DAY_TWO,
+    "opendeploy_plan/cli/views/status.py": _DAY_TWO,
     "opendeploy_plan/cli/": ["tests/unit", "tests/e2e", "-m", "not slow"],
     "opendeploy_plan/source/": ["tests/source", "-m", "not slow"],
     "opendeploy_plan/ops/": ["tests/ops", "-m", "not slow"],
