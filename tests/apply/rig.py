@@ -173,6 +173,13 @@ class Rig:
     def client(self) -> GatewayClient:
         return GatewayClient(self.base_url, self.token)
 
+    def inside(self) -> GatewayClient:
+        """A client for use inside a request (a `Tamper.before` action): straight to the app,
+        since the server is busy with ours."""
+        return GatewayClient(
+            "http://gateway/api", self.token, transport=httpx.ASGITransport(app=self.tamper.app)
+        )
+
     def live(self, project: str = "tiny") -> Live:
         """Every live row of `project`, counted by name (production only)."""
 
@@ -244,8 +251,11 @@ services:
 """
 
 
-async def deploy_by_someone_else(client: GatewayClient, project: str = "tiny") -> str:
-    """Another apply's deployment of `project`'s first service (to race ours); its id."""
+async def deploy_by_someone_else(
+    client: GatewayClient, project: str = "tiny", description: str = "a deploy by someone else"
+) -> str:
+    """Another apply's deployment of `project`'s first service (to race ours); its id. With
+    another apply's `description` (its stamp), the deployment builds that apply's change."""
     found = await client.find_project_by_name(project)
     assert found is not None
     service = (await client.list_services(found.id))[0]
@@ -255,7 +265,7 @@ async def deploy_by_someone_else(client: GatewayClient, project: str = "tiny") -
         environment="production",
         temp_file_path="elsewhere",
         source="zip",
-        description="a deploy by someone else",
+        description=description,
     )
     return made.id
 

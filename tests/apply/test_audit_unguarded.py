@@ -29,7 +29,6 @@ from typing import Any
 import httpx
 import pytest
 
-from opendeploy_plan.gateway import GatewayClient
 from opendeploy_plan.state.hints import read_dependency_hints, read_pending_creates
 from tests.apply.rig import Rig, Scope, deploy_by_someone_else, rig
 
@@ -140,13 +139,6 @@ class Refuse:
         await send({"type": "http.response.body", "body": self.body})
 
 
-def inside(gw: Rig) -> GatewayClient:
-    """A client for use inside a request: straight to the app (the server is busy with ours)."""
-    return GatewayClient(
-        "http://gateway/api", gw.token, transport=httpx.ASGITransport(app=gw.tamper.app)
-    )
-
-
 async def _add_fault_inside(gw: Rig, **spec: Any) -> None:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=gw.tamper.app), base_url="http://gateway"
@@ -188,7 +180,7 @@ def test_a_deploy_409_without_its_id_waits_for_the_unfinished_deployment(
         other: list[str] = []
 
         async def another_apply_deploys_first(match: Any) -> None:
-            async with inside(gw) as client:
+            async with gw.inside() as client:
                 other.append(await deploy_by_someone_else(client))
 
         gw.tamper.before("POST", "/api/v1/deployments/", another_apply_deploys_first)
@@ -270,7 +262,7 @@ def test_a_planned_wait_for_a_deployment_that_ends_badly_still_deploys_ours(
 
         # ... and is cancelled while this apply waits for it.
         async def cancel_it(match: Any) -> None:
-            async with inside(gw) as client:
+            async with gw.inside() as client:
                 await client.cancel_deployment(stuck)
 
         gw.tamper.before("GET", f"/api/v1/deployments/{stuck}", cancel_it)
@@ -296,7 +288,7 @@ def test_a_lost_create_beside_a_second_new_unnamed_row_stops_and_deletes_neither
         theirs: list[str] = []
 
         async def someone_creates_one_too(match: Any) -> None:
-            async with inside(gw) as client:
+            async with gw.inside() as client:
                 project = await client.find_project_by_name("tiny")
                 assert project is not None
                 made = await client.create_dependency(
@@ -367,7 +359,7 @@ def test_a_race_lost_by_a_database_whose_variables_are_unknown_keeps_both(
         twins: list[str] = []
 
         async def another_apply_creates_db_first(match: Any) -> None:
-            async with inside(gw) as client:
+            async with gw.inside() as client:
                 project = await client.find_project_by_name("tiny")
                 assert project is not None
                 made = await client.create_dependency(

@@ -17,10 +17,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from opendeploy_plan.gateway import GatewayClient
 from tests.apply.rig import ONE_DB, Rig, deploy_by_someone_else, rig
 
 ID = "[^/]+"
@@ -32,18 +30,11 @@ def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         yield the_rig
 
 
-def _client(gw: Rig) -> GatewayClient:
-    # Inside a request: talk to the emulator directly (the server is busy with ours).
-    return GatewayClient(
-        "http://gateway/api", gw.token, transport=httpx.ASGITransport(app=gw.tamper.app)
-    )
-
-
 def test_our_later_database_is_deleted_and_the_other_applys_adopted(gw: Rig) -> None:
     twins: list[str] = []
 
     async def another_apply_creates_db_first(match: Any) -> None:
-        async with _client(gw) as client:
+        async with gw.inside() as client:
             project = (await client.find_project_by_name("tiny")) or None
             assert project is not None
             made = await client.create_dependency(
@@ -66,7 +57,7 @@ def test_a_deploy_that_loses_the_race_waits_for_the_winner_and_deploys(gw: Rig) 
     other: list[str] = []
 
     async def another_apply_deploys_first(match: Any) -> None:
-        async with _client(gw) as client:
+        async with gw.inside() as client:
             other.append(await deploy_by_someone_else(client))
 
     gw.tamper.before("POST", "/api/v1/deployments/", another_apply_deploys_first)

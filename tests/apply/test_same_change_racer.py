@@ -13,18 +13,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from opendeploy_plan.gateway import GatewayClient
-from tests.apply.rig import ONE_DB, Rig, rig
-
-
-def _client(gw: Rig) -> GatewayClient:
-    # Inside a request: talk to the emulator directly (the server is busy with ours).
-    return GatewayClient(
-        "http://gateway/api", gw.token, transport=httpx.ASGITransport(app=gw.tamper.app)
-    )
+from tests.apply.rig import ONE_DB, Rig, deploy_by_someone_else, rig
 
 
 def _deployments(gw: Rig) -> list[Any]:
@@ -50,16 +41,9 @@ def test_a_racer_deploying_the_same_change_is_awaited_not_repeated(
         racer: list[str] = []
 
         async def someone_deploys_x(match: Any) -> None:
-            async with _client(gw) as client:
-                made = await client.create_deployment(
-                    first.project_id,
-                    first.service_id,
-                    environment="production",
-                    temp_file_path="elsewhere",
-                    source="zip",
-                    description=first.description,  # the same digests as ours
-                )
-                racer.append(made.id)
+            async with gw.inside() as client:
+                # The same digests as ours: the description (stamp) of the first X.
+                racer.append(await deploy_by_someone_else(client, description=first.description))
 
         async def after_our_upload(match: Any) -> None:
             gw.tamper.before("GET", "/api/v1/deployments/?", someone_deploys_x)
