@@ -98,6 +98,13 @@ class LiveGateway:
         self.admin("DELETE", "/faults")
 
 
+def register_guest(base_url: str) -> str:
+    """A new guest credential from the gateway at `base_url` (ending in /api): its API key."""
+    answer = httpx.post(f"{base_url}/v1/client-guests/register", json={}, timeout=30)
+    answer.raise_for_status()
+    return str(answer.json()["api_key"])
+
+
 @contextmanager
 def running_gateway(**settings: Any) -> Iterator[LiveGateway]:
     """A fresh `:memory:` gateway served by uvicorn on an ephemeral 127.0.0.1 port.

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.conftest import register_guest
 from tests.e2e.apply_support import Odplan, RealGateway, describe, real_gateway
 
 SOLO = """\
@@ -48,9 +48,7 @@ def solo(
 
 
 def guest_token(gateway: RealGateway) -> str:
-    answer = httpx.post(f"{gateway.base_url}/v1/client-guests/register", json={})
-    answer.raise_for_status()
-    return str(answer.json()["api_key"])
+    return register_guest(gateway.base_url)
 
 
 def test_no_credential_says_how_to_get_one(gateway: RealGateway, tmp_path: Path) -> None:

@@ -9,12 +9,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from opendeploy_plan.gateway import GatewayClient
 from tests.apply.rig import Rig, rig
 from tests.apply.test_handler_promises import manifest
+from tests.conftest import register_guest
 
 
 @pytest.fixture
@@ -35,9 +35,7 @@ def test_an_account_holding_another_project_may_plan_a_new_one(gw: Rig) -> None:
 
 
 def _as_guest(gw: Rig, monkeypatch: pytest.MonkeyPatch) -> str:
-    answer = httpx.post(f"{gw.base_url}/v1/client-guests/register", json={}, timeout=30)
-    answer.raise_for_status()
-    key = str(answer.json()["api_key"])
+    key = register_guest(gw.base_url)
     monkeypatch.setenv("OD_API_KEY", key)
     return key
 
