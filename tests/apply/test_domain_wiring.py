@@ -22,10 +22,12 @@ from tests.apply.test_handler_promises import manifest
 NO_RENAME = manifest().replace("    subdomain: tiny-web\n", "")
 
 
-@pytest.fixture
-def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+@pytest.fixture(params=["default", "documented"])
+def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
     monkeypatch.setattr(domain, "ROW_TIMEOUT", 1.0)
-    with rig(tmp_path, monkeypatch, NO_RENAME, auto_domain_delay_seconds=120) as the_rig:
+    with rig(
+        tmp_path, monkeypatch, NO_RENAME, profile=request.param, auto_domain_delay_seconds=120
+    ) as the_rig:
         yield the_rig
 
 

@@ -28,10 +28,11 @@ def _deployments(gw: Rig) -> list[Any]:
     return asyncio.run(go())
 
 
+@pytest.mark.parametrize("profile", ["default", "documented"])
 def test_a_racer_deploying_the_same_change_is_awaited_not_repeated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str
 ) -> None:
-    with rig(tmp_path, monkeypatch, ONE_DB) as gw:
+    with rig(tmp_path, monkeypatch, ONE_DB, profile=profile) as gw:
         main_py = gw.app_dir / "web" / "main.py"
         assert gw.apply().exit_code == 0  # change X
         (first,) = _deployments(gw)

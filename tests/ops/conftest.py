@@ -14,7 +14,12 @@ from tests.ops.helpers import MANIFEST, Gateway, odplan, write_app
 
 
 @pytest.fixture
-def gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
+def gateway(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Gateway]:
+    """A local gateway; its profile is `default` unless a test parametrizes `gateway`
+    indirectly (`["default", "documented"]`)."""
+    profile = getattr(request, "param", "default")
     home = tmp_path / "home"
     home.mkdir()
     log_dir = home / ".opendeploy" / "logs"
@@ -24,7 +29,7 @@ def gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway
     for name in ("OD_ENVIRONMENT", "OPDEPLOY_ALLOW_CREDENTIAL_INIT", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     phases = {**FAST_PHASES, "build_seconds": 0.3, "dependency_ready_seconds": 0.05}
-    with running_gateway(**phases, seed=11) as live:
+    with running_gateway(**phases, seed=11, profile=profile) as live:
         monkeypatch.setenv("OD_GATEWAY", live.base_url)
         monkeypatch.setenv("OD_API_KEY", live.dashboard_token)
         yield Gateway(live.base_url, live.dashboard_token, live.emulator, log_dir)

@@ -24,6 +24,8 @@ from opendeploy_plan.ops.live import (
 )
 
 T = TypeVar("T")
+# The gateway that answers only what the documents promise, as well as the default one.
+PROFILES = pytest.mark.parametrize("profile", ["default", "documented"])
 
 
 def svc(name: str, environment: str = "production") -> Service:
@@ -76,8 +78,8 @@ def test_several_services_name_the_choices() -> None:
     assert nothing.value.message == "no service to act on"
 
 
-def _on_emulator(go: Callable[[GatewayClient], Awaitable[T]]) -> T:
-    app = create_app(EmulatorConfig(db_path=":memory:", seed=3))
+def _on_emulator(go: Callable[[GatewayClient], Awaitable[T]], profile: str) -> T:
+    app = create_app(EmulatorConfig(db_path=":memory:", seed=3, profile=profile))
     token = app.state.emulator.mint_dashboard_token()
 
     async def run() -> T:
@@ -93,7 +95,8 @@ async def _projects(client: GatewayClient, *names: str) -> list[Project]:
     return [await client.create_project(n, region_id=region) for n in names]
 
 
-def test_the_only_project_or_an_error_naming_them() -> None:
+@PROFILES
+def test_the_only_project_or_an_error_naming_them(profile: str) -> None:
     async def go(client: GatewayClient) -> list[Any]:
         outcomes: list[Any] = []
         for names in ((), ("shop",), ("blog",)):
@@ -104,14 +107,15 @@ def test_the_only_project_or_an_error_naming_them() -> None:
                 outcomes.append((exc.message, exc.hint))
         return outcomes
 
-    assert _on_emulator(go) == [
+    assert _on_emulator(go, profile) == [
         ("this credential sees no project", "Deploy one first (odplan apply)."),
         "shop",
         ("more than one project; say which", "Pass --project NAME (blog, shop)."),
     ]
 
 
-def test_a_project_by_id_or_name_else_the_ones_there_are() -> None:
+@PROFILES
+def test_a_project_by_id_or_name_else_the_ones_there_are(profile: str) -> None:
     async def go(client: GatewayClient) -> list[Any]:
         shop, _blog = await _projects(client, "shop", "blog")
         by_id = await find_project(client, shop.id)
@@ -122,7 +126,7 @@ def test_a_project_by_id_or_name_else_the_ones_there_are() -> None:
             return [by_id.name, by_name.name, exc.message, exc.hint]
         return [by_id.name, by_name.name]
 
-    assert _on_emulator(go) == [
+    assert _on_emulator(go, profile) == [
         "shop",
         "blog",
         "no project called 'nope'",
@@ -130,7 +134,8 @@ def test_a_project_by_id_or_name_else_the_ones_there_are() -> None:
     ]
 
 
-def test_a_service_by_name_and_environment() -> None:
+@PROFILES
+def test_a_service_by_name_and_environment(profile: str) -> None:
     async def go(client: GatewayClient) -> list[Any]:
         (shop,) = await _projects(client, "shop")
         for name, environment in (("web", "production"), ("web", "staging"), ("api", "staging")):
@@ -152,7 +157,7 @@ def test_a_service_by_name_and_environment() -> None:
                 outcomes.append((exc.message, exc.hint))
         return outcomes
 
-    assert _on_emulator(go) == [
+    assert _on_emulator(go, profile) == [
         ("web", "staging"),
         ("api", "staging"),
         ("service 'web' exists in more than one environment", "Pass -e production or -e staging."),

@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.ops.helpers import Gateway, deployments, odplan
+
+# Against the gateway that answers only what the documents promise, as well as the default one.
+pytestmark = pytest.mark.parametrize("gateway", ["default", "documented"], indirect=True)
 
 
 def _fault(gateway: Gateway, **spec: Any) -> None:

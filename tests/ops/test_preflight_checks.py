@@ -17,9 +17,9 @@ from tests.apply.test_handler_promises import manifest
 from tests.conftest import register_guest
 
 
-@pytest.fixture
-def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    with rig(tmp_path, monkeypatch, manifest()) as the_rig:
+@pytest.fixture(params=["default", "documented"])
+def gw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
+    with rig(tmp_path, monkeypatch, manifest(), profile=request.param) as the_rig:
         yield the_rig
 
 
