@@ -78,8 +78,6 @@ ROOMS: dict[str, list[str]] = {
     "opendeploy_plan/analyze/": ["tests/analyze", "-m", "not slow"],
     "opendeploy_plan/runtime/": ["tests/runtime", "-m", "not slow"],
     "opendeploy_plan/emulator/": ["tests/emulator", "-m", "not slow"],
-    # The small shared modules are reached from everywhere: their room is the fast suite.
-    "opendeploy_plan/": ["tests", "-m", "not slow"],
 }
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@", re.MULTILINE)
@@ -190,7 +188,8 @@ def room_of(file: str) -> list[str]:
     for prefix, room in ROOMS.items():
         if file.startswith(prefix):
             return room
-    return ["tests"]
+    # The small shared modules are reached from everywhere: their room is the fast suite.
+    return ["tests", "-m", "not slow"]
 
 
 def confirmed(
