@@ -1949,3 +1949,28 @@ def test_one_app_per_framework_is_detected_with_its_defaults(case: str, tmp_path
         profile.port,
     )
     assert found == expected
+
+
+# Where the Procfile's port differs from the row's: the row's own process named the port
+# (`--port 4000`), or the row's port came only from the server in the composed command.
+PROCFILE_PORTS: dict[str, int | None] = {
+    "procfile": 3000,
+    "py:falcon-gunicorn": None,
+    "py:hypercorn": None,
+    "py:litestar-uvicorn": None,
+}
+
+
+@pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c][1][2] == "web"))
+def test_a_procfile_command_without_a_port_keeps_the_framework_default(
+    case: str, tmp_path: Path
+) -> None:
+    """The start command's port outranks a framework's default; when the command (a Procfile
+    `web:` process) names none, the framework's documented default port is what remains."""
+    files, expected = CASES[case]
+    root = tmp_path / "app"
+    _write(root, {**files, "Procfile": "web: ./bin/run\n"})
+    (service,) = analyze(root).services
+    assert service.start_command is not None
+    assert service.start_command.value == "./bin/run"
+    assert (service.port.port if service.port else None) == PROCFILE_PORTS.get(case, expected[7])
