@@ -36,3 +36,13 @@ def test_values_every_candidate_shares_name_no_one() -> None:
     # One service on b, one carrying only shared values: b is used, and no one is a stray.
     on_b = {"DATABASE_URL": b[1]["DATABASE_URL"], **shared_only}
     assert choose([a, b], {"api": on_b, "worker": shared_only}) == ("b", {})
+
+
+def test_a_service_carrying_as_many_values_of_each_is_counted_for_the_first_listed() -> None:
+    # Its URL names `a` and its host names `b`: one distinct value each, a tie inside one
+    # service. The first listed (the oldest) wins, as it does between services.
+    a = ("a", {"DATABASE_URL": "postgresql://u:pa@a:5432/shop", "POSTGRES_HOST": "a"})
+    b = ("b", {"DATABASE_URL": "postgresql://u:pb@b:5432/shop", "POSTGRES_HOST": "b"})
+    mixed = {"DATABASE_URL": a[1]["DATABASE_URL"], "POSTGRES_HOST": "b"}
+    assert users_of([a, b], {"api": mixed}) == {"api": "a"}
+    assert users_of([b, a], {"api": mixed}) == {"api": "b"}
