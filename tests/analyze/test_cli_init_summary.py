@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -127,3 +128,32 @@ def test_the_port_column_for_workers_ambiguous_and_unknown(tmp_path: Path) -> No
     assert "ambiguous: " in result.stdout
     row = next(line for line in result.stdout.splitlines() if "ambiguous: " in line)
     assert "4001" in row and "4002" in row
+
+
+def test_the_views_report_validation_errors_and_the_ambiguous_ports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opendeploy_plan.analyze.engine import analyze
+    from opendeploy_plan.cli.views.init import init_view
+
+    root = _write(
+        tmp_path / "amb",
+        {
+            "package.json": '{"name": "a", "scripts": {"start": "node index.js"}}\n',
+            "index.js": "const http = require('http');\n"
+            "http.createServer(a).listen(4001);\nhttp.createServer(b).listen(4002);\n",
+        },
+    )
+    analysis = analyze(root)
+    target = root / "opendeploy.yaml"
+    errors = ["opendeploy.yaml:3:5: services.amb.port: required"]
+    init_view(as_json=True).written(analysis, target, errors)
+    data = json.loads(capsys.readouterr().out)
+    assert data["validation_errors"] == errors
+    assert data["manifest"] == str(target)
+    monkeypatch.setenv("COLUMNS", "240")
+    init_view(as_json=False).written(analysis, target, errors)
+    out = capsys.readouterr().out
+    assert "ambiguous: 4001/4002" in out
+    assert errors[0] in out
+    assert f"Wrote {target} (with errors). Next:" in " ".join(out.split())

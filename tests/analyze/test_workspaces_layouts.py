@@ -136,3 +136,19 @@ def test_two_folders_with_one_name_get_unique_service_names(tmp_path: Path) -> N
         ("api-2", "edge/api"),
         ("api-3", "services/api"),
     ]
+
+
+def test_a_double_star_glob_takes_nested_folders_but_not_a_lookalike_sibling(
+    tmp_path: Path,
+) -> None:
+    from opendeploy_plan.analyze.repo import RepoView
+    from opendeploy_plan.analyze.workspaces import workspace_folders
+
+    pkg = '{"name": "x", "scripts": {"start": "node index.js"}}\n'
+    for rel in ("packages/a/b", "packages/c", "packagesx/d", "other/e"):
+        (tmp_path / rel).mkdir(parents=True)
+        (tmp_path / rel / "package.json").write_text(pkg)
+    (tmp_path / "package.json").write_text('{"name": "root", "workspaces": ["packages/**"]}\n')
+    folders, sources = workspace_folders(RepoView(tmp_path))
+    assert folders == ["packages/a/b", "packages/c"]
+    assert sources == ["package.json"]
