@@ -207,10 +207,7 @@ def _layout(
     if markers or sources:
         picked: list[_Candidate] = []
         for folder in folders:
-            package = view.json(join(folder, "package.json")) or {}
-            scripts = package.get("scripts")
-            has_start = isinstance(scripts, dict) and "start" in scripts
-            if has_start or view.exists(join(folder, "Dockerfile")):
+            if _declares_start(view, folder) or view.exists(join(folder, "Dockerfile")):
                 picked.append(_Candidate(dns_label(folder.rsplit("/", 1)[-1]), folder))
             elif _is_runnable_service(view, folder):
                 picked.append(_Candidate(dns_label(folder.rsplit("/", 1)[-1]), folder))
@@ -220,8 +217,8 @@ def _layout(
                 )
             else:
                 analysis.notes.append(
-                    f"{folder}: a workspace package without a Dockerfile or scripts.start "
-                    "(a library), not a service"
+                    f"{folder}: a workspace package without a Dockerfile, scripts.start or "
+                    "a Deno tasks.start (a library), not a service"
                 )
         if picked:
             analysis.layout = "workspaces"
@@ -258,6 +255,19 @@ def _app_subfolders(view: RepoView) -> list[str]:
         ):
             found.append(folder)
     return found
+
+
+def _declares_start(view: RepoView, folder: str) -> bool:
+    """The package says how to start it: `scripts.start` in package.json, or `tasks.start` in
+    deno.json(c) (a Deno workspace member)."""
+    package = view.json(join(folder, "package.json")) or {}
+    scripts = package.get("scripts")
+    if isinstance(scripts, dict) and "start" in scripts:
+        return True
+    config = view.first_existing(folder, "deno.json", "deno.jsonc")
+    deno = view.json5(config) if config is not None else None
+    tasks = deno.get("tasks") if isinstance(deno, dict) else None
+    return isinstance(tasks, dict) and "start" in tasks
 
 
 def _is_runnable_service(view: RepoView, folder: str) -> bool:

@@ -1,4 +1,4 @@
-"""Monorepo workspaces: pnpm, npm/yarn, lerna, nx and turbo package folders."""
+"""Monorepo workspaces: pnpm, npm/yarn, lerna, Deno, nx and turbo package folders."""
 
 from __future__ import annotations
 
@@ -29,6 +29,14 @@ def workspace_patterns(view: RepoView) -> tuple[list[str], list[str]]:
     if isinstance(lerna.get("packages"), list):
         patterns += [str(p) for p in lerna["packages"]]
         sources.append("lerna.json")
+    for name in ("deno.json", "deno.jsonc"):
+        deno = view.json5(name) if view.exists(name) else None
+        members = deno.get("workspace") if isinstance(deno, dict) else None
+        if isinstance(members, list):
+            # Deno 2 workspaces list member folders (`"./api"`), not globs.
+            patterns += [str(p).removeprefix("./") for p in members]
+            sources.append(name)
+            break
     if not patterns and (view.exists("nx.json") or view.exists("turbo.json")):
         patterns = ["apps/*", "packages/*", "services/*"]
         sources.append("nx.json" if view.exists("nx.json") else "turbo.json")
@@ -45,7 +53,14 @@ def workspace_folders(view: RepoView) -> tuple[list[str], list[str]]:
         if "/" not in rel:
             continue
         folder, name = rel.rsplit("/", 1)
-        if name not in ("package.json", "Dockerfile", "deno.json", "pyproject.toml", "go.mod"):
+        if name not in (
+            "package.json",
+            "Dockerfile",
+            "deno.json",
+            "deno.jsonc",
+            "pyproject.toml",
+            "go.mod",
+        ):
             continue
         if any(_matches(folder, p) for p in includes) and not any(
             _matches(folder, p) for p in excludes

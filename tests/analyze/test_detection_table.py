@@ -1777,6 +1777,17 @@ CASES: dict[str, tuple[dict[str, str], Expected]] = {
         {"stack.yaml": "resolver: x\n"},
         ("haskell", None, "worker", "stack", None, "stack build", "stack exec app", None),
     ),
+    "lt:stack.yaml+package.yaml": (
+        {
+            "stack.yaml": "resolver: lts-22.0\n",
+            "package.yaml": "dependencies:\n- yesod\nexecutables:\n  hello:\n    main: Main.hs\n",
+        },
+        ("haskell", "yesod", "web", "stack", None, "stack build", "stack exec hello", 3000),
+    ),
+    "lt:stack.yaml+app.cabal": (
+        {"stack.yaml": "resolver: x\n", "app.cabal": "executable srv\n  build-depends: servant\n"},
+        ("haskell", "servant", "web", "stack", None, "stack build", "stack exec srv", None),
+    ),
     "lt:app.cabal": (
         {"app.cabal": "executable app-exe\n  build-depends: scotty\n"},
         ("haskell", "scotty", "web", "cabal", None, "cabal build", "cabal run app-exe", None),
@@ -1974,3 +1985,16 @@ def test_a_procfile_command_without_a_port_keeps_the_framework_default(
     assert service.start_command is not None
     assert service.start_command.value == "./bin/run"
     assert (service.port.port if service.port else None) == PROCFILE_PORTS.get(case, expected[7])
+
+
+def test_a_haskell_database_is_read_from_the_package_description(tmp_path: Path) -> None:
+
+    (tmp_path / "stack.yaml").write_text("resolver: lts-22.0\n")
+    (tmp_path / "package.yaml").write_text("dependencies:\n- yesod\n- persistent-postgresql\n")
+    analysis = analyze(tmp_path)
+    assert [(d.type, d.evidence.file) for d in analysis.dependencies] == [
+        ("postgres", "package.yaml")
+    ]
+    (service,) = analysis.services
+    assert service.framework is not None
+    assert (service.framework.value, service.framework.file) == ("yesod", "package.yaml")

@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """Which folders of a repository become services: workspace globs (pnpm, npm/yarn in both
 forms, lerna, nx/turbo's default folders, `!` excludes, `/**`), the manifests a workspace
 package may have, several Dockerfiles, app subfolders, and unique names."""
@@ -14,7 +13,10 @@ from opendeploy_plan.analyze import analyze
 
 APP = json.dumps({"name": "x", "dependencies": {"express": "4"}, "scripts": {"start": "node i.js"}})
 LIB = json.dumps({"name": "lib"})
-LIBRARY_NOTE = "packages/ui: a workspace package without a Dockerfile or scripts.start (a library), not a service"
+LIBRARY_NOTE = (
+    "packages/ui: a workspace package without a Dockerfile, scripts.start or a Deno tasks.start "
+    "(a library), not a service"
+)
 TREE = {
     "apps/web/package.json": APP,
     "apps/admin/package.json": APP,
@@ -89,8 +91,14 @@ def test_workspace_packages_are_found_by_any_manifest(tmp_path: Path) -> None:
         },
     )
     assert layout == "workspaces"
-    assert services == [("docker", "svc/docker"), ("go", "svc/go"), ("py", "svc/py")]
-    assert any(note.startswith("svc/dn: a workspace package without") for note in notes)
+    # A Deno package started by `tasks.start` is a service, as one with `scripts.start` is.
+    assert services == [
+        ("dn", "svc/dn"),
+        ("docker", "svc/docker"),
+        ("go", "svc/go"),
+        ("py", "svc/py"),
+    ]
+    assert not any("a workspace package without" in note for note in notes)
     assert any(
         note.startswith("svc/go: no Dockerfile or scripts.start, but a web") for note in notes
     )
@@ -152,3 +160,44 @@ def test_a_double_star_glob_takes_nested_folders_but_not_a_lookalike_sibling(
     folders, sources = workspace_folders(RepoView(tmp_path))
     assert folders == ["packages/a/b", "packages/c"]
     assert sources == ["package.json"]
+
+
+DENO_START = json.dumps({"tasks": {"start": "deno run -A main.ts"}})
+
+
+def test_a_workspace_member_started_by_a_deno_task_is_a_service(tmp_path: Path) -> None:
+    layout, services, notes = _analyze(
+        tmp_path / "mono",
+        {
+            "package.json": json.dumps({"workspaces": ["apps/*"]}),
+            "apps/jobs/deno.json": DENO_START,
+            "apps/jobs/main.ts": "console.log('tick')\n",
+            "apps/ui/package.json": LIB,
+        },
+    )
+    assert (layout, services) == ("workspaces", [("jobs", "apps/jobs")])
+    assert notes == [LIBRARY_NOTE.replace("packages/ui", "apps/ui")]
+
+
+@pytest.mark.parametrize("config", ["deno.json", "deno.jsonc"])
+def test_a_deno_workspace_lists_its_member_folders(tmp_path: Path, config: str) -> None:
+    layout, services, notes = _analyze(
+        tmp_path / "mono",
+        {
+            config: "// members\n" * (config == "deno.jsonc")
+            + json.dumps({"workspace": ["./api", "./worker", "lib"]}),
+            f"api/{config}": DENO_START,
+            "api/main.ts": "Deno.serve({ port: 8080 }, () => new Response('hi'))\n",
+            f"worker/{config}": DENO_START,
+            "worker/main.ts": "console.log('tick')\n",
+            f"lib/{config}": json.dumps({"name": "@x/lib", "exports": "./mod.ts"}),
+            "lib/mod.ts": "export const x = 1\n",
+            "other/package.json": APP,
+        },
+    )
+    assert layout == "workspaces"
+    assert services == [("api", "api"), ("worker", "worker")]
+    assert notes == [
+        "lib: a workspace package without a Dockerfile, scripts.start or a Deno tasks.start "
+        "(a library), not a service"
+    ]

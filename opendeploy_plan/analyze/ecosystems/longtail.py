@@ -128,10 +128,18 @@ def detect_long_tail(view: RepoView, folder: str) -> Detection | None:
                 detection.start_command = Fact(
                     f"./zig-out/bin/{target.group(1)}", rel, "addExecutable name", "medium"
                 )
-        elif language == "haskell":
+        # Where the dependencies are listed: the build file, or for Haskell the package
+        # description (package.yaml, *.cabal) next to a stack.yaml that only pins a resolver.
+        listings = [(rel, text)]
+        if language == "haskell":
             hpack = view.read(join(folder, "package.yaml")) or ""
             cabal = next(iter(sorted(view.glob(folder, "*.cabal"))), None)
             cabal_text = (view.read(cabal) if cabal else None) or ""
+            listings += [
+                (listed, body)
+                for listed, body in ((join(folder, "package.yaml"), hpack), (cabal, cabal_text))
+                if listed is not None and listed != rel and body
+            ]
             exe = re.search(r"^executables:\s*\n\s+([\w-]+):", hpack, re.M) or re.search(
                 r"^executable\s+([\w-]+)", cabal_text, re.M
             )
@@ -144,10 +152,11 @@ def detect_long_tail(view: RepoView, folder: str) -> Detection | None:
             target = re.search(r"\bbin\s*=\s*@\[\s*\"([\w-]+)\"", text)
             if target:
                 detection.start_command = Fact(f"./{target.group(1)}", rel, "nimble bin", "medium")
-        lowered = text.lower()
+        lowered = "\n".join(body for _listed, body in listings).lower()
         for marker_language, marker, framework, port in _WEB_MARKERS:
             if marker_language == language and marker in lowered:
-                detection.framework = Fact(framework, rel, f"depends on {marker}")
+                source = next(listed for listed, body in listings if marker in body.lower())
+                detection.framework = Fact(framework, source, f"depends on {marker}")
                 detection.kind = "web"
                 if framework == "flutter":
                     detection.kind = "static"
@@ -172,7 +181,8 @@ def detect_long_tail(view: RepoView, folder: str) -> Detection | None:
                 )
         for token, engine in _DB_TOKENS:
             if token in lowered and all(d.value != engine for d in detection.databases):
-                detection.databases.append(Fact(engine, rel, f"{token} in {rel}", "medium"))
+                found = next(listed for listed, body in listings if token in body.lower())
+                detection.databases.append(Fact(engine, found, f"{token} in {found}", "medium"))
         if detection.kind == "worker" and detection.ports:
             detection.kind = "web"
         if detection.kind == "worker":
