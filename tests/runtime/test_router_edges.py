@@ -245,3 +245,14 @@ def test_a_missing_file_gets_the_sites_own_404_page_or_a_default(site: Path) -> 
 def test_a_folder_without_an_index_is_not_found(site: Path) -> None:
     (site / "empty").mkdir()
     assert _serve_static(site, b"GET", b"/empty/").startswith(b"HTTP/1.1 404 ")
+
+
+def test_a_label_merely_ending_in_dev_is_production() -> None:
+    assert route_key("mydev.localhost") == ("mydev", "production")
+    assert route_key("mydev.dev.localhost") == ("mydev", "staging")
+
+
+def test_an_existing_file_wins_over_its_html_sibling(site: Path) -> None:
+    (site / "notes").write_text("plain notes")
+    (site / "notes.html").write_text("html notes")
+    assert _split(_serve_static(site, b"GET", b"/notes"))[2] == b"plain notes"
