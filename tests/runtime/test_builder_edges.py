@@ -283,3 +283,36 @@ def test_dev_dependencies_alone_are_installed(
     (app / "package.json").write_text(json.dumps({"devDependencies": {"vite": "5"}}))
     assert _install(builder, app, LogStream()) is not None
     assert calls.read_text().splitlines() == ["install --include=dev"]
+
+
+def test_a_page_the_build_rewrote_counts_as_written(tmp_path: Path) -> None:
+    root_page = _page(tmp_path)
+    rewritten = _page(tmp_path / "site", "new")
+    before = {
+        root_page: root_page.stat().st_mtime_ns,
+        rewritten: rewritten.stat().st_mtime_ns - 1_000_000,  # as it was before the build
+    }
+    assert Builder._static_root(tmp_path, before) == tmp_path / "site"
+
+
+def test_pages_written_at_one_depth_are_chosen_by_name(tmp_path: Path) -> None:
+    for name in ("f", "e", "d", "c", "b", "a", "g"):
+        _page(tmp_path / name)
+    assert Builder._static_root(tmp_path, {}) == tmp_path / "a"
+
+
+def test_a_python_app_without_a_package_manager_installs_with_pip(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text('if __name__ == "__main__":\n    print(1)\n')
+    plan = plan_build(tmp_path, ServiceSettings("p"), TOOLS, in_artifact=False)
+    assert (plan.stack, plan.package_manager) == ("python", "pip")
+
+
+def test_the_settings_build_command_replaces_the_detected_one(tmp_path: Path) -> None:
+    scripts = {"build": "tsc", "start": "node dist/s.js"}
+    (tmp_path / "package.json").write_text(json.dumps({"name": "a", "scripts": scripts}))
+    detected = plan_build(tmp_path, ServiceSettings("n"), TOOLS, in_artifact=False)
+    assert detected.build_command == "npm run build"
+    chosen = plan_build(
+        tmp_path, ServiceSettings("n", build_command="make site"), TOOLS, in_artifact=False
+    )
+    assert chosen.build_command == "make site"
