@@ -61,6 +61,8 @@ def test_poetry_tables_keep_markers_urls_branches_and_first_of_several_specs(
         'multi = [{ version = "^1.0", python = "<3.10" }, { version = "^2.0" }]\n'
         "empty = []\n"
         'anything = "*"\n'
+        'extra = { version = "^1", optional = true }\n'
+        'starred = "2.1.*"\n'
         'nover = { extras = ["x"] }\n'
     )
     found, _, notes = declared_requirements(tmp_path)
@@ -73,6 +75,7 @@ def test_poetry_tables_keep_markers_urls_branches_and_first_of_several_specs(
         "multi>=1.0,<2",
         "empty",
         "anything",
+        "starred==2.1.*",
         "nover[x]",
     ]
     assert notes == []
