@@ -99,3 +99,12 @@ def test_package_scripts_of_unreadable_or_odd_manifests_are_none(tmp_path: Path)
 )
 def test_pnpm_calls_run_through_npm(command: str, run: str) -> None:
     assert as_npm(command, "pnpm", {"build", "start"}) == run
+
+
+def test_a_tool_whose_name_only_starts_like_pnpm_or_yarn_is_kept() -> None:
+    """`yarn-deduplicate` or `yarnpkg build` is not a `yarn` call: it was dropped whole."""
+    assert as_npm("yarn-deduplicate && yarn build", "yarn", {"build"}) == (
+        "yarn-deduplicate && npm run build"
+    )
+    assert as_npm("yarnpkg build", "yarn", {"build"}) == "yarnpkg build"
+    assert as_npm("pnpmx build", "pnpm", {"build"}) == "pnpmx build"
