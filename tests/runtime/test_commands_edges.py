@@ -108,3 +108,10 @@ def test_a_tool_whose_name_only_starts_like_pnpm_or_yarn_is_kept() -> None:
     )
     assert as_npm("yarnpkg build", "yarn", {"build"}) == "yarnpkg build"
     assert as_npm("pnpmx build", "pnpm", {"build"}) == "pnpmx build"
+
+
+def test_a_script_named_like_an_install_verb_runs_when_asked_for_by_run() -> None:
+    scripts = {"install", "build"}
+    assert as_npm("pnpm run install", "pnpm", scripts) == "npm run install"
+    assert as_npm("pnpm install", "pnpm", scripts) == ""
+    assert as_npm("pnpm exec build", "pnpm", scripts) == "build"  # exec: a binary, not a script
