@@ -40,3 +40,11 @@ def test_the_cache_folder_named_by_the_environment_wins(
     assert default_cache_dir() == tmp_path / "mine"
     monkeypatch.setenv("ODPLAN_RUNTIME_CACHE", "")
     assert default_cache_dir() != Path("")
+
+
+def test_an_ipv6_any_address_with_a_port_is_pointed_at_the_release_port() -> None:
+    """`[::]:8000` was listed but never matched (no word boundary before `[`)."""
+    assert rewrite_start_command("hypercorn --bind [::]:8000 a:b", 4321) == (
+        "hypercorn --bind 127.0.0.1:4321 a:b"
+    )
+    assert rewrite_start_command("app [::]:80", 4321) == "app 127.0.0.1:4321"
