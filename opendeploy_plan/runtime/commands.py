@@ -26,7 +26,7 @@ __all__ = ["as_npm", "bound_to_port", "package_scripts", "without_runner"]
 _PY_RUNNER: Final = re.compile(r"(^|&&\s*|;\s*)(?:poetry|uv|pipenv|pdm)\s+run\s+(?=\S)")
 # `pnpm start`, `pnpm run build`, `pnpm build`, `yarn build`, `yarn run build` (+ arguments).
 _TOOL_CALL: Final = re.compile(
-    r"^(?P<tool>pnpm|yarn)(?:\s+(?P<run>run|exec))?(?:\s+(?P<name>[\w:.@/-]+))?(?P<args>.*)$"
+    r"^(?P<tool>pnpm|yarn)(?=\s|$)(?:\s+(?P<run>run|exec))?(?:\s+(?P<name>[\w:.@/-]+))?(?P<args>.*)$"
 )
 # pnpm's and yarn's own installs: the builder has installed the dependencies already.
 _INSTALL_VERBS: Final = frozenset({"install", "i"})

@@ -51,7 +51,7 @@ KEPT_ARTIFACTS: Final = 5
 _RELEASES: Final = "releases.json"
 _OUTCOMES: Final = "outcomes.json"
 _PORT_FLAG = re.compile(r"(--port[ =]|-p[ =]?|--listen[ =])(\d{2,5})\b")
-_HOST_PORT = re.compile(r"\b(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]):(\d{2,5})\b")
+_HOST_PORT = re.compile(r"(?:\b(?:0\.0\.0\.0|127\.0\.0\.1|localhost)|\[::\]):(\d{2,5})\b")
 _ANY_HOST = re.compile(r"(?<![\d.])0\.0\.0\.0(?![\d.])|(?<=\s)::(?=\s|$)")
 
 
