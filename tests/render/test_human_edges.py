@@ -91,3 +91,12 @@ def test_no_line_of_the_plain_view_ends_in_blanks() -> None:
     assert "  first paragraph\n\n  second paragraph\n" in text
     assert all(line == line.rstrip() for line in text.splitlines())
     assert "\n\n" in text  # blank separator lines stay, empty
+
+
+def test_the_legend_names_every_symbol_a_plan_can_show() -> None:
+    text = render_human(_base(actions=(UPDATE,)))
+    legend = next(line for line in text.splitlines() if line.startswith("Symbols: "))
+    for entry in ("+ create", "~ update in place", "-/+ replace", "- destroy"):
+        assert entry in legend
+    for entry in ("^ upload source", "> deploy", "* wait"):
+        assert entry in legend
