@@ -26,7 +26,7 @@ __all__ = ["as_npm", "bound_to_port", "package_scripts", "without_runner"]
 _PY_RUNNER: Final = re.compile(r"(^|&&\s*|;\s*)(?:poetry|uv|pipenv|pdm)\s+run\s+(?=\S)")
 # `pnpm start`, `pnpm run build`, `pnpm build`, `yarn build`, `yarn run build` (+ arguments).
 _TOOL_CALL: Final = re.compile(
-    r"^(?P<tool>pnpm|yarn)(?=\s|$)(?:\s+(?P<run>run|exec))?(?:\s+(?P<name>[\w:.@/-]+))?(?P<args>.*)$"
+    r"^(?P<tool>pnpm|yarn)(?=\s|$)(?:\s+(?P<run>run|exec))?(?:\s+(?P<name>[\w:.@/][\w:.@/-]*))?(?P<args>.*)$"
 )
 # pnpm's and yarn's own installs: the builder has installed the dependencies already.
 _INSTALL_VERBS: Final = frozenset({"install", "i"})
@@ -79,6 +79,10 @@ def package_scripts(app_dir: Path) -> set[str]:
     return {str(name) for name in scripts} if isinstance(scripts, dict) else set()
 
 
+def _only_flags(args: str) -> bool:
+    return all(word.startswith("-") for word in args.split())
+
+
 def as_npm(command: str, tool: str, scripts: set[str]) -> str:
     """A `tool` (pnpm or yarn) invocation as it runs without that tool, segment by segment of
     a `&&` chain: a package script through npm (which takes the script's own arguments after
@@ -90,8 +94,10 @@ def as_npm(command: str, tool: str, scripts: set[str]) -> str:
         name = match["name"] if match else None
         if match is None or match["tool"] != tool:
             segments.append(segment)
+        elif name is None and not _only_flags(match["args"]):
+            segments.append(segment)  # `pnpm --filter web build`: not ours to rewrite
         elif name is None or (name in _INSTALL_VERBS and match["run"] is None):
-            continue  # `yarn`, `pnpm install`
+            continue  # `yarn`, `yarn --frozen-lockfile`, `pnpm install`
         elif name in scripts and match["run"] != "exec":
             args = re.sub(r"^--(\s+|$)", "", match["args"].strip())
             base = run_script("npm", name)

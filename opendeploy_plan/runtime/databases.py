@@ -111,8 +111,10 @@ def _own(path: Path, run_as: RunAs | None) -> None:
 def _redis_ping(port: int, password: str) -> bool:
     try:
         with socket.create_connection((LOOPBACK, port), timeout=1) as conn:
-            auth = f"*2\r\n$4\r\nAUTH\r\n${len(password)}\r\n{password}\r\n*1\r\n$4\r\nPING\r\n"
-            conn.sendall(auth.encode())
+            secret = password.encode()  # RESP counts bytes, not characters
+            conn.sendall(
+                b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n*1\r\n$4\r\nPING\r\n" % (len(secret), secret)
+            )
             reply = b""
             while b"PONG" not in reply and len(reply) < 200:
                 chunk = conn.recv(200)

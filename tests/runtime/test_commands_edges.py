@@ -115,3 +115,17 @@ def test_a_script_named_like_an_install_verb_runs_when_asked_for_by_run() -> Non
     assert as_npm("pnpm run install", "pnpm", scripts) == "npm run install"
     assert as_npm("pnpm install", "pnpm", scripts) == ""
     assert as_npm("pnpm exec build", "pnpm", scripts) == "build"  # exec: a binary, not a script
+
+
+@pytest.mark.parametrize(
+    ("command", "tool", "expected"),
+    [
+        # A bare install with flags is the install the builder already did: dropped.
+        ("yarn --frozen-lockfile && yarn build", "yarn", "npm run build"),
+        ("pnpm --frozen-lockfile", "pnpm", ""),
+        # Flags before a script name are not a call this rewrite understands: kept as written.
+        ("pnpm --filter web build", "pnpm", "pnpm --filter web build"),
+    ],
+)
+def test_flags_are_never_taken_for_a_script_name(command: str, tool: str, expected: str) -> None:
+    assert as_npm(command, tool, {"build", "start"}) == expected

@@ -39,6 +39,12 @@ def test_a_redis_that_accepts_the_password_and_pongs_is_ready() -> None:
     assert got == [b"*2\r\n$4\r\nAUTH\r\n$9\r\ns3cret-pw\r\n*1\r\n$4\r\nPING\r\n"]
 
 
+def test_a_non_ascii_password_is_framed_by_its_length_in_bytes() -> None:
+    port, got = _scripted(b"+OK\r\n+PONG\r\n")
+    assert _redis_ping(port, "mot-de-passé")
+    assert got == ["*2\r\n$4\r\nAUTH\r\n$13\r\nmot-de-passé\r\n*1\r\n$4\r\nPING\r\n".encode()]
+
+
 def test_a_refused_password_or_a_closed_port_is_not_ready() -> None:
     port, _ = _scripted(b"-WRONGPASS invalid password\r\n-NOAUTH\r\n")
     assert not _redis_ping(port, "pw")
