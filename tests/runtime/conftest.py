@@ -12,11 +12,23 @@ import httpx
 import pytest
 
 from opendeploy_plan.runtime.engine import LocalRuntime, default_cache_dir
+from opendeploy_plan.runtime.router import Router
+from opendeploy_plan.runtime.toolchains import Toolchains
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The runtime's own shared cache (content-keyed, like pip's): warm, it turns the database
 # example's install into seconds, and the gateway-level tests use it too.
 SHARED_CACHE = default_cache_dir()
+# The toolchains of a machine with Python and npm but neither pnpm nor yarn (build plans only:
+# nothing is run from these paths).
+NPM_ONLY = Toolchains(
+    python="/usr/bin/python3",
+    uv=None,
+    node="/usr/bin/node",
+    npm="/usr/bin/npm",
+    pnpm=None,
+    yarn=None,
+)
 
 
 def reachable_tmp(prefix: str) -> Path:
@@ -67,3 +79,12 @@ def wait_for(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyp
             return True
         time.sleep(0.05)
     return False
+
+
+@pytest.fixture
+def router() -> Iterator[Router]:
+    """A started local router on an ephemeral port, stopped after the test."""
+    local = Router()
+    local.start()
+    yield local
+    local.stop()

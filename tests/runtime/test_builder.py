@@ -19,16 +19,9 @@ from opendeploy_plan.runtime import (
 )
 from opendeploy_plan.runtime.engine import rewrite_start_command
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, NPM_ONLY
 
-TOOLS = Toolchains(
-    python="/usr/bin/python3",
-    uv=None,
-    node="/usr/bin/node",
-    npm="/usr/bin/npm",
-    pnpm=None,
-    yarn=None,
-)
+TOOLS = NPM_ONLY
 
 
 def test_plans_follow_analysis_and_settings() -> None:

@@ -21,16 +21,9 @@ from opendeploy_plan.runtime import (
 )
 from opendeploy_plan.runtime.builder import Artifact, _digest
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, NPM_ONLY
 
-TOOLS = Toolchains(
-    python="/usr/bin/python3",
-    uv=None,
-    node="/usr/bin/node",
-    npm="/usr/bin/npm",
-    pnpm=None,
-    yarn=None,
-)
+TOOLS = NPM_ONLY
 
 
 # -- cache keys -----------------------------------------------------------------------------

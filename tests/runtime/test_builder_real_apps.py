@@ -33,17 +33,10 @@ from opendeploy_plan.runtime.health import listening_ports, wait_until_healthy
 from opendeploy_plan.runtime.ports import free_port
 from opendeploy_plan.runtime.pyrequirements import declared_requirements, poetry_constraint
 
-from .conftest import FIXTURES, get_through_router, reachable_tmp
+from .conftest import FIXTURES, NPM_ONLY, get_through_router, reachable_tmp
 
 REAL_APPS = FIXTURES / "real-apps"
-NO_PNPM_NO_YARN = Toolchains(
-    python="/usr/bin/python3",
-    uv=None,
-    node="/usr/bin/node",
-    npm="/usr/bin/npm",
-    pnpm=None,
-    yarn=None,
-)
+NO_PNPM_NO_YARN = NPM_ONLY
 
 
 def test_tool_caches_under_a_root_owned_cache_belong_to_the_build_user() -> None:

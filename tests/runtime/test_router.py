@@ -7,12 +7,10 @@ import socket
 import statistics
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-import pytest
 
 from opendeploy_plan.runtime import Router, StaticSite, Upstream, route_key
 
@@ -67,14 +65,6 @@ def serve_app(name: str) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-@pytest.fixture
-def router() -> Iterator[Router]:
-    local = Router()
-    local.start()
-    yield local
-    local.stop()
 
 
 def test_route_key_reads_local_and_platform_names() -> None:

@@ -71,14 +71,6 @@ class RawUpstream:
 
 
 @pytest.fixture
-def router() -> Iterator[Router]:
-    local = Router()
-    local.start()
-    yield local
-    local.stop()
-
-
-@pytest.fixture
 def upstreams() -> Iterator[Callable[[Answer], RawUpstream]]:
     made: list[RawUpstream] = []
 
