@@ -257,3 +257,14 @@ def test_a_source_symlinked_out_of_the_manifest_folder_is_an_error(tmp_path: Pat
         "m.yaml:6:13: error: services.web.source: 'web' leads outside the manifest's folder "
         "(symlink)"
     ]
+
+
+def test_sources_nested_at_any_depth_inside_the_folder_are_fine(tmp_path: Path) -> None:
+    (tmp_path / "apps" / "web" / "src").mkdir(parents=True)
+    (tmp_path / "api").mkdir()
+    (tmp_path / "apps" / "linked").symlink_to(tmp_path / "api")
+    text = (
+        "services:\n  web:\n    source: apps/web\n  deep:\n    source: apps/web/src\n"
+        "  api:\n    source: api\n  linked:\n    source: apps/linked\n"
+    )
+    assert long_forms(text, tmp_path, check_sources=True) == []
