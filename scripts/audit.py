@@ -8,8 +8,9 @@ Every diff starts with two comment lines (git apply ignores text before the firs
 For each mutant the script applies the diff, runs its `# tests:` (`-x -q -p no:cacheprovider`,
 with a wall-clock limit), and when they all pass runs the whole room of the mutated file
 (`ROOMS`); then it reverts the diff and checks the file is clean again. A failing test counts
-as a kill only when the same test passes on the unmutated code (some timing tests are flaky
-under load): a test that fails on both is deselected and the run repeated. A mutant whose
+as a kill only when the same test passes on the unmutated code and fails again when run alone
+on the mutant (some timing tests are flaky under load): a test that fails on both, or fails
+only once, is deselected and the run repeated. A mutant whose
 tests hit the wall-clock limit is reported as killed by timeout (it hangs the suite).
 
     .venv/bin/python scripts/audit.py                       # every diff in scripts/audit/core
@@ -207,6 +208,12 @@ def confirmed(
     return kills, flaky
 
 
+def _fails(node: str, timeout: float) -> bool:
+    """True when `node`, run alone on the applied mutant, fails (or hangs)."""
+    run = pytest([node, "-q", "-p", "no:cacheprovider"], timeout)
+    return run.timed_out or run.code != 0
+
+
 def stage(
     mutant: Mutant, args: list[str], timeout: float, outcome: Outcome, name: str, tries: int = 6
 ) -> bool:
@@ -235,6 +242,16 @@ def stage(
                 flaky = []
         finally:
             apply(mutant)
+        # A kill must also repeat: run alone on the mutant, the test fails again. One that
+        # failed only once under load (and passes on both) is flaky, not a kill.
+        repeated = [
+            node for node in kills if node.startswith("pytest exit") or _fails(node, timeout)
+        ]
+        for node in kills:
+            if node not in repeated:
+                outcome.notes.append(f"{node} failed once on the mutant but passes on it alone")
+                flaky.append(node)
+        kills = repeated
         if kills:
             outcome.killed_by, outcome.stage = kills[0], name
             return True
