@@ -7,12 +7,13 @@ A case is `{description, desired, observed, options, expected_actions}` plus opt
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opendeploy_plan.plan import DesiredState, PlanOptions
+from opendeploy_plan.plan import DesiredState, Plan, PlanOptions, make_plan
 from opendeploy_plan.state.model import ObservedState
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -43,6 +44,13 @@ def load_case(path: Path) -> GoldenCase:
         options=options_from_json(raw.get("options", {})),
         raw=raw,
     )
+
+
+def quiet_plan(**fields: object) -> Plan:
+    """The plan of the no-changes case with `fields` replaced: a hand-built plan for the views."""
+    case = load_case(next(CASES_DIR.glob("*no_changes.json")))
+    plan = make_plan(case.desired, case.observed, case.options)
+    return dataclasses.replace(plan, **fields)  # type: ignore[arg-type]
 
 
 def case_paths() -> list[Path]:

@@ -4,18 +4,14 @@ backslashes, newlines, `&` and `<` in addresses cannot break out of a label."""
 
 from __future__ import annotations
 
-import dataclasses
-
-from opendeploy_plan.plan import Plan, make_plan
+from opendeploy_plan.plan import Plan
 from opendeploy_plan.plan.model import ActionKind, ActionReason, PlannedAction
 from opendeploy_plan.render import render_dot, render_mermaid
-from tests.plan.golden import CASES_DIR, load_case
+from tests.plan.golden import quiet_plan
 
 
 def _plan(*actions: PlannedAction) -> Plan:
-    case = load_case(next(CASES_DIR.glob("*no_changes.json")))
-    plan = make_plan(case.desired, case.observed, case.options)
-    return dataclasses.replace(plan, actions=actions)
+    return quiet_plan(actions=actions)
 
 
 DB = PlannedAction("dependency.db", ActionKind.CREATE, ActionReason.NEW)

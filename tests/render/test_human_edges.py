@@ -4,10 +4,8 @@ count's plural, trailing blanks trimmed, and non-ASCII values shown as written."
 
 from __future__ import annotations
 
-import dataclasses
-
 from opendeploy_plan.diagnostics import Diagnostic
-from opendeploy_plan.plan import Plan, PlanOptions, make_plan
+from opendeploy_plan.plan import PlanOptions
 from opendeploy_plan.plan.model import (
     ActionKind,
     ActionReason,
@@ -17,14 +15,7 @@ from opendeploy_plan.plan.model import (
     PlanNote,
 )
 from opendeploy_plan.render import render_human
-from tests.plan.golden import CASES_DIR, load_case
-
-
-def _base(**fields: object) -> Plan:
-    case = load_case(next(CASES_DIR.glob("*no_changes.json")))
-    plan = make_plan(case.desired, case.observed, case.options)
-    return dataclasses.replace(plan, **fields)  # type: ignore[arg-type]
-
+from tests.plan.golden import quiet_plan
 
 UPDATE = PlannedAction(
     address="service.web",
@@ -36,24 +27,24 @@ UPDATE = PlannedAction(
 
 
 def test_drift_heading_says_what_a_plan_would_do_and_counts_one_difference() -> None:
-    plan = _base(options=PlanOptions(refresh_only=True), actions=(), drift=(UPDATE,))
+    plan = quiet_plan(options=PlanOptions(refresh_only=True), actions=(), drift=(UPDATE,))
     text = render_human(plan)
     assert "  # service.web differs live (would be updated in place): " in text
     assert text.rstrip().splitlines()[-1] == (
         "Drift: 1 difference. Run odplan plan to see the actions that would fix it."
     )
-    two = _base(options=PlanOptions(refresh_only=True), actions=(), drift=(UPDATE, UPDATE))
+    two = quiet_plan(options=PlanOptions(refresh_only=True), actions=(), drift=(UPDATE, UPDATE))
     assert "Drift: 2 differences." in render_human(two)
 
 
 def test_detail_is_a_parenthesised_comment_and_non_ascii_values_are_shown_as_written() -> None:
-    text = render_human(_base(actions=(UPDATE,)))
+    text = render_human(quiet_plan(actions=(UPDATE,)))
     assert "  # (two rows share this name)\n" in text
     assert '~ env.GREETING = "hi" -> "héllo ✓"' in text
 
 
 def test_unmanaged_rows_are_listed_even_without_actions() -> None:
-    text = render_human(_base(actions=(), unmanaged=("service.old", "dependency.cache")))
+    text = render_human(quiet_plan(actions=(), unmanaged=("service.old", "dependency.cache")))
     assert "Unmanaged (live, not in the manifest; left alone unless --prune):" in text
     assert "  ? service.old\n  ? dependency.cache\n" in text
     assert text.rstrip().endswith("No changes. Live state matches the manifest.")
@@ -61,13 +52,13 @@ def test_unmanaged_rows_are_listed_even_without_actions() -> None:
 
 def test_notes_and_diagnostics_each_get_a_line_and_a_blank_line_before_the_summary() -> None:
     notes = (PlanNote("service.web", "kept as is"),)
-    text = render_human(_base(actions=(), notes=notes))
+    text = render_human(quiet_plan(actions=(), notes=notes))
     assert "Note: service.web: kept as is\n\nNo changes." in text
     diagnostics = (
         Diagnostic("", 0, 0, "error", "service.web.port", "port clash", "first\nsecond"),
         Diagnostic("", 0, 0, "warning", "", "no path here"),
     )
-    text = render_human(_base(actions=(), diagnostics=diagnostics))
+    text = render_human(quiet_plan(actions=(), diagnostics=diagnostics))
     assert "Error: service.web.port: port clash\n  first\n  second\n" in text
     assert "Warning: no path here\n\nNo changes." in text
 
@@ -77,7 +68,7 @@ def test_errors_are_red_and_warnings_yellow_in_colour() -> None:
         Diagnostic("", 0, 0, "error", "a", "bad"),
         Diagnostic("", 0, 0, "warning", "b", "meh"),
     )
-    text = render_human(_base(actions=(), diagnostics=diagnostics), color=True)
+    text = render_human(quiet_plan(actions=(), diagnostics=diagnostics), color=True)
     error_line = next(line for line in text.splitlines() if "Error:" in line)
     warning_line = next(line for line in text.splitlines() if "Warning:" in line)
     assert "\x1b[1;31m" in error_line
@@ -87,14 +78,14 @@ def test_errors_are_red_and_warnings_yellow_in_colour() -> None:
 def test_no_line_of_the_plain_view_ends_in_blanks() -> None:
     detail = "first paragraph\n\nsecond paragraph"
     diagnostics = (Diagnostic("", 0, 0, "warning", "a", "two paragraphs", detail),)
-    text = render_human(_base(actions=(UPDATE,), diagnostics=diagnostics))
+    text = render_human(quiet_plan(actions=(UPDATE,), diagnostics=diagnostics))
     assert "  first paragraph\n\n  second paragraph\n" in text
     assert all(line == line.rstrip() for line in text.splitlines())
     assert "\n\n" in text  # blank separator lines stay, empty
 
 
 def test_the_legend_names_every_symbol_a_plan_can_show() -> None:
-    text = render_human(_base(actions=(UPDATE,)))
+    text = render_human(quiet_plan(actions=(UPDATE,)))
     legend = next(line for line in text.splitlines() if line.startswith("Symbols: "))
     for entry in ("+ create", "~ update in place", "-/+ replace", "- destroy"):
         assert entry in legend

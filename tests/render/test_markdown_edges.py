@@ -4,10 +4,8 @@ headlines count the right things, and the footer shows the documented digest pre
 
 from __future__ import annotations
 
-import dataclasses
-
 from opendeploy_plan.diagnostics import Diagnostic
-from opendeploy_plan.plan import Plan, PlanOptions, make_plan
+from opendeploy_plan.plan import PlanOptions
 from opendeploy_plan.plan.model import (
     ActionKind,
     ActionReason,
@@ -17,16 +15,10 @@ from opendeploy_plan.plan.model import (
     PlanNote,
 )
 from opendeploy_plan.render import render_markdown
-from tests.plan.golden import CASES_DIR, load_case
+from tests.plan.golden import quiet_plan
 
 HOSTILE = "<b>x</b> | y\nz"
 HOSTILE_ESCAPED = "&lt;b&gt;x&lt;/b&gt; &#124; y z"
-
-
-def _base(**fields: object) -> Plan:
-    case = load_case(next(CASES_DIR.glob("*no_changes.json")))
-    plan = make_plan(case.desired, case.observed, case.options)
-    return dataclasses.replace(plan, **fields)  # type: ignore[arg-type]
 
 
 def _action(**fields: object) -> PlannedAction:
@@ -40,7 +32,7 @@ def _action(**fields: object) -> PlannedAction:
 
 
 def test_user_text_is_escaped_in_detail_diagnostics_notes_and_environment() -> None:
-    plan = _base(
+    plan = quiet_plan(
         environment="prod<i>",
         actions=(_action(detail=HOSTILE),),
         diagnostics=(Diagnostic("", 0, 0, "warning", "svc", HOSTILE, HOSTILE),),
@@ -58,7 +50,7 @@ def test_user_text_is_escaped_in_detail_diagnostics_notes_and_environment() -> N
 
 
 def test_diagnostics_are_labelled_by_severity_and_path_is_optional() -> None:
-    plan = _base(
+    plan = quiet_plan(
         diagnostics=(
             Diagnostic("", 0, 0, "error", "a.b", "bad"),
             Diagnostic("", 0, 0, "warning", "", "meh"),
@@ -74,9 +66,9 @@ def test_diagnostics_are_labelled_by_severity_and_path_is_optional() -> None:
 
 def test_unmanaged_count_and_drift_count_count_their_own_rows() -> None:
     action = _action()
-    plan = _base(actions=(action, action), unmanaged=("service.old",))
+    plan = quiet_plan(actions=(action, action), unmanaged=("service.old",))
     assert "<summary>1 unmanaged resource(s) left alone</summary>" in render_markdown(plan)
-    drift = _base(options=PlanOptions(refresh_only=True), actions=(), drift=(action,))
+    drift = quiet_plan(options=PlanOptions(refresh_only=True), actions=(), drift=(action,))
     text = render_markdown(drift)
     assert "**Drift: 1 difference(s).**" in text
     assert "<summary><code>~ service.web</code> differs live: " in text
@@ -84,14 +76,14 @@ def test_unmanaged_count_and_drift_count_count_their_own_rows() -> None:
 
 def test_fences_outgrow_backticks_in_values_and_notes_are_comments() -> None:
     change = AttributeChange("env.X", ChangeKind.ADD, after="a`b", note="why")
-    text = render_markdown(_base(actions=(_action(changes=(change,)),)))
+    text = render_markdown(quiet_plan(actions=(_action(changes=(change,)),)))
     assert '```diff\n+ env.X = "a`b"  # why\n```' in text
-    empty = render_markdown(_base(actions=(_action(),)))
+    empty = render_markdown(quiet_plan(actions=(_action(),)))
     assert "\n```diff\n(no attribute changes)\n```\n" in empty
 
 
 def test_footer_shows_24_characters_of_fingerprint_and_19_of_source_digest() -> None:
-    plan = _base(fingerprint="f" * 30 + "TAIL", source_digest="sha256:" + "d" * 12 + "TAIL")
+    plan = quiet_plan(fingerprint="f" * 30 + "TAIL", source_digest="sha256:" + "d" * 12 + "TAIL")
     text = render_markdown(plan)
     assert text.rstrip().splitlines()[-1] == (
         f"<sub>observed fingerprint <code>{'f' * 24}</code>, "
@@ -100,7 +92,7 @@ def test_footer_shows_24_characters_of_fingerprint_and_19_of_source_digest() -> 
 
 
 def test_reason_text_is_a_cell_in_the_table() -> None:
-    text = render_markdown(_base(actions=(_action(),)))
+    text = render_markdown(quiet_plan(actions=(_action(),)))
     row = next(line for line in text.splitlines() if line.startswith("| <code>~</code>"))
     assert row.startswith("| <code>~</code> | <code>service.web</code> | update | ")
     assert row.endswith(" |") and row.count(" | ") == 3
