@@ -265,8 +265,7 @@ def _declares_start(view: RepoView, folder: str) -> bool:
     if isinstance(scripts, dict) and "start" in scripts:
         return True
     config = view.first_existing(folder, "deno.json", "deno.jsonc")
-    deno = view.json5(config) if config is not None else None
-    tasks = deno.get("tasks") if isinstance(deno, dict) else None
+    tasks = (view.json5(config) or {}).get("tasks") if config is not None else None
     return isinstance(tasks, dict) and "start" in tasks
 
 

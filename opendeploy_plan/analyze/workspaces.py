@@ -30,8 +30,7 @@ def workspace_patterns(view: RepoView) -> tuple[list[str], list[str]]:
         patterns += [str(p) for p in lerna["packages"]]
         sources.append("lerna.json")
     for name in ("deno.json", "deno.jsonc"):
-        deno = view.json5(name) if view.exists(name) else None
-        members = deno.get("workspace") if isinstance(deno, dict) else None
+        members = (view.json5(name) or {}).get("workspace")
         if isinstance(members, list):
             # Deno 2 workspaces list member folders (`"./api"`), not globs.
             patterns += [str(p).removeprefix("./") for p in members]

@@ -116,6 +116,9 @@ def detect_long_tail(view: RepoView, folder: str) -> Detection | None:
                 )
         if manager == "meson" and not re.search(r"project\([^)]*'(?:cpp|c\+\+)'", text):
             detection.language = Fact("c", rel, "meson.build project in C")
+        # Where the dependencies are listed: the build file, and for Haskell the package
+        # description (package.yaml, *.cabal) beside a stack.yaml that only pins a resolver.
+        listings = [(rel, text)]
         if language in ("c", "cpp"):
             target = re.search(r"(?:add_executable|executable)\(\s*['\"]?([\w-]+)", text)
             if target:
@@ -128,10 +131,7 @@ def detect_long_tail(view: RepoView, folder: str) -> Detection | None:
                 detection.start_command = Fact(
                     f"./zig-out/bin/{target.group(1)}", rel, "addExecutable name", "medium"
                 )
-        # Where the dependencies are listed: the build file, or for Haskell the package
-        # description (package.yaml, *.cabal) next to a stack.yaml that only pins a resolver.
-        listings = [(rel, text)]
-        if language == "haskell":
+        elif language == "haskell":
             hpack = view.read(join(folder, "package.yaml")) or ""
             cabal = next(iter(sorted(view.glob(folder, "*.cabal"))), None)
             cabal_text = (view.read(cabal) if cabal else None) or ""
